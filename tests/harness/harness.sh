@@ -1,0 +1,166 @@
+# Test harness for integration tests: throwaway PostgreSQL 15, Kafka (mock
+# cluster) and sluiced, torn down when the test exits, whatever happens.
+#
+# Usage, from a test script run by ctest (which sets SLUICE_BUILD_DIR):
+#   . "$SLUICE_SOURCE_DIR/tests/harness/harness.sh"
+#   h_pg_start            # exports H_PG_PORT, H_PG_DSN, PGHOST/PGPORT/PGUSER
+#   h_kafka_start [topic:parts ...]   # exports H_KAFKA_BROKERS
+#   h_sluiced_start [flags...]        # exports H_SLUICED_PORT, H_SLUICED_PID, H_SLUICED_LOG
+#   h_fail "message"      # prints the message and the collected logs, exits 1
+# Every service's log is printed if the test exits non-zero.
+set -euo pipefail
+
+: "${SLUICE_BUILD_DIR:?SLUICE_BUILD_DIR must point at the build directory}"
+: "${SLUICE_SOURCE_DIR:?SLUICE_SOURCE_DIR must point at the source tree}"
+
+H_PGBIN=${H_PGBIN:-/usr/lib/postgresql/15/bin}
+H_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sluice-test.XXXXXX")
+chmod 755 "$H_TMP"
+H_PIDS=()
+H_LOGS=()
+H_PG_DATA=
+
+h_log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# Runs a command as the unprivileged PostgreSQL user when we are root
+# (PostgreSQL refuses to run as root), as ourselves otherwise.
+h_as_pg() {
+    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+h_freeport() { "$SLUICE_BUILD_DIR/tests/harness/sluice-freeport"; }
+
+h_dump_logs() {
+    local f
+    for f in "${H_LOGS[@]}"; do
+        [ -f "$f" ] || continue
+        echo "----- $f (last 60 lines) -----" >&2
+        tail -n 60 "$f" >&2 || true
+    done
+}
+
+h_teardown() {
+    local rc=$?
+    set +e
+    [ "$rc" -ne 0 ] && h_dump_logs
+    local p
+    for p in "${H_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+    for p in "${H_PIDS[@]}"; do
+        for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$p" 2>/dev/null
+    done
+    if [ -n "$H_PG_DATA" ] && [ -f "$H_PG_DATA/postmaster.pid" ]; then
+        h_as_pg "$H_PGBIN/pg_ctl" -D "$H_PG_DATA" -m immediate -w stop >/dev/null 2>&1
+    fi
+    rm -rf "$H_TMP"
+    exit "$rc"
+}
+trap h_teardown EXIT
+trap 'exit 130' INT TERM
+
+h_fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+# Waits until a TCP port accepts connections, up to $2 seconds (default 20).
+h_wait_port() {
+    local port=$1 secs=${2:-20} i
+    for ((i = 0; i < secs * 20; i++)); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+        sleep 0.05
+    done
+    return 1
+}
+
+# Starts PostgreSQL 15 with wal_level=logical on a free port.
+h_pg_start() {
+    H_PG_DATA=$H_TMP/pg
+    local sock=$H_TMP/pgsock log=$H_TMP/postgres.log
+    mkdir -p "$H_PG_DATA" "$sock"
+    touch "$log"
+    [ "$(id -u)" -eq 0 ] && chown postgres: "$H_PG_DATA" "$sock" "$log"
+    H_LOGS+=("$log")
+    h_as_pg "$H_PGBIN/initdb" -D "$H_PG_DATA" -U postgres -A trust -E UTF8 --locale=C.UTF-8 \
+        --no-sync >"$H_TMP/initdb.log" 2>&1 || { cat "$H_TMP/initdb.log" >&2; h_fail "initdb failed"; }
+    local try
+    for try in 1 2 3 4 5; do
+        H_PG_PORT=$(h_freeport)
+        if h_as_pg "$H_PGBIN/pg_ctl" -D "$H_PG_DATA" -l "$log" -w -t 30 start -o \
+            "-c port=$H_PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$sock \
+             -c wal_level=logical -c max_replication_slots=32 -c max_wal_senders=32 \
+             -c max_connections=200 -c fsync=off -c synchronous_commit=off \
+             -c full_page_writes=off -c timezone=UTC -c log_min_messages=warning" \
+            >/dev/null 2>&1; then
+            break
+        fi
+        [ "$try" -eq 5 ] && h_fail "PostgreSQL did not start"
+    done
+    export H_PG_PORT
+    export PGHOST=127.0.0.1 PGPORT=$H_PG_PORT PGUSER=postgres PGDATABASE=postgres
+    export H_PG_DSN="host=127.0.0.1 port=$H_PG_PORT user=postgres dbname=postgres"
+    h_log "postgres on 127.0.0.1:$H_PG_PORT"
+}
+
+# psql against the harness PostgreSQL: quiet, stops at the first error.
+h_psql() { psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$H_PG_PORT" -U postgres postgres "$@"; }
+
+# Starts the Kafka mock; arguments are topics to create (name[:partitions]).
+h_kafka_start() {
+    local log=$H_TMP/kafka.log out=$H_TMP/kafka.out t args=()
+    for t in "$@"; do args+=(--topic "$t"); done
+    H_LOGS+=("$log")
+    "$SLUICE_BUILD_DIR/tests/harness/sluice-kafka-mock" "${args[@]}" </dev/null >"$out" 2>"$log" &
+    H_PIDS+=($!)
+    local i
+    for ((i = 0; i < 200; i++)); do
+        [ -s "$out" ] && break
+        sleep 0.05
+    done
+    H_KAFKA_BROKERS=$(head -n1 "$out")
+    [ -n "$H_KAFKA_BROKERS" ] || h_fail "Kafka mock did not print its address"
+    export H_KAFKA_BROKERS
+    h_log "kafka mock at $H_KAFKA_BROKERS"
+}
+
+# Starts sluiced on a free port with a temporary data dir; extra flags are
+# passed through. Waits until it accepts connections.
+h_sluiced_start() {
+    H_SLUICED_LOG=$H_TMP/sluiced.$RANDOM.log
+    H_LOGS+=("$H_SLUICED_LOG")
+    local try
+    for try in 1 2 3; do
+        H_SLUICED_PORT=$(h_freeport)
+        "$SLUICE_BUILD_DIR/sluiced" --listen "127.0.0.1:$H_SLUICED_PORT" \
+            --data-dir "$H_TMP/sluice-data" "$@" >>"$H_SLUICED_LOG" 2>&1 &
+        H_SLUICED_PID=$!
+        H_PIDS+=("$H_SLUICED_PID")
+        if h_wait_port "$H_SLUICED_PORT" 30; then
+            export H_SLUICED_PORT H_SLUICED_PID H_SLUICED_LOG
+            h_log "sluiced (pid $H_SLUICED_PID) on 127.0.0.1:$H_SLUICED_PORT"
+            return 0
+        fi
+        kill -0 "$H_SLUICED_PID" 2>/dev/null && kill -KILL "$H_SLUICED_PID"
+    done
+    h_fail "sluiced did not start accepting connections"
+}
+
+# psql against sluiced.
+h_sluice_psql() {
+    psql -X -q -h 127.0.0.1 -p "$H_SLUICED_PORT" -U materialize materialize "$@"
+}
+
+# Sends SIGTERM to sluiced and waits up to $1 seconds (default 5) for it to
+# exit; returns its exit status (or fails the test if it did not stop).
+h_sluiced_stop() {
+    local secs=${1:-5} i
+    kill -TERM "$H_SLUICED_PID"
+    for ((i = 0; i < secs * 20; i++)); do
+        kill -0 "$H_SLUICED_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    kill -0 "$H_SLUICED_PID" 2>/dev/null && h_fail "sluiced did not stop within ${secs}s of SIGTERM"
+    local rc=0
+    wait "$H_SLUICED_PID" || rc=$?
+    return "$rc"
+}

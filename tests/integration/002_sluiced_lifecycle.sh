@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# sluiced start/stop: flags, sizes, pinning log, pgwire handshake, bad
+# input, clean exit on SIGTERM and SIGINT.
+. "$SLUICE_SOURCE_DIR/tests/harness/harness.sh"
+S=$SLUICE_BUILD_DIR/sluiced
+
+# --- flags that must be refused with exit status 2 and a one-line message
+expect_usage_error() {
+    local rc=0 err
+    err=$("$S" "$@" 2>&1 >/dev/null) || rc=$?
+    [ "$rc" -eq 2 ] || h_fail "sluiced $* exited $rc, expected 2"
+    echo "$err" | head -n1 | grep -q '^sluiced: ' || h_fail "sluiced $*: no one-line error: $err"
+    echo "$err" | grep -q '^usage: sluiced' || h_fail "sluiced $*: no usage line"
+}
+expect_usage_error --size 7xhuge
+expect_usage_error --size 0
+expect_usage_error --size 99999
+expect_usage_error --bogus
+expect_usage_error --listen nocolon
+expect_usage_error --listen 127.0.0.1:70000
+expect_usage_error --log-level loud
+expect_usage_error --size
+expect_usage_error extra-arg
+msg=$("$S" --size 7xhuge 2>&1 || true)
+echo "$msg" | grep -q 'invalid size "7xhuge"' || h_fail "bad size message unclear: $msg"
+
+# --- --help prints the size table
+help=$("$S" --help)
+for row in "3xsmall 25cc 1 4 GiB" "xsmall 100cc 2 16 GiB" "2xlarge 3200cc 64 512 GiB"; do
+    echo "$help" | tr -s ' ' | grep -q "$row" || h_fail "--help lacks size row: $row"
+done
+
+# --- xsmall: two pinned workers, pgwire alive, clean SIGTERM
+h_sluiced_start --size xsmall
+n=$(grep -c 'worker [0-9] pinned to CPU' "$H_SLUICED_LOG" || true)
+[ "$n" -eq 2 ] || h_fail "expected 2 pinned workers in the log, saw $n"
+grep -q 'topology: ' "$H_SLUICED_LOG" || h_fail "no topology line in the log"
+
+# psql connects; a statement gets a clean 0A000 error, not a dropped link.
+out=$(h_sluice_psql -v VERBOSITY=verbose -c 'SELECT 1' 2>&1 || true)
+echo "$out" | grep -q '0A000' || h_fail "expected SQLSTATE 0A000 from a statement, got: $out"
+# Wrong database: FATAL 3D000.
+out=$(psql -X -h 127.0.0.1 -p "$H_SLUICED_PORT" -U materialize nosuchdb -c 'SELECT 1' 2>&1 || true)
+echo "$out" | grep -q 'database "nosuchdb" does not exist' || h_fail "wrong database accepted: $out"
+
+# Garbage bytes and a truncated startup packet do not hurt the server.
+printf '\x00\x00\x00\x04' >"/dev/tcp/127.0.0.1/$H_SLUICED_PORT" || true
+head -c 4096 /dev/urandom >"/dev/tcp/127.0.0.1/$H_SLUICED_PORT" || true
+printf '\x7f\xff\xff\xff' >"/dev/tcp/127.0.0.1/$H_SLUICED_PORT" || true
+out=$(h_sluice_psql -c '' 2>&1) || h_fail "psql could not connect after garbage input: $out"
+kill -0 "$H_SLUICED_PID" || h_fail "sluiced died on garbage input"
+
+# An idle open connection does not delay shutdown.
+exec 5<>"/dev/tcp/127.0.0.1/$H_SLUICED_PORT"
+t0=$(date +%s%N)
+h_sluiced_stop 5 || h_fail "sluiced exited non-zero on SIGTERM"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+exec 5>&-
+[ "$ms" -lt 1000 ] || h_fail "SIGTERM took ${ms} ms, expected < 1000"
+grep -q 'sluiced stopped' "$H_SLUICED_LOG" || h_fail "no clean stop in the log"
+
+# --- more workers than PUs: runs, warns; SIGINT stops it too
+h_sluiced_start --size 8
+grep -q 'workers share CPUs' "$H_SLUICED_LOG" || grep -q 'share a core' "$H_SLUICED_LOG" \
+    || [ "$(nproc)" -ge 8 ] || h_fail "no oversubscription warning"
+kill -INT "$H_SLUICED_PID"
+for _ in $(seq 40); do kill -0 "$H_SLUICED_PID" 2>/dev/null || break; sleep 0.05; done
+kill -0 "$H_SLUICED_PID" 2>/dev/null && h_fail "sluiced ignored SIGINT"
+wait "$H_SLUICED_PID" || h_fail "sluiced exited non-zero on SIGINT"
+
+# --- a port already in use: clear error, non-zero exit, no hang
+port=$(h_freeport)
+exec 6< <(exec "$SLUICE_BUILD_DIR/sluiced" --listen "127.0.0.1:$port" --data-dir "$H_TMP/d2" 2>&1)
+h_wait_port "$port" 10 || h_fail "first sluiced did not start"
+rc=0
+timeout 10 "$S" --listen "127.0.0.1:$port" --data-dir "$H_TMP/d3" >"$H_TMP/dup.log" 2>&1 || rc=$?
+[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || h_fail "second sluiced on a busy port: exit $rc"
+grep -q 'cannot listen on 127.0.0.1' "$H_TMP/dup.log" || h_fail "no clear bind error"
+pkill -TERM -f "sluiced --listen 127.0.0.1:$port --data-dir $H_TMP/d2" || true
+echo "sluiced lifecycle test passed"
