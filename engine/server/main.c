@@ -7,7 +7,7 @@
 #include "engine/core/eng_err.h"
 #include "engine/core/eng_log.h"
 #include "engine/core/eng_size.h"
-#include "engine/runtime/eng_workers.h"
+#include "engine/runtime/eng_rt.h"
 #include "io/io_loop.h"
 #include "io/io_pgw.h"
 #include "shard/shard_topo.h"
@@ -209,7 +209,7 @@ main(int argc, char **argv)
     eng_err err;
     eng_err_clear(&err);
     shard_topo *topo = NULL;
-    eng_workers *workers = NULL;
+    eng_rt *rt = NULL;
     io_loop *loop = NULL;
     io_pgw_server *srv = NULL;
     sigctx sig = {.fd = -1};
@@ -232,7 +232,7 @@ main(int argc, char **argv)
     char desc[128];
     shard_topo_describe(topo, desc, sizeof desc);
     eng_log(ENG_LOG_INFO, "topology: %s", desc);
-    if (eng_workers_start(&workers, topo, o.size.workers, &err) != 0)
+    if (eng_rt_start(&rt, topo, o.size.workers, &err) != 0)
         goto fail;
     if (io_loop_open(&loop, 256, &err) != 0)
         goto fail;
@@ -258,7 +258,7 @@ done:
     io_loop_close(loop);
     if (sig.fd >= 0)
         close(sig.fd);
-    eng_workers_stop(workers);
+    eng_rt_stop(rt);
     shard_topo_close(topo);
     eng_log(ENG_LOG_INFO, "sluiced stopped");
     return status;

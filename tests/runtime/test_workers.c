@@ -5,7 +5,7 @@
 #include <cmocka.h>
 
 #include "engine/core/eng_log.h"
-#include "engine/runtime/eng_workers.h"
+#include "engine/runtime/eng_rt.h"
 
 static void
 test_start_stop(void **state)
@@ -18,12 +18,12 @@ test_start_stop(void **state)
     assert_int_equal(shard_topo_open(&topo, &e), 0);
     int sizes[] = {1, 2, 4, 9};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-        eng_workers *pool;
-        assert_int_equal(eng_workers_start(&pool, topo, sizes[i], &e), 0);
-        assert_int_equal(eng_workers_count(pool), sizes[i]);
+        eng_rt *pool;
+        assert_int_equal(eng_rt_start(&pool, topo, sizes[i], &e), 0);
+        assert_int_equal(eng_rt_workers(pool), sizes[i]);
         for (int w = 0; w < sizes[i]; w++)
-            assert_int_equal(eng_workers_place(pool, w)->worker, w);
-        eng_workers_stop(pool);
+            assert_int_equal(eng_rt_place(pool, w)->worker, w);
+        eng_rt_stop(pool);
     }
     shard_topo_close(topo);
 }
