@@ -40,6 +40,10 @@
 #include <stdint.h>
 #include <string.h>
 
+/* XXH3 inlined: hashing a 9-byte key must not cost a library call. */
+#ifndef XXH_INLINE_ALL
+#define XXH_INLINE_ALL
+#endif
 #include <xxhash.h>
 
 enum {
@@ -81,10 +85,30 @@ eng_row_hash(eng_row r)
     return XXH3_64bits(r.data, r.len);
 }
 
+/* Byte equality of n bytes, inlined for the short keys that dominate. */
+static inline bool
+eng_bytes_eq(const uint8_t *a, const uint8_t *b, uint32_t n)
+{
+    while (n >= 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y)
+            return false;
+        a += 8;
+        b += 8;
+        n -= 8;
+    }
+    while (n--)
+        if (*a++ != *b++)
+            return false;
+    return true;
+}
+
 static inline bool
 eng_row_eq(eng_row a, eng_row b)
 {
-    return a.len == b.len && memcmp(a.data, b.data, a.len) == 0;
+    return a.len == b.len && eng_bytes_eq(a.data, b.data, a.len);
 }
 
 /* Fixed payload size of a tag, or -1 for length-prefixed tags. */

@@ -75,6 +75,10 @@ eng_batch *eng_op_out(eng_op *op);
 /* Sends the current output batch downstream if it holds updates. */
 void eng_op_flush(eng_op *op);
 
+/* False if nothing reads the op's output stream (it may skip emitting it;
+ * its peekable state must still be maintained). */
+bool eng_op_has_output(const eng_op *op);
+
 static inline void
 eng_op_emit(eng_op *op, eng_row r, eng_time t, int64_t diff)
 {

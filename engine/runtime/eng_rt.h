@@ -78,6 +78,12 @@ int eng_df_wait(eng_client *c, eng_df *df, int node, eng_time t, int timeout_ms,
 size_t eng_df_memory(const eng_df *df, int node);
 size_t eng_df_records(const eng_df *df, int node);
 
+/* Keeps node's history at times >= t readable (no worker compacts past t)
+ * until eng_df_release(df, node, t). Returns 0, or -1 with err (22023) if t
+ * was already compacted. Holds nest: each hold needs its own release. */
+int eng_df_hold(eng_df *df, int node, eng_time t, eng_err *err);
+void eng_df_release(eng_df *df, int node, eng_time t);
+
 /* A consistent read of peekable node `node` at time t (< its frontier, or
  * waits until it is): every row with its multiplicity as diff, from all
  * workers, at one time. key (may be NULL) restricts to rows starting with

@@ -388,6 +388,12 @@ eng_op_flush(eng_op *op)
     node_flush(op->w, op->node);
 }
 
+bool
+eng_op_has_output(const eng_op *op)
+{
+    return op->node->nout > 0;
+}
+
 /* Forwards node n's output frontier along its out edges. */
 static void
 node_forward_frontier(eng_wctx *w, eng_node *n)
@@ -396,24 +402,20 @@ node_forward_frontier(eng_wctx *w, eng_node *n)
     const eng_plan *p = d->df->plan;
     for (int i = 0; i < n->nout; i++) {
         const rt_plan_edge *e = &p->edges[n->out_edges[i]];
-        eng_node *t = &d->nodes[e->to];
-        if (e->key_ncols < 0) {
-            t->ports[e->port].sender[0] = n->out_frontier;
-            continue;
-        }
         for (int dst = 0; dst < w->rt->W; dst++) {
-            if (dst == w->index) {
-                t->ports[e->port].sender[w->index] = n->out_frontier;
-                continue;
-            }
+            if (e->key_ncols < 0 && dst != w->index)
+                continue; /* pipeline: only ourselves */
             eng_batch *m = eng_batch_get(&w->pool);
             m->kind = ENG_MSG_FRONTIER;
             m->dataflow = d->df->id;
             m->node = (uint32_t)e->to;
             m->port = (uint16_t)e->port;
-            m->sender = (uint32_t)w->index;
+            m->sender = e->key_ncols < 0 ? 0 : (uint32_t)w->index;
             m->frontier = n->out_frontier;
-            send_peer(w, dst, m);
+            if (dst == w->index)
+                deliver_local(w, d, e->to, e->port, m);
+            else
+                send_peer(w, dst, m);
         }
     }
 }
@@ -490,14 +492,10 @@ deliver(eng_wctx *w, eng_batch *b)
     ENG_ASSERT(b->node < (uint32_t)d->n);
     eng_node *n = &d->nodes[b->node];
     ENG_ASSERT(b->port < n->nports);
-    wport *pt = &n->ports[b->port];
-    if (b->kind == ENG_MSG_FRONTIER) {
-        ENG_ASSERT(b->sender < (uint32_t)pt->nsenders);
-        if (b->frontier > pt->sender[b->sender])
-            pt->sender[b->sender] = b->frontier;
-        eng_batch_put(&w->pool, b);
-        return;
-    }
+    ENG_ASSERT(b->kind != ENG_MSG_FRONTIER || b->sender < (uint32_t)n->ports[b->port].nsenders);
+    /* Frontier marks are queued in order with data, so the node sees each
+     * frontier advance right after the data that preceded it and can fold
+     * updates in eagerly instead of buffering several times' worth. */
     deliver_local(w, d, (int)b->node, b->port, b);
 }
 
@@ -683,7 +681,44 @@ maybe_compact(eng_wctx *w, wdf *d, eng_node *n)
 
 static void sub_forward(eng_wctx *w, eng_node *n, eng_batch *b);
 
-/* One pass over the dataflow's nodes. Returns true if anything happened. */
+/* Recomputes node n's input frontier; if it rose, lets the op emit what it
+ * owes and forwards the output frontier. */
+static void
+node_advance(eng_wctx *w, wdf *d, eng_node *n)
+{
+    eng_time f = ENG_TIME_MAX;
+    for (int port = 0; port < n->nports; port++) {
+        eng_time pf = port_frontier(&n->ports[port]);
+        if (pf < f)
+            f = pf;
+    }
+    if (f <= n->in_frontier)
+        return;
+    if (n->kind == RT_NODE_OP)
+        node_flush(w, n); /* what input() emitted goes before any frontier */
+    n->in_frontier = f;
+    eng_time of = f;
+    if (n->kind == RT_NODE_OP) {
+        of = n->op->vt->frontier(n->op, f);
+        ENG_ASSERT(of <= f);
+        node_flush(w, n);
+    }
+    if (n->kind == RT_NODE_SUBSCRIBE)
+        sub_forward(w, n, NULL);
+    if (of > n->out_frontier) {
+        n->out_frontier = of;
+        node_forward_frontier(w, n);
+        rt_pub *pb = pub_of(d->df, n->id, w->index);
+        if (n->op && n->op->vt->memory)
+            atomic_store_explicit(&pb->memory, n->op->vt->memory(n->op), memory_order_relaxed);
+        if (n->op && n->op->vt->records)
+            atomic_store_explicit(&pb->records, n->op->vt->records(n->op), memory_order_relaxed);
+        atomic_store_explicit(&pb->frontier, of, memory_order_release);
+    }
+}
+
+/* One pass over the dataflow's nodes (id order is topological). Returns
+ * true if anything happened. */
 static bool
 step_df(eng_wctx *w, wdf *d)
 {
@@ -698,6 +733,13 @@ step_df(eng_wctx *w, wdf *d)
                 if (pt->qhead == NULL)
                     pt->qtail = NULL;
                 did = true;
+                if (b->kind == ENG_MSG_FRONTIER) {
+                    if (b->frontier > pt->sender[b->sender])
+                        pt->sender[b->sender] = b->frontier;
+                    eng_batch_put(&w->pool, b);
+                    node_advance(w, d, n);
+                    continue;
+                }
                 if (n->kind == RT_NODE_INPUT) {
                     /* Inputs pass batches through unchanged. */
                     if (n->out)
@@ -715,38 +757,9 @@ step_df(eng_wctx *w, wdf *d)
                 eng_batch_put(&w->pool, b);
             }
         }
-        eng_time f = ENG_TIME_MAX;
-        for (int port = 0; port < n->nports; port++) {
-            eng_time pf = port_frontier(&n->ports[port]);
-            if (pf < f)
-                f = pf;
-        }
         if (n->kind == RT_NODE_OP)
-            node_flush(w, n); /* what input() emitted goes before any frontier */
-        if (f > n->in_frontier) {
-            did = true;
-            n->in_frontier = f;
-            eng_time of = f;
-            if (n->kind == RT_NODE_OP) {
-                of = n->op->vt->frontier(n->op, f);
-                ENG_ASSERT(of <= f);
-                node_flush(w, n);
-            }
-            if (n->kind == RT_NODE_SUBSCRIBE)
-                sub_forward(w, n, NULL);
-            if (of > n->out_frontier) {
-                n->out_frontier = of;
-                node_forward_frontier(w, n);
-                rt_pub *pb = pub_of(d->df, i, w->index);
-                if (n->op && n->op->vt->memory)
-                    atomic_store_explicit(&pb->memory, n->op->vt->memory(n->op),
-                                          memory_order_relaxed);
-                if (n->op && n->op->vt->records)
-                    atomic_store_explicit(&pb->records, n->op->vt->records(n->op),
-                                          memory_order_relaxed);
-                atomic_store_explicit(&pb->frontier, of, memory_order_release);
-            }
-        }
+            node_flush(w, n);
+        node_advance(w, d, n); /* unconnected ports start closed */
         maybe_compact(w, d, n);
     }
     return did;
@@ -1460,6 +1473,28 @@ hold_remove(eng_df *df, int node, eng_time t)
             m = df->hold_list[2 * i + 1];
     atomic_store(&df->hold[node], m);
     pthread_mutex_unlock(&df->hold_mu);
+}
+
+int
+eng_df_hold(eng_df *df, int node, eng_time t, eng_err *err)
+{
+    ENG_ASSERT(node >= 0 && node < df->plan->n);
+    hold_add(df, node, t);
+    for (int i = 0; i < df->W; i++) {
+        if (atomic_load(&pub_of(df, node, i)->since) > t) {
+            hold_remove(df, node, t);
+            return eng_err_set(err, ENG_ERRCODE_INVALID_PARAMETER_VALUE,
+                               "timestamp %llu is no longer readable (compacted)",
+                               (unsigned long long)t);
+        }
+    }
+    return 0;
+}
+
+void
+eng_df_release(eng_df *df, int node, eng_time t)
+{
+    hold_remove(df, node, t);
 }
 
 int

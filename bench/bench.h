@@ -1,0 +1,7 @@
+/* sluice-bench subcommands. Each returns a process exit status. */
+#ifndef BENCH_H
+#define BENCH_H
+
+int bench_core_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,14 @@
+/* sluice-bench: benchmark programs printing one JSON object per line. */
+#include "bench/bench.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int
+main(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "core") == 0)
+        return bench_core_main(argc - 2, argv + 2);
+    fprintf(stderr, "usage: sluice-bench core [options]   (see bench/README.md)\n");
+    return 2;
+}

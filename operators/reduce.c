@@ -1,0 +1,851 @@
+/* reduce: GROUP BY with accumulable and multiset aggregates.
+ *
+ * Notes: the group table is the operator's state and its peekable output.
+ * A group record holds the key (inline up to 16 bytes), the row count and
+ * the accumulators; the group's output row is computed from it on demand.
+ * History for reads at times before the newest: when a group first changes
+ * at a time, its previous output row is stashed (the dirty list); when the
+ * time is emitted the stash moves to an undo log ordered by time. A read at
+ * t uses, per group, the earliest stashed row from after t, else the
+ * current row. compact(since) drops undo entries at times <= since. So the
+ * history costs memory only for changes no reader can still need. */
+#include "operators/op_common.h"
+#include "operators/op_reduce.h"
+#include "shard/shard_arr.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct acc_int {
+    __int128 sum;
+    int64_t nn; /* non-NULL inputs */
+    int64_t pad;
+} acc_int;
+
+typedef struct acc_float {
+    double sum;
+    int64_t nn;
+} acc_float;
+
+typedef struct acc_bool {
+    int64_t ntrue;
+    int64_t nn;
+} acc_bool;
+
+#define KEY_INLINE 16
+#define G_DIRTY 1u
+
+typedef struct group {
+    uint64_t hash;
+    int64_t count; /* rows in the group */
+    uint32_t key_len;
+    uint32_t flags;
+    union {
+        uint8_t inl[KEY_INLINE];
+        uint64_t off; /* in r->keys when key_len > KEY_INLINE */
+    } key;
+} group;
+
+/* A group's previous output row, stashed when it first changed at a time. */
+typedef struct undo {
+    uint32_t group;
+    uint32_t len;
+    uint64_t off; /* row bytes in the owning arena */
+    eng_time time;
+    int64_t mult; /* its multiplicity (1, or the count in THRESHOLD mode) */
+    uint8_t had;  /* the group had an output row */
+} undo;
+
+typedef struct reduce {
+    eng_op op;
+    const op_reduce_params *p;
+    size_t stride;
+    size_t *acc_off;
+    bool has_multiset;
+    bool simple_count; /* only count(*): no value decoding */
+    uint8_t *groups;
+    uint32_t ngroups, gcap;
+    uint64_t nlive; /* groups with an output row */
+    uint64_t *index; /* (hash high 32 << 32) | (group + 1); 0 = empty */
+    uint32_t imask;
+    eng_rowbuf keys; /* long keys */
+    undo *dirty;     /* groups changed at open_time, with their previous rows in prevbuf */
+    uint32_t ndirty, dcap;
+    eng_rowbuf prevbuf;
+    undo *log; /* emitted changes, time order; rows in logbuf */
+    uint32_t nlog, logcap, loghead;
+    eng_rowbuf logbuf;
+    bool open;
+    eng_time open_time;
+    eng_time frontier;
+    eng_batch *pending; /* updates at times > frontier */
+    shard_arr *vals;    /* multisets: key = group key + int2 aggregate index */
+    shard_arr_cursor cur;
+    eng_rowbuf row, tmp, agg;
+} reduce;
+
+op_reduce_params *
+op_reduce_params_new(int key_ncols, int naggs)
+{
+    op_reduce_params *p = calloc(1, sizeof *p + (size_t)naggs * sizeof(op_agg));
+    ENG_ASSERT(p != NULL);
+    p->key_ncols = key_ncols;
+    p->naggs = naggs;
+    return p;
+}
+
+static inline group *
+G(const reduce *r, uint32_t i)
+{
+    return (group *)(r->groups + (size_t)i * r->stride);
+}
+
+static inline eng_row
+group_key(const reduce *r, const group *g)
+{
+    if (g->key_len <= KEY_INLINE)
+        return (eng_row){g->key.inl, g->key_len};
+    return (eng_row){r->keys.data + g->key.off, g->key_len};
+}
+
+static void
+index_grow(reduce *r)
+{
+    uint32_t cap = r->imask ? (r->imask + 1) * 2 : 1024;
+    uint64_t *ix = calloc(cap, sizeof *ix);
+    ENG_ASSERT(ix != NULL);
+    for (uint32_t g = 0; g < r->ngroups; g++) {
+        uint64_t h = G(r, g)->hash;
+        uint32_t s = (uint32_t)h & (cap - 1);
+        while (ix[s])
+            s = (s + 1) & (cap - 1);
+        ix[s] = (h & 0xffffffff00000000ull) | (uint64_t)(g + 1);
+    }
+    free(r->index);
+    r->index = ix;
+    r->imask = cap - 1;
+}
+
+static inline bool
+group_matches(const reduce *r, const group *gr, uint64_t h, eng_row key)
+{
+    if (gr->hash != h || gr->key_len != key.len)
+        return false;
+    eng_row k = group_key(r, gr);
+    return eng_bytes_eq(k.data, key.data, key.len);
+}
+
+/* The group of key, or UINT32_MAX (create = false) if absent. */
+static uint32_t
+group_lookup(reduce *r, uint64_t h, eng_row key, bool create)
+{
+    if (create && (uint64_t)(r->ngroups + 1) * 4 > (uint64_t)(r->imask + 1) * 3)
+        index_grow(r);
+    if (r->index == NULL)
+        return UINT32_MAX;
+    uint32_t s = (uint32_t)h & r->imask;
+    uint64_t tag = h & 0xffffffff00000000ull;
+    for (;;) {
+        uint64_t e = r->index[s];
+        if (e == 0)
+            break;
+        if ((e & 0xffffffff00000000ull) == tag) {
+            uint32_t g = (uint32_t)(e & 0xffffffffu) - 1;
+            if (group_matches(r, G(r, g), h, key))
+                return g;
+        }
+        s = (s + 1) & r->imask;
+    }
+    if (!create)
+        return UINT32_MAX;
+    if (r->ngroups == r->gcap) {
+        r->gcap = r->gcap ? r->gcap * 2 : 1024;
+        r->groups = realloc(r->groups, (size_t)r->gcap * r->stride);
+        ENG_ASSERT(r->groups != NULL);
+    }
+    uint32_t g = r->ngroups++;
+    group *gr = G(r, g);
+    memset(gr, 0, r->stride);
+    gr->hash = h;
+    gr->key_len = key.len;
+    if (key.len <= KEY_INLINE) {
+        if (key.len)
+            memcpy(gr->key.inl, key.data, key.len);
+    } else {
+        gr->key.off = r->keys.len;
+        memcpy(eng_rowbuf_extend(&r->keys, key.len), key.data, key.len);
+    }
+    r->index[s] = tag | (uint64_t)(g + 1);
+    return g;
+}
+
+static inline bool
+group_exists(const reduce *r, const group *gr)
+{
+    return gr->count > 0 || (r->p->global && r->p->mode == OP_REDUCE_GROUP);
+}
+
+static inline int64_t
+group_mult(const reduce *r, const group *gr)
+{
+    return r->p->mode == OP_REDUCE_THRESHOLD ? gr->count : 1;
+}
+
+/* Appends aggregate a's current result for group gr to out. */
+static void
+push_result(reduce *r, const group *gr, int a, eng_rowbuf *out)
+{
+    const op_agg *ag = &r->p->aggs[a];
+    const uint8_t *acc = (const uint8_t *)gr + r->acc_off[a];
+    switch (ag->kind) {
+    case OP_AGG_COUNT_STAR:
+        eng_push_int8(out, gr->count);
+        return;
+    case OP_AGG_COUNT:
+        eng_push_int8(out, *(const int64_t *)acc);
+        return;
+    case OP_AGG_SUM_INT: {
+        const acc_int *ai = (const acc_int *)acc;
+        if (ai->nn == 0)
+            eng_push_null(out);
+        else if (ai->sum > INT64_MAX || ai->sum < INT64_MIN)
+            eng_push_null(out); /* reported as an error in data by emit_dirty */
+        else
+            eng_push_int8(out, (int64_t)ai->sum);
+        return;
+    }
+    case OP_AGG_AVG_INT: {
+        const acc_int *ai = (const acc_int *)acc;
+        if (ai->nn == 0)
+            eng_push_null(out);
+        else
+            eng_push_float8(out, (double)ai->sum / (double)ai->nn);
+        return;
+    }
+    case OP_AGG_SUM_FLOAT:
+    case OP_AGG_AVG_FLOAT: {
+        const acc_float *af = (const acc_float *)acc;
+        if (af->nn == 0)
+            eng_push_null(out);
+        else
+            eng_push_float8(out, ag->kind == OP_AGG_SUM_FLOAT ? af->sum : af->sum / (double)af->nn);
+        return;
+    }
+    case OP_AGG_BOOL_AND:
+    case OP_AGG_BOOL_OR: {
+        const acc_bool *ab = (const acc_bool *)acc;
+        if (ab->nn == 0)
+            eng_push_null(out);
+        else if (ag->kind == OP_AGG_BOOL_AND)
+            eng_push_bool(out, ab->ntrue == ab->nn);
+        else
+            eng_push_bool(out, ab->ntrue > 0);
+        return;
+    }
+    default:
+        break;
+    }
+    /* Multiset aggregates: walk the group's values at the open time (the
+     * value multisets hold only current state). */
+    eng_rowbuf_reset(&r->tmp);
+    eng_push_row(&r->tmp, group_key(r, gr));
+    eng_push_int2(&r->tmp, (int16_t)a);
+    eng_row mk = eng_rowbuf_row(&r->tmp);
+    const shard_arr_key *k = shard_arr_find(r->vals, eng_row_hash(mk), mk);
+    int64_t distinct = 0;
+    bool have = false, first = true;
+    eng_datum best = {0};
+    eng_rowbuf_reset(&r->agg);
+    if (k != NULL) {
+        shard_arr_cursor_seek(&r->cur, r->vals, k, ENG_TIME_MAX - 1);
+        eng_row v;
+        int64_t diff;
+        while (shard_arr_cursor_next(&r->cur, &v, &diff)) {
+            if (diff <= 0)
+                continue;
+            uint32_t pos = 0;
+            eng_datum d = eng_row_next(v, &pos);
+            distinct++;
+            if (ag->kind == OP_AGG_MIN || ag->kind == OP_AGG_MAX) {
+                int c = have ? op_datum_cmp(d, best) : 0;
+                if (!have || (ag->kind == OP_AGG_MIN ? c < 0 : c > 0))
+                    best = d;
+                have = true;
+            } else if (ag->kind == OP_AGG_STRING_AGG) {
+                size_t sl = ag->sep ? strlen(ag->sep) : 0;
+                for (int64_t i = 0; i < diff; i++) {
+                    if (!first && sl)
+                        memcpy(eng_rowbuf_extend(&r->agg, (uint32_t)sl), ag->sep, sl);
+                    memcpy(eng_rowbuf_extend(&r->agg, d.len), d.ptr, d.len);
+                    first = false;
+                }
+                have = true;
+            }
+        }
+    }
+    switch (ag->kind) {
+    case OP_AGG_COUNT_DISTINCT:
+        eng_push_int8(out, distinct);
+        break;
+    case OP_AGG_MIN:
+    case OP_AGG_MAX:
+        if (have)
+            eng_push_datum(out, best);
+        else
+            eng_push_null(out);
+        break;
+    case OP_AGG_STRING_AGG:
+        if (have)
+            eng_push_text(out, (const char *)r->agg.data, r->agg.len);
+        else
+            eng_push_null(out);
+        break;
+    default:
+        ENG_ASSERT(!"unhandled aggregate");
+    }
+}
+
+/* Writes group gr's current output row (key, aggregates) into out. */
+static void
+group_row(reduce *r, const group *gr, eng_rowbuf *out)
+{
+    eng_push_row(out, group_key(r, gr));
+    for (int a = 0; a < r->p->naggs; a++)
+        push_result(r, gr, a, out);
+}
+
+/* First change of group g at the open time: stash its current row. */
+static inline void
+mark_dirty(reduce *r, uint32_t g)
+{
+    group *gr = G(r, g);
+    if (gr->flags & G_DIRTY)
+        return;
+    gr->flags |= G_DIRTY;
+    if (r->ndirty == r->dcap) {
+        r->dcap = r->dcap ? r->dcap * 2 : 1024;
+        r->dirty = realloc(r->dirty, r->dcap * sizeof *r->dirty);
+        ENG_ASSERT(r->dirty != NULL);
+    }
+    undo *u = &r->dirty[r->ndirty++];
+    u->group = g;
+    u->had = group_exists(r, gr);
+    u->mult = u->had ? group_mult(r, gr) : 0;
+    u->off = r->prevbuf.len;
+    if (u->had)
+        group_row(r, gr, &r->prevbuf);
+    u->len = (uint32_t)(r->prevbuf.len - u->off);
+}
+
+/* Folds one update into its group (at the open time). */
+static void
+apply(reduce *r, eng_row row, uint64_t h, eng_row key, int64_t diff)
+{
+    uint32_t g = group_lookup(r, h, key, true);
+    mark_dirty(r, g);
+    group *gr = G(r, g);
+    gr->count += diff;
+    if (r->simple_count)
+        return;
+    const op_reduce_params *p = r->p;
+    eng_row val = {row.data + key.len, row.len - key.len};
+    uint32_t pos = 0, dstart = 0;
+    int col = 0;
+    eng_datum d = {0};
+    for (int a = 0; a < p->naggs; a++) {
+        const op_agg *ag = &p->aggs[a];
+        if (ag->kind == OP_AGG_COUNT_STAR)
+            continue;
+        if (ag->col < col) { /* columns out of order: restart */
+            pos = 0;
+            col = 0;
+        }
+        while (col <= ag->col && pos < val.len) {
+            dstart = pos;
+            d = eng_row_next(val, &pos);
+            col++;
+        }
+        ENG_ASSERT(col == ag->col + 1);
+        if (d.tag == ENG_TAG_NULL)
+            continue;
+        uint8_t *acc = (uint8_t *)gr + r->acc_off[a];
+        switch (ag->kind) {
+        case OP_AGG_COUNT:
+            *(int64_t *)acc += diff;
+            break;
+        case OP_AGG_SUM_INT:
+        case OP_AGG_AVG_INT: {
+            acc_int *ai = (acc_int *)acc;
+            ai->sum += (__int128)op_datum_int(d) * diff;
+            ai->nn += diff;
+            break;
+        }
+        case OP_AGG_SUM_FLOAT:
+        case OP_AGG_AVG_FLOAT: {
+            acc_float *af = (acc_float *)acc;
+            af->sum += op_datum_float(d) * (double)diff;
+            af->nn += diff;
+            break;
+        }
+        case OP_AGG_BOOL_AND:
+        case OP_AGG_BOOL_OR: {
+            acc_bool *ab = (acc_bool *)acc;
+            ab->ntrue += d.tag == ENG_TAG_TRUE ? diff : 0;
+            ab->nn += diff;
+            break;
+        }
+        default: { /* multiset aggregates */
+            eng_rowbuf_reset(&r->tmp);
+            eng_push_row(&r->tmp, key);
+            eng_push_int2(&r->tmp, (int16_t)a);
+            eng_row mk = eng_rowbuf_row(&r->tmp);
+            eng_row dv = {val.data + dstart, pos - dstart};
+            shard_arr_update(r->vals, eng_row_hash(mk), mk, dv, r->open_time, diff);
+            break;
+        }
+        }
+    }
+}
+
+static void
+log_push(reduce *r, const undo *u, eng_time t)
+{
+    if (r->nlog == r->logcap) {
+        r->logcap = r->logcap ? r->logcap * 2 : 1024;
+        r->log = realloc(r->log, r->logcap * sizeof *r->log);
+        ENG_ASSERT(r->log != NULL);
+    }
+    undo *l = &r->log[r->nlog++];
+    *l = *u;
+    l->time = t;
+    l->off = r->logbuf.len;
+    if (u->len)
+        memcpy(eng_rowbuf_extend(&r->logbuf, u->len), r->prevbuf.data + u->off, u->len);
+}
+
+static void
+report(reduce *r, const char *sqlstate, const char *msg, eng_time t)
+{
+    eng_err e;
+    eng_err_clear(&e);
+    eng_err_set(&e, sqlstate, "%s", msg);
+    eng_op_error(&r->op, &e, t, 1);
+}
+
+/* Emits the changes of every dirty group at time t and logs their previous
+ * rows for reads at earlier times. */
+static void
+emit_dirty(reduce *r, eng_time t)
+{
+    bool out = eng_op_has_output(&r->op);
+    for (uint32_t i = 0; i < r->ndirty; i++) {
+        undo *u = &r->dirty[i];
+        group *gr = G(r, u->group);
+        gr->flags &= ~G_DIRTY;
+        if (gr->count < 0 && r->p->mode != OP_REDUCE_THRESHOLD)
+            report(r, ENG_ERRCODE_INTERNAL_ERROR,
+                   "a group's row count went negative: a row was retracted that was never "
+                   "inserted",
+                   t);
+        bool now = group_exists(r, gr);
+        eng_rowbuf_reset(&r->row);
+        if (now)
+            group_row(r, gr, &r->row);
+        eng_row prev = {r->prevbuf.data + u->off, u->len};
+        eng_row cur = eng_rowbuf_row(&r->row);
+        int64_t mult = now ? group_mult(r, gr) : 0;
+        if (u->had && now && u->mult == mult && eng_row_eq(prev, cur))
+            continue;
+        r->nlive += (uint64_t)now - (uint64_t)u->had;
+        for (int a = 0; now && a < r->p->naggs; a++) {
+            if (r->p->aggs[a].kind == OP_AGG_SUM_INT) {
+                const acc_int *ai = (const acc_int *)((const uint8_t *)gr + r->acc_off[a]);
+                if (ai->nn && (ai->sum > INT64_MAX || ai->sum < INT64_MIN))
+                    report(r, ENG_ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE, "bigint out of range", t);
+            }
+        }
+        if (out) {
+            eng_batch *ob = eng_op_out(&r->op);
+            if (u->had)
+                eng_batch_push(ob, prev, t, -u->mult);
+            if (now)
+                eng_batch_push(ob, cur, t, mult);
+            if (ob->n >= ENG_BATCH_TARGET)
+                eng_op_flush(&r->op);
+        }
+        log_push(r, u, t);
+    }
+    r->ndirty = 0;
+    eng_rowbuf_reset(&r->prevbuf);
+}
+
+static int
+cmp_time(const void *x, const void *y)
+{
+    const eng_update *a = x, *b = y;
+    return a->time < b->time ? -1 : a->time > b->time;
+}
+
+#define PREFETCH_AHEAD 8
+
+static void
+reduce_input(eng_op *op, int port, const eng_batch *b)
+{
+    (void)port;
+    reduce *r = (reduce *)op;
+    /* Hash a window ahead and prefetch index slots to overlap cache misses. */
+    uint64_t hs[PREFETCH_AHEAD];
+    uint32_t kl[PREFETCH_AHEAD];
+    uint32_t n = b->n;
+    if (r->index == NULL || (uint64_t)(r->ngroups + n) * 4 > (uint64_t)(r->imask + 1) * 3) {
+        while ((uint64_t)(r->ngroups + n) * 4 > (uint64_t)(r->imask + 1) * 3 &&
+               r->imask + 1 < (1u << 31))
+            index_grow(r);
+    }
+    for (uint32_t i = 0; i < n && i < PREFETCH_AHEAD; i++) {
+        eng_row row = eng_batch_row(b, i);
+        eng_row key, val;
+        op_split(row, r->p->key_ncols, &key, &val);
+        kl[i] = key.len;
+        hs[i] = eng_row_hash(key);
+        __builtin_prefetch(&r->index[(uint32_t)hs[i] & r->imask]);
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t slot = i % PREFETCH_AHEAD;
+        uint64_t h = hs[slot];
+        eng_row row = eng_batch_row(b, i);
+        eng_row key = {row.data, kl[slot]};
+        uint32_t j = i + PREFETCH_AHEAD;
+        if (j < n) {
+            eng_row rj = eng_batch_row(b, j);
+            eng_row kj, vj;
+            op_split(rj, r->p->key_ncols, &kj, &vj);
+            kl[slot] = kj.len;
+            hs[slot] = eng_row_hash(kj);
+            __builtin_prefetch(&r->index[(uint32_t)hs[slot] & r->imask]);
+        }
+        eng_time t = b->upd[i].time;
+        ENG_DASSERT(t >= r->frontier);
+        if (t == r->frontier) {
+            /* No update at an earlier time can still come: fold it in now. */
+            r->open = true;
+            r->open_time = t;
+            apply(r, row, h, key, b->upd[i].diff);
+        } else {
+            eng_batch_push(r->pending, row, t, b->upd[i].diff);
+        }
+    }
+}
+
+static void
+apply_row(reduce *r, eng_row row, int64_t diff)
+{
+    eng_row key, val;
+    op_split(row, r->p->key_ncols, &key, &val);
+    apply(r, row, eng_row_hash(key), key, diff);
+}
+
+static eng_time
+reduce_frontier(eng_op *op, eng_time f)
+{
+    reduce *r = (reduce *)op;
+    if (r->open) {
+        emit_dirty(r, r->open_time);
+        r->open = false;
+    }
+    if (r->pending->n > 0) {
+        eng_batch *pb = r->pending;
+        qsort(pb->upd, pb->n, sizeof *pb->upd, cmp_time);
+        uint32_t i = 0;
+        while (i < pb->n && pb->upd[i].time < f) {
+            eng_time t = pb->upd[i].time;
+            r->open_time = t;
+            while (i < pb->n && pb->upd[i].time == t) {
+                apply_row(r, eng_batch_row(pb, i), pb->upd[i].diff);
+                i++;
+            }
+            emit_dirty(r, t);
+        }
+        eng_batch *rest = eng_batch_get(eng_wctx_pool(op->w));
+        for (; i < pb->n; i++) {
+            if (pb->upd[i].time == f) {
+                r->open = true;
+                r->open_time = f;
+                apply_row(r, eng_batch_row(pb, i), pb->upd[i].diff);
+            } else {
+                eng_batch_push(rest, eng_batch_row(pb, i), pb->upd[i].time, pb->upd[i].diff);
+            }
+        }
+        eng_batch_put(eng_wctx_pool(op->w), pb);
+        r->pending = rest;
+    }
+    r->frontier = f;
+    if (r->has_multiset) {
+        /* The value multisets are read only at the open time: keep no history. */
+        shard_arr_advance_upper(r->vals, f);
+        shard_arr_advance_since(r->vals, f);
+    }
+    return f;
+}
+
+/* Finds the row group g had at time t: from the earliest logged or stashed
+ * change after t, or its current row. Returns false if it had none. */
+static bool
+row_at(reduce *r, uint32_t g, eng_time t, eng_row *out, int64_t *mult)
+{
+    for (uint32_t i = r->loghead; i < r->nlog; i++) {
+        const undo *u = &r->log[i];
+        if (u->group == g && u->time > t) {
+            *out = (eng_row){r->logbuf.data + u->off, u->len};
+            *mult = u->mult;
+            return u->had;
+        }
+    }
+    if (G(r, g)->flags & G_DIRTY) {
+        for (uint32_t i = 0; i < r->ndirty; i++) {
+            const undo *u = &r->dirty[i];
+            if (u->group == g) {
+                *out = (eng_row){r->prevbuf.data + u->off, u->len};
+                *mult = u->mult;
+                return u->had;
+            }
+        }
+    }
+    const group *gr = G(r, g);
+    if (!group_exists(r, gr))
+        return false;
+    eng_rowbuf_reset(&r->row);
+    group_row(r, gr, &r->row);
+    *out = eng_rowbuf_row(&r->row);
+    *mult = group_mult(r, gr);
+    return true;
+}
+
+static void
+reduce_peek(eng_op *op, eng_time t, const eng_row *key, eng_batch *out)
+{
+    reduce *r = (reduce *)op;
+    if (key != NULL) {
+        /* A key that is a whole group key: look it up; a prefix: scan. */
+        uint32_t g = group_lookup(r, eng_row_hash(*key), *key, false);
+        if (g != UINT32_MAX) {
+            eng_row row;
+            int64_t mult;
+            if (row_at(r, g, t, &row, &mult))
+                eng_batch_push(out, row, t, mult);
+            return;
+        }
+    }
+    /* Groups with a change after t, and where their row at t is. */
+    uint32_t first = r->loghead;
+    while (first < r->nlog && r->log[first].time <= t)
+        first++;
+    uint32_t nov = (r->nlog - first) + r->ndirty;
+    uint32_t cap = 16;
+    while (cap < nov * 2)
+        cap *= 2;
+    uint64_t *ov = calloc(cap, sizeof *ov); /* (group + 1) << 32 | source index + 1 */
+    ENG_ASSERT(ov != NULL);
+    const undo **src = malloc((size_t)(nov ? nov : 1) * sizeof *src);
+    ENG_ASSERT(src != NULL);
+    const uint8_t **base = malloc((size_t)(nov ? nov : 1) * sizeof *base);
+    ENG_ASSERT(base != NULL);
+    uint32_t ns = 0;
+    for (uint32_t i = first; i < r->nlog + r->ndirty; i++) {
+        bool logged = i < r->nlog;
+        const undo *u = logged ? &r->log[i] : &r->dirty[i - r->nlog];
+        uint32_t s = (u->group * 0x9e3779b9u) & (cap - 1);
+        bool seen = false;
+        while (ov[s]) {
+            if ((uint32_t)(ov[s] >> 32) == u->group + 1) {
+                seen = true;
+                break;
+            }
+            s = (s + 1) & (cap - 1);
+        }
+        if (seen)
+            continue; /* an earlier change after t wins */
+        src[ns] = u;
+        base[ns] = logged ? r->logbuf.data : r->prevbuf.data;
+        ov[s] = ((uint64_t)(u->group + 1) << 32) | (uint64_t)(ns + 1);
+        ns++;
+    }
+    for (uint32_t g = 0; g < r->ngroups; g++) {
+        const group *gr = G(r, g);
+        if (key != NULL) {
+            eng_row k = group_key(r, gr);
+            if (k.len < key->len || memcmp(k.data, key->data, key->len) != 0)
+                continue;
+        }
+        uint32_t s = (g * 0x9e3779b9u) & (cap - 1);
+        const undo *u = NULL;
+        const uint8_t *bs = NULL;
+        while (ov[s]) {
+            if ((uint32_t)(ov[s] >> 32) == g + 1) {
+                uint32_t k = (uint32_t)ov[s] - 1;
+                u = src[k];
+                bs = base[k];
+                break;
+            }
+            s = (s + 1) & (cap - 1);
+        }
+        if (u != NULL) {
+            if (u->had)
+                eng_batch_push(out, (eng_row){bs + u->off, u->len}, t, u->mult);
+        } else if (group_exists(r, gr)) {
+            eng_rowbuf_reset(&r->row);
+            group_row(r, gr, &r->row);
+            eng_batch_push(out, eng_rowbuf_row(&r->row), t, group_mult(r, gr));
+        }
+    }
+    free(ov);
+    free(src);
+    free(base);
+}
+
+static void
+reduce_compact(eng_op *op, eng_time since)
+{
+    reduce *r = (reduce *)op;
+    while (r->loghead < r->nlog && r->log[r->loghead].time <= since)
+        r->loghead++;
+    if (r->loghead == r->nlog) {
+        r->loghead = r->nlog = 0;
+        eng_rowbuf_reset(&r->logbuf);
+    } else if (r->loghead > r->nlog / 2 && r->loghead > 1024) {
+        uint64_t base = r->log[r->loghead].off;
+        uint32_t keep = r->nlog - r->loghead;
+        memmove(r->log, r->log + r->loghead, keep * sizeof *r->log);
+        for (uint32_t i = 0; i < keep; i++)
+            r->log[i].off -= base;
+        memmove(r->logbuf.data, r->logbuf.data + base, r->logbuf.len - base);
+        r->logbuf.len -= (uint32_t)base;
+        r->nlog = keep;
+        r->loghead = 0;
+    }
+}
+
+static size_t
+reduce_memory(const eng_op *op)
+{
+    const reduce *r = (const reduce *)op;
+    size_t m = (size_t)r->gcap * r->stride + (r->index ? (size_t)(r->imask + 1) * 8 : 0) +
+               r->keys.cap + r->prevbuf.cap + r->logbuf.cap + (size_t)r->logcap * sizeof(undo) +
+               (size_t)r->dcap * sizeof(undo);
+    if (r->has_multiset) {
+        shard_arr_stats st;
+        shard_arr_stats_get(r->vals, &st);
+        m += st.bytes;
+    }
+    return m;
+}
+
+static size_t
+reduce_records(const eng_op *op)
+{
+    return ((const reduce *)op)->nlive;
+}
+
+static void
+reduce_destroy(eng_op *op)
+{
+    reduce *r = (reduce *)op;
+    free(r->acc_off);
+    free(r->groups);
+    free(r->index);
+    free(r->dirty);
+    free(r->log);
+    eng_rowbuf_free(&r->keys);
+    eng_rowbuf_free(&r->prevbuf);
+    eng_rowbuf_free(&r->logbuf);
+    eng_rowbuf_free(&r->row);
+    eng_rowbuf_free(&r->tmp);
+    eng_rowbuf_free(&r->agg);
+    eng_batch_free(r->pending);
+    if (r->vals)
+        shard_arr_free(r->vals);
+    shard_arr_cursor_fini(&r->cur);
+    free(r);
+}
+
+static const eng_op_vt reduce_vt = {
+    .name = "reduce",
+    .input = reduce_input,
+    .frontier = reduce_frontier,
+    .destroy = reduce_destroy,
+    .memory = reduce_memory,
+    .records = reduce_records,
+    .peek = reduce_peek,
+    .compact = reduce_compact,
+};
+
+eng_op *
+op_reduce_make(const void *params, eng_wctx *w)
+{
+    const op_reduce_params *p = params;
+    reduce *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return NULL;
+    r->op.vt = &reduce_vt;
+    r->p = p;
+    r->acc_off = calloc((size_t)(p->naggs ? p->naggs : 1), sizeof *r->acc_off);
+    ENG_ASSERT(r->acc_off != NULL);
+    size_t off = sizeof(group), align = 8;
+    r->simple_count = true;
+    for (int a = 0; a < p->naggs; a++) {
+        size_t sz = 0, al = 8;
+        switch (p->aggs[a].kind) {
+        case OP_AGG_COUNT:
+            sz = 8;
+            break;
+        case OP_AGG_SUM_INT:
+        case OP_AGG_AVG_INT:
+            sz = sizeof(acc_int);
+            al = 16;
+            break;
+        case OP_AGG_SUM_FLOAT:
+        case OP_AGG_AVG_FLOAT:
+            sz = sizeof(acc_float);
+            break;
+        case OP_AGG_BOOL_AND:
+        case OP_AGG_BOOL_OR:
+            sz = sizeof(acc_bool);
+            break;
+        case OP_AGG_COUNT_STAR:
+            break;
+        default:
+            r->has_multiset = true;
+            break;
+        }
+        if (p->aggs[a].kind != OP_AGG_COUNT_STAR)
+            r->simple_count = false;
+        if (sz) {
+            off = (off + al - 1) & ~(al - 1);
+            r->acc_off[a] = off;
+            off += sz;
+            if (al > align)
+                align = al;
+        }
+    }
+    r->stride = (off + align - 1) & ~(align - 1);
+    r->pending = eng_batch_get(eng_wctx_pool(w));
+    if (r->has_multiset)
+        r->vals = shard_arr_new();
+    shard_arr_cursor_init(&r->cur);
+    if (p->global && eng_wctx_index(w) == 0) {
+        /* The global group exists from time 0 on worker 0 (key_ncols = 0
+         * routes everything there): emitted when the frontier passes 0. */
+        uint32_t g = group_lookup(r, eng_row_hash((eng_row){(const uint8_t *)"", 0}),
+                                  (eng_row){(const uint8_t *)"", 0}, true);
+        r->open = true;
+        r->open_time = 0;
+        group *gr = G(r, g);
+        gr->flags |= G_DIRTY;
+        r->dirty = calloc(1024, sizeof *r->dirty);
+        r->dcap = 1024;
+        r->dirty[0] = (undo){.group = g, .had = 0, .off = 0, .len = 0};
+        r->ndirty = 1;
+    }
+    return &r->op;
+}
