@@ -35,6 +35,8 @@ typedef struct acc_bool {
 
 #define KEY_INLINE 16
 #define G_DIRTY 1u
+#define G_OVERFLOW 2u /* an error in data is reported for this group: sum overflow */
+#define G_NEGATIVE 4u /* an error in data is reported for this group: negative count */
 
 typedef struct group {
     uint64_t hash;
@@ -424,13 +426,24 @@ log_push(reduce *r, const undo *u, eng_time t)
         memcpy(eng_rowbuf_extend(&r->logbuf, u->len), r->prevbuf.data + u->off, u->len);
 }
 
+/* Errors in data follow the group's state: reported (+1) when the group
+ * enters the bad state, retracted (-1) when it leaves it, so a read fails
+ * exactly while some group is bad. */
 static void
-report(reduce *r, const char *sqlstate, const char *msg, eng_time t)
+track_error(reduce *r, group *gr, uint32_t flag, bool bad, const char *sqlstate, const char *msg,
+            eng_time t)
 {
+    bool was = (gr->flags & flag) != 0;
+    if (was == bad)
+        return;
     eng_err e;
     eng_err_clear(&e);
     eng_err_set(&e, sqlstate, "%s", msg);
-    eng_op_error(&r->op, &e, t, 1);
+    eng_op_error(&r->op, &e, t, bad ? 1 : -1);
+    if (bad)
+        gr->flags |= flag;
+    else
+        gr->flags &= ~flag;
 }
 
 /* Emits the changes of every dirty group at time t and logs their previous
@@ -443,28 +456,30 @@ emit_dirty(reduce *r, eng_time t)
         undo *u = &r->dirty[i];
         group *gr = G(r, u->group);
         gr->flags &= ~G_DIRTY;
-        if (gr->count < 0 && r->p->mode != OP_REDUCE_THRESHOLD)
-            report(r, ENG_ERRCODE_INTERNAL_ERROR,
-                   "a group's row count went negative: a row was retracted that was never "
-                   "inserted",
-                   t);
+        track_error(r, gr, G_NEGATIVE, gr->count < 0 && r->p->mode != OP_REDUCE_THRESHOLD,
+                    ENG_ERRCODE_INTERNAL_ERROR,
+                    "a group's row count went negative: a row was retracted that was never "
+                    "inserted",
+                    t);
         bool now = group_exists(r, gr);
         eng_rowbuf_reset(&r->row);
         if (now)
             group_row(r, gr, &r->row);
         eng_row prev = {r->prevbuf.data + u->off, u->len};
         eng_row cur = eng_rowbuf_row(&r->row);
+        bool overflow = false;
+        for (int a = 0; now && a < r->p->naggs; a++) {
+            if (r->p->aggs[a].kind == OP_AGG_SUM_INT) {
+                const acc_int *ai = (const acc_int *)((const uint8_t *)gr + r->acc_off[a]);
+                overflow |= ai->nn && (ai->sum > INT64_MAX || ai->sum < INT64_MIN);
+            }
+        }
+        track_error(r, gr, G_OVERFLOW, overflow, ENG_ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+                    "bigint out of range", t);
         int64_t mult = now ? group_mult(r, gr) : 0;
         if (u->had && now && u->mult == mult && eng_row_eq(prev, cur))
             continue;
         r->nlive += (uint64_t)now - (uint64_t)u->had;
-        for (int a = 0; now && a < r->p->naggs; a++) {
-            if (r->p->aggs[a].kind == OP_AGG_SUM_INT) {
-                const acc_int *ai = (const acc_int *)((const uint8_t *)gr + r->acc_off[a]);
-                if (ai->nn && (ai->sum > INT64_MAX || ai->sum < INT64_MIN))
-                    report(r, ENG_ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE, "bigint out of range", t);
-            }
-        }
         if (out) {
             eng_batch *ob = eng_op_out(&r->op);
             if (u->had)
