@@ -493,7 +493,7 @@ case_join_count(eng_rt *rt, int W, int64_t keys, int batch, int64_t total)
     int in_o = eng_plan_input(p, "orders");
     int in_c = eng_plan_input(p, "customers");
     op_join_params *jp = calloc(1, sizeof *jp);
-    *jp = (op_join_params){OP_JOIN_INNER, 1, 1, 1};
+    *jp = (op_join_params){.kind = OP_JOIN_INNER, .key_ncols = 1, .left_vcols = 1, .right_vcols = 1, .shared_side = -1};
     int j = eng_plan_node(p, "join", op_join_make, jp, free, 2);
     eng_plan_edge(p, in_o, j, 0, 1);
     eng_plan_edge(p, in_c, j, 1, 1);

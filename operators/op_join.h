@@ -14,7 +14,12 @@
  * d(A x B) = dA x B + A' x dB. Updates at the input frontier (nothing can
  * arrive before them any more) are processed as they arrive; later ones
  * wait for the frontier. Outer joins track each key's multiplicity on the
- * other side and emit or retract padded rows when it crosses zero. */
+ * other side and emit or retract padded rows when it crosses zero.
+ *
+ * With a shared side, the arrangements are read at times: each time t is
+ * processed once the frontier passed it, as dL(t) x R(< t) + L(<= t) x dR(t),
+ * so the shared arrangement may already hold later updates. The join keeps
+ * a hold on the shared arrangement at its own frontier. */
 #ifndef OP_JOIN_H
 #define OP_JOIN_H
 
@@ -31,6 +36,15 @@ typedef struct op_join_params {
     op_join_kind kind;
     int key_ncols;
     int left_vcols, right_vcols; /* value columns of each side (for padding) */
+    /* Shared arrangement (inner joins only): side `shared_side` (0 or 1; -1:
+     * none) is read from the arrange node (shared_df, shared_node) of another
+     * dataflow on the same worker instead of being arranged again; its port
+     * must be fed by an import of that node (op_import.h), readable from
+     * shared_as_of on. */
+    int shared_side;
+    uint64_t shared_df;
+    int shared_node;
+    eng_time shared_as_of;
 } op_join_params;
 
 eng_op *op_join_make(const void *params, eng_wctx *w);

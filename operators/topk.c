@@ -1,11 +1,11 @@
 /* topk: per-group ORDER BY / LIMIT / OFFSET. */
 #include "operators/op_topk.h"
+#include "operators/op_arrange.h"
 #include "operators/op_common.h"
 #include "shard/shard_arr.h"
 
 #include <stdlib.h>
 
-void op_arr_peek(const shard_arr *arr, eng_time t, const eng_row *key, eng_batch *out);
 
 typedef struct vc {
     eng_row val;
@@ -176,7 +176,8 @@ recompute(topk *k, uint32_t i, eng_time t)
     for (size_t j = 0; j < k->nvals; j++)
         k->vals[j].val.data = k->keep.data + (uintptr_t)k->vals[j].val.data;
     sort_p = k->p;
-    qsort(k->vals, nin, sizeof *k->vals, cmp_vals);
+    if (nin > 1)
+        qsort(k->vals, nin, sizeof *k->vals, cmp_vals);
     /* Walk the ranking: rows [offset, offset + limit) are in. New counts
      * replace the input counts in place. */
     int64_t lo = k->p->offset, hi = k->p->limit < 0 ? INT64_MAX : k->p->offset + k->p->limit;

@@ -290,7 +290,8 @@ eng_push_datum(eng_rowbuf *b, eng_datum d)
 static inline void
 eng_push_row(eng_rowbuf *b, eng_row r)
 {
-    memcpy(eng_rowbuf_extend(b, r.len), r.data, r.len);
+    if (r.len)
+        memcpy(eng_rowbuf_extend(b, r.len), r.data, r.len);
 }
 
 static inline int64_t

@@ -87,7 +87,8 @@ static inline void
 eng_batch_push(eng_batch *b, eng_row r, eng_time time, int64_t diff)
 {
     uint8_t *p = eng_batch_append(b, r.len, time, diff);
-    memcpy(p, r.data, r.len);
+    if (r.len)
+        memcpy(p, r.data, r.len);
 }
 
 /* Appends an update whose row is the concatenation of a and c. */
@@ -95,8 +96,10 @@ static inline void
 eng_batch_push2(eng_batch *b, eng_row a, eng_row c, eng_time time, int64_t diff)
 {
     uint8_t *p = eng_batch_append(b, a.len + c.len, time, diff);
-    memcpy(p, a.data, a.len);
-    memcpy(p + a.len, c.data, c.len);
+    if (a.len)
+        memcpy(p, a.data, a.len);
+    if (c.len)
+        memcpy(p + a.len, c.data, c.len);
 }
 
 static inline void

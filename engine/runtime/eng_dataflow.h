@@ -88,6 +88,16 @@ eng_op_emit(eng_op *op, eng_row r, eng_time t, int64_t diff)
         eng_op_flush(op);
 }
 
+/* Advances the op's output frontier to f outside a frontier() call (for
+ * ops fed from outside their dataflow's inputs, such as an import of another
+ * dataflow's arrangement). Flushes the op's output first. */
+void eng_op_advance(eng_op *op, eng_time f);
+
+/* The op of node `node` in dataflow `df_id` on this worker, or NULL if that
+ * dataflow is not installed here. For ops that share state across
+ * dataflows on one worker (same thread, so no synchronisation). */
+eng_op *eng_wctx_find_op(eng_wctx *w, uint64_t df_id, int node);
+
 /* Reports an error in data (division by zero, bad cast...) at time t with
  * multiplicity diff, as Materialize does: the dataflow's output stays
  * readable only while its accumulated errors are empty; a read returns the
@@ -110,6 +120,10 @@ int eng_plan_input(eng_plan *p, const char *name);
  * Returns the node id. */
 int eng_plan_node(eng_plan *p, const char *name, eng_op_make_fn make, void *params,
                   void (*free_params)(void *), int ninputs);
+
+/* Reads of the dataflow at times below t are refused (its collections
+ * start at t, e.g. when it imports another dataflow's arrangement as of t). */
+void eng_plan_set_as_of(eng_plan *p, eng_time t);
 
 /* Connects from's output to port `port` of `to`. key_ncols < 0: pipeline
  * (same worker); key_ncols >= 0: exchange by the hash of the first key_ncols

@@ -66,6 +66,9 @@ void eng_df_send(eng_client *c, eng_df *df, int input, eng_batch *b);
 /* Promises no more updates at times < frontier on input node `input`. */
 void eng_df_advance(eng_client *c, eng_df *df, int input, eng_time frontier);
 
+/* The dataflow's id (what eng_wctx_find_op takes). */
+uint64_t eng_df_id(const eng_df *df);
+
 /* The node's output frontier: min over workers. Readable times are < it. */
 eng_time eng_df_frontier(const eng_df *df, int node);
 

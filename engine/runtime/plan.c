@@ -72,6 +72,13 @@ rt_plan_sink(eng_plan *p, const char *name, void *params, int kind)
 }
 
 void
+eng_plan_set_as_of(eng_plan *p, eng_time t)
+{
+    if (t > p->as_of)
+        p->as_of = t;
+}
+
+void
 eng_plan_edge(eng_plan *p, int from, int to, int port, int key_ncols)
 {
     /* Node ids are creation order; edges go forward, so id order is a

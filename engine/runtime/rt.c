@@ -298,6 +298,7 @@ eng_op_out(eng_op *op)
 }
 
 static void deliver_local(eng_wctx *w, wdf *d, int node, int port, eng_batch *b);
+static wdf *find_df(eng_wctx *w, uint64_t id);
 
 /* Splits b by the hash of its first key_ncols datums into per-worker batches
  * and sends them; b is consumed. */
@@ -386,6 +387,26 @@ void
 eng_op_flush(eng_op *op)
 {
     node_flush(op->w, op->node);
+}
+
+static void node_publish(eng_wctx *w, wdf *d, eng_node *n, eng_time of);
+
+void
+eng_op_advance(eng_op *op, eng_time f)
+{
+    eng_node *n = op->node;
+    node_flush(op->w, n);
+    if (f > n->out_frontier)
+        node_publish(op->w, n->df, n, f);
+}
+
+eng_op *
+eng_wctx_find_op(eng_wctx *w, uint64_t df_id, int node)
+{
+    wdf *d = find_df(w, df_id);
+    if (d == NULL || node < 0 || node >= d->n)
+        return NULL;
+    return d->nodes[node].op;
 }
 
 bool
@@ -705,16 +726,22 @@ node_advance(eng_wctx *w, wdf *d, eng_node *n)
     }
     if (n->kind == RT_NODE_SUBSCRIBE)
         sub_forward(w, n, NULL);
-    if (of > n->out_frontier) {
-        n->out_frontier = of;
-        node_forward_frontier(w, n);
-        rt_pub *pb = pub_of(d->df, n->id, w->index);
-        if (n->op && n->op->vt->memory)
-            atomic_store_explicit(&pb->memory, n->op->vt->memory(n->op), memory_order_relaxed);
-        if (n->op && n->op->vt->records)
-            atomic_store_explicit(&pb->records, n->op->vt->records(n->op), memory_order_relaxed);
-        atomic_store_explicit(&pb->frontier, of, memory_order_release);
-    }
+    if (of > n->out_frontier)
+        node_publish(w, d, n, of);
+}
+
+/* Sets n's output frontier to of, forwards it and publishes it. */
+static void
+node_publish(eng_wctx *w, wdf *d, eng_node *n, eng_time of)
+{
+    n->out_frontier = of;
+    node_forward_frontier(w, n);
+    rt_pub *pb = pub_of(d->df, n->id, w->index);
+    if (n->op && n->op->vt->memory)
+        atomic_store_explicit(&pb->memory, n->op->vt->memory(n->op), memory_order_relaxed);
+    if (n->op && n->op->vt->records)
+        atomic_store_explicit(&pb->records, n->op->vt->records(n->op), memory_order_relaxed);
+    atomic_store_explicit(&pb->frontier, of, memory_order_release);
 }
 
 /* One pass over the dataflow's nodes (id order is topological). Returns
@@ -1385,6 +1412,12 @@ eng_df_advance(eng_client *c, eng_df *df, int input, eng_time frontier)
     }
 }
 
+uint64_t
+eng_df_id(const eng_df *df)
+{
+    return df->id;
+}
+
 eng_time
 eng_df_frontier(const eng_df *df, int node)
 {
@@ -1502,6 +1535,10 @@ eng_df_peek(eng_client *c, eng_df *df, int node, eng_time t, const eng_row *key,
             eng_time *at, eng_err *err)
 {
     ENG_ASSERT(node >= 0 && node < df->plan->n);
+    if (t != ENG_TIME_MAX && t < df->plan->as_of)
+        return eng_err_set(err, ENG_ERRCODE_INVALID_PARAMETER_VALUE,
+                           "timestamp %llu is before the dataflow's first readable time %llu",
+                           (unsigned long long)t, (unsigned long long)df->plan->as_of);
     eng_time pt;
     for (;;) {
         if (t == ENG_TIME_MAX) {

@@ -25,6 +25,7 @@ typedef struct rt_plan_edge {
 } rt_plan_edge;
 
 struct eng_plan {
+    eng_time as_of; /* reads below this time are refused (set by imports) */
     rt_plan_node *nodes;
     int n, cap;
     rt_plan_edge *edges;

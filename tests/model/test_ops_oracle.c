@@ -17,6 +17,7 @@
 #include "operators/op_reduce.h"
 #include "operators/op_union.h"
 #include "operators/op_topk.h"
+#include "operators/op_import.h"
 #include "tests/model/oracle.h"
 
 static shard_topo *topo;
@@ -440,7 +441,7 @@ run_join(int W, op_join_kind kind, uint64_t seed)
     s.inputs[1] = eng_plan_input(p, "right");
     s.ninputs = 2;
     op_join_params *jp = calloc(1, sizeof *jp);
-    *jp = (op_join_params){kind, 1, 1, 1};
+    *jp = (op_join_params){.kind = kind, .key_ncols = 1, .left_vcols = 1, .right_vcols = 1, .shared_side = -1};
     int j = eng_plan_node(p, "join", op_join_make, jp, free, 2);
     eng_plan_edge(p, s.inputs[0], j, 0, 1);
     eng_plan_edge(p, s.inputs[1], j, 1, 1);
@@ -741,6 +742,123 @@ test_topk(void **st)
             run_topk(ws[i], &cases[c], base_seed + 300 + c);
 }
 
+/* ------------------------------------------------------------------ shared arrangements */
+
+/* Dataflow A arranges L; dataflow B, created later, joins R against A's
+ * arrangement through an import instead of arranging L again. */
+static void
+run_shared(int W, uint64_t seed)
+{
+    eng_rt *rt;
+    eng_err err;
+    eng_err_clear(&err);
+    assert_int_equal(eng_rt_start(&rt, topo, W, &err), 0);
+    eng_client *c = eng_client_new(rt);
+    eng_plan *pa = eng_plan_new();
+    int inL = eng_plan_input(pa, "L");
+    op_arrange_params *ap = calloc(1, sizeof *ap);
+    ap->key_ncols = 1;
+    int arrL = eng_plan_node(pa, "arrange", op_arrange_make, ap, free, 1);
+    eng_plan_edge(pa, inL, arrL, 0, 1);
+    eng_df *A = eng_df_install(c, pa);
+
+    gen gl = {.seed = seed, .keys = 6, .cols = 1, .null_keys = true};
+    gen gr = {.seed = seed * 7 + 1, .keys = 6, .cols = 1, .null_keys = true};
+    t_mset_init(&gl.state);
+    t_mset_init(&gr.state);
+    eng_time t = 0;
+    for (; t < 10; t++) { /* history in A before B exists */
+        eng_batch *b = eng_client_batch(c);
+        generate(&gl, b, 10, t);
+        eng_df_send(c, A, inL, b);
+        eng_df_advance(c, A, inL, t + 1);
+    }
+    assert_int_equal(eng_df_wait(c, A, arrL, t - 1, 10000, &err), 0);
+
+    eng_plan *pb = eng_plan_new();
+    eng_time as_of;
+    int imp = op_import_add(pb, c, A, arrL, &as_of, &err);
+    assert_true(imp >= 0);
+    int inR = eng_plan_input(pb, "R");
+    op_join_params *jp = calloc(1, sizeof *jp);
+    *jp = (op_join_params){.kind = OP_JOIN_INNER, .key_ncols = 1, .left_vcols = 1,
+                           .right_vcols = 1, .shared_side = 0, .shared_df = eng_df_id(A),
+                           .shared_node = arrL, .shared_as_of = as_of};
+    int j = eng_plan_node(pb, "join", op_join_make, jp, free, 2);
+    eng_plan_edge(pb, imp, j, 0, -1); /* the import emits this worker's shard */
+    eng_plan_edge(pb, inR, j, 1, 1);
+    op_arrange_params *ap2 = calloc(1, sizeof *ap2);
+    ap2->key_ncols = 1;
+    int out = eng_plan_node(pb, "arrange", op_arrange_make, ap2, free, 1);
+    eng_plan_edge(pb, j, out, 0, 1);
+    eng_df *B = eng_df_install(c, pb);
+    op_import_ready(c, B, imp, A, arrL, as_of);
+    eng_df_advance(c, B, inR, as_of + 1); /* R starts at as_of + 1 */
+
+    for (t = as_of + 1; t < as_of + 30; t++) {
+        eng_batch *bl = eng_client_batch(c), *br = eng_client_batch(c);
+        generate(&gl, bl, 8, t);
+        generate(&gr, br, 8, t);
+        eng_df_send(c, A, inL, bl);
+        eng_df_send(c, B, inR, br);
+        eng_df_advance(c, A, inL, t + 1);
+        eng_df_advance(c, B, inR, t + 1);
+        eng_batch *got;
+        eng_time at;
+        eng_err_clear(&err);
+        int rc = eng_df_peek(c, B, out, t, NULL, &got, &at, &err);
+        if (rc != 0)
+            fprintf(stderr, "shared join peek: %s\n", err.message);
+        assert_int_equal(rc, 0);
+        eng_batch *want = expect_join(&gl.state, &gr.state, OP_JOIN_INNER);
+        char what[96];
+        if (getenv("SLUICE_VERBOSE"))
+            fprintf(stderr, "shared t=%llu got %u want %u\n", (unsigned long long)t, got->n,
+                    want->n);
+        snprintf(what, sizeof what, "shared join W=%d seed %llu t=%llu", W,
+                 (unsigned long long)seed, (unsigned long long)t);
+        assert_true(t_same(what, got, want));
+        eng_batch_free(got);
+        eng_batch_free(want);
+    }
+    /* B holds no copy of L: its join arranges only R. */
+    size_t rrecs = 0;
+    for (uint32_t i = 0; i < gr.state.b->n; i++) {
+        eng_row r = eng_batch_row(gr.state.b, i);
+        if (gr.state.b->upd[i].diff != 0 && r.data[0] != ENG_TAG_NULL)
+            rrecs++;
+    }
+    assert_true(eng_df_records(B, j) <= rrecs);
+    /* Reads before as_of are refused. */
+    if (as_of > 0) {
+        eng_batch *got;
+        eng_time at;
+        eng_err_clear(&err);
+        assert_int_equal(eng_df_peek(c, B, out, as_of - 1, NULL, &got, &at, &err), -1);
+    }
+    /* Dropping A leaves B in error, not crashed. */
+    eng_df_drop(c, A);
+    eng_batch *br = eng_client_batch(c);
+    generate(&gr, br, 4, t);
+    eng_df_send(c, B, inR, br);
+    eng_df_advance(c, B, inR, t + 1);
+    eng_df_drop(c, B);
+    t_mset_free(&gl.state);
+    t_mset_free(&gr.state);
+    eng_client_free(c);
+    eng_rt_stop(rt);
+}
+
+static void
+test_shared(void **st)
+{
+    (void)st;
+    int ws[] = {1, 2, 4};
+    for (int i = 0; i < 3; i++)
+        for (uint64_t k = 0; k < 2; k++)
+            run_shared(ws[i], base_seed + 400 + k);
+}
+
 static void
 test_reduce(void **st)
 {
@@ -770,6 +888,7 @@ main(void)
         cmocka_unit_test(test_join),
         cmocka_unit_test(test_setops),
         cmocka_unit_test(test_topk),
+        cmocka_unit_test(test_shared),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
