@@ -624,6 +624,46 @@ case_topk(eng_rt *rt, int W, int64_t keys, int batch, int64_t total)
     return bad;
 }
 
+/* Park/wake round trip: an idle dataflow (workers parked) gets a frontier
+ * advance; the subscription's frontier comes back to the client, which is
+ * parked too. Two wake-ups per round trip. */
+static int
+case_wake(eng_rt *rt, int W)
+{
+    eng_client *c = eng_client_new(rt);
+    eng_plan *p = eng_plan_new();
+    int in = eng_plan_input(p, "in");
+    eng_sub *sub;
+    eng_plan_subscribe(p, in, c, &sub);
+    eng_df *df = eng_df_install(c, p);
+    enum { N = 300 };
+    double lat[N];
+    eng_err err;
+    for (int i = 0; i < N; i++) {
+        struct timespec idle = {0, 2000000}; /* 2 ms: long enough for workers to park */
+        nanosleep(&idle, NULL);
+        double t0 = now_s();
+        eng_df_advance(c, df, in, (eng_time)i + 1);
+        eng_time f = 0;
+        while (f < (eng_time)i + 1) {
+            eng_batch *b;
+            eng_err_clear(&err);
+            if (eng_sub_next(sub, 1000, &b, &f, &err) != 0)
+                return 1;
+            eng_batch_free(b);
+        }
+        lat[i] = (now_s() - t0) * 1e6;
+    }
+    qsort(lat, N, sizeof lat[0], cmp_double);
+    printf("{\"bench\":\"wake_latency\",\"workers\":%d,\"round_trips\":%d,\"p50_us\":%.1f,"
+           "\"p99_us\":%.1f}\n",
+           W, N, lat[N / 2], lat[N * 99 / 100]);
+    fflush(stdout);
+    eng_df_drop(c, df);
+    eng_client_free(c);
+    return 0;
+}
+
 static bool
 want_case(const opts *o, const char *name)
 {
@@ -710,6 +750,8 @@ bench_core_main(int argc, char **argv)
                 bad |= case_join_count(rt, W, o.keys, batch, total);
             if (want_case(&o, "topk_per_group") && batch >= 10000)
                 bad |= case_topk(rt, W, o.keys, batch, total);
+            if (want_case(&o, "wake_latency") && bi == 0)
+                bad |= case_wake(rt, W);
             eng_rt_stop(rt);
         }
     }
