@@ -245,7 +245,8 @@ varint_get(const uint8_t *p, uint64_t *out)
 static inline uint64_t
 zigzag(int64_t v)
 {
-    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+    uint64_t u = (uint64_t)v;
+    return (u << 1) ^ (0 - (u >> 63)); /* all ones for negatives, no signed shift */
 }
 
 static inline int64_t
