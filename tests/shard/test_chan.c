@@ -68,12 +68,19 @@ test_single_thread(void **state)
 #define STRESS_N 20000000ull
 
 /* Full or empty: let the other side run (matters when the test shares a
- * core with others, e.g. under ctest -j). */
+ * core with others, e.g. under ctest -j). sched_yield is only a hint to
+ * the scheduler, so a long run of misses sleeps briefly. Callers reset
+ * *misses on progress. */
 static void
 backoff(uint32_t *misses)
 {
-    if (++*misses % 64 == 0)
+    ++*misses;
+    if (*misses % 1024 == 0) {
+        struct timespec d = {0, 50000};
+        nanosleep(&d, NULL);
+    } else if (*misses % 64 == 0) {
         sched_yield();
+    }
 }
 
 static void *
@@ -86,7 +93,7 @@ stress_producer(void *arg)
     while (next <= STRESS_N) {
         if (next % 3 == 0) { /* single pushes */
             if (shard_chan_push(c, MSG(next)))
-                next++;
+                next++, misses = 0;
             else
                 backoff(&misses);
             continue;
@@ -99,6 +106,8 @@ stress_producer(void *arg)
         uint32_t k = shard_chan_push_many(c, b, n);
         if (k == 0)
             backoff(&misses);
+        else
+            misses = 0;
         next += k;
     }
     return NULL;
@@ -120,9 +129,10 @@ test_two_thread_stress(void **state)
         polls++;
         if (polls % 2) {
             void *p = shard_chan_pop(c);
-            if (p == NULL)
+            if (p == NULL) {
                 backoff(&misses);
-            if (p != NULL) {
+            } else {
+                misses = 0;
                 if (VAL(p) != expect)
                     fail_msg("out of order: got %llu, expected %llu", (unsigned long long)VAL(p),
                              (unsigned long long)expect);
@@ -133,6 +143,8 @@ test_two_thread_stress(void **state)
         uint32_t n = shard_chan_pop_many(c, out, (uint32_t)(polls % 100) + 1);
         if (n == 0)
             backoff(&misses);
+        else
+            misses = 0;
         for (uint32_t i = 0; i < n; i++) {
             if (VAL(out[i]) != expect)
                 fail_msg("out of order: got %llu, expected %llu", (unsigned long long)VAL(out[i]),
