@@ -453,6 +453,8 @@ emit_dirty(reduce *r, eng_time t)
 {
     bool out = eng_op_has_output(&r->op);
     for (uint32_t i = 0; i < r->ndirty; i++) {
+        if (i + 8 < r->ndirty)
+            __builtin_prefetch(G(r, r->dirty[i + 8].group));
         undo *u = &r->dirty[i];
         group *gr = G(r, u->group);
         gr->flags &= ~G_DIRTY;
@@ -502,53 +504,76 @@ cmp_time(const void *x, const void *y)
     return a->time < b->time ? -1 : a->time > b->time;
 }
 
-#define PREFETCH_AHEAD 8
+/* Two-stage software pipeline over the batch: hash and prefetch the index
+ * slot DIST updates ahead, then (DIST/2 ahead) read that slot and prefetch
+ * the group record it points at, so both dependent cache misses of a lookup
+ * overlap with work on earlier updates. */
+#define DIST 16
+#define HALF (DIST / 2)
+
+static inline void
+prefetch_slot(reduce *r, uint64_t h)
+{
+    __builtin_prefetch(&r->index[(uint32_t)h & r->imask]);
+}
+
+static inline void
+prefetch_group(reduce *r, uint64_t h)
+{
+    uint64_t e = r->index[(uint32_t)h & r->imask];
+    if (e != 0 && (e & 0xffffffff00000000ull) == (h & 0xffffffff00000000ull))
+        __builtin_prefetch(G(r, (uint32_t)(e & 0xffffffffu) - 1));
+}
 
 static void
 reduce_input(eng_op *op, int port, const eng_batch *b)
 {
     (void)port;
     reduce *r = (reduce *)op;
-    /* Hash a window ahead and prefetch index slots to overlap cache misses. */
-    uint64_t hs[PREFETCH_AHEAD];
-    uint32_t kl[PREFETCH_AHEAD];
     uint32_t n = b->n;
-    if (r->index == NULL || (uint64_t)(r->ngroups + n) * 4 > (uint64_t)(r->imask + 1) * 3) {
-        while ((uint64_t)(r->ngroups + n) * 4 > (uint64_t)(r->imask + 1) * 3 &&
-               r->imask + 1 < (1u << 31))
-            index_grow(r);
+    /* Grow the index for the worst case up front: no growth mid-pipeline. */
+    while (r->index == NULL || (uint64_t)(r->ngroups + n) * 4 > (uint64_t)(r->imask + 1) * 3) {
+        if (r->imask + 1 >= (1u << 31))
+            break;
+        index_grow(r);
     }
-    for (uint32_t i = 0; i < n && i < PREFETCH_AHEAD; i++) {
-        eng_row row = eng_batch_row(b, i);
+    uint64_t hs[DIST];
+    uint32_t kl[DIST];
+    int kn = r->p->key_ncols;
+    for (uint32_t i = 0; i < n && i < DIST; i++) {
         eng_row key, val;
-        op_split(row, r->p->key_ncols, &key, &val);
+        op_split(eng_batch_row(b, i), kn, &key, &val);
         kl[i] = key.len;
         hs[i] = eng_row_hash(key);
-        __builtin_prefetch(&r->index[(uint32_t)hs[i] & r->imask]);
+        prefetch_slot(r, hs[i]);
     }
+    for (uint32_t i = 0; i < n && i < HALF; i++)
+        prefetch_group(r, hs[i]);
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t slot = i % PREFETCH_AHEAD;
+        uint32_t slot = i % DIST;
         uint64_t h = hs[slot];
         eng_row row = eng_batch_row(b, i);
         eng_row key = {row.data, kl[slot]};
-        uint32_t j = i + PREFETCH_AHEAD;
+        eng_time t = b->upd[i].time;
+        int64_t diff = b->upd[i].diff;
+        if (i + HALF < n)
+            prefetch_group(r, hs[(i + HALF) % DIST]);
+        uint32_t j = i + DIST;
         if (j < n) {
-            eng_row rj = eng_batch_row(b, j);
             eng_row kj, vj;
-            op_split(rj, r->p->key_ncols, &kj, &vj);
+            op_split(eng_batch_row(b, j), kn, &kj, &vj);
             kl[slot] = kj.len;
             hs[slot] = eng_row_hash(kj);
-            __builtin_prefetch(&r->index[(uint32_t)hs[slot] & r->imask]);
+            prefetch_slot(r, hs[slot]);
         }
-        eng_time t = b->upd[i].time;
         ENG_DASSERT(t >= r->frontier);
         if (t == r->frontier) {
             /* No update at an earlier time can still come: fold it in now. */
             r->open = true;
             r->open_time = t;
-            apply(r, row, h, key, b->upd[i].diff);
+            apply(r, row, h, key, diff);
         } else {
-            eng_batch_push(r->pending, row, t, b->upd[i].diff);
+            eng_batch_push(r->pending, row, t, diff);
         }
     }
 }
