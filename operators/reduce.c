@@ -81,7 +81,7 @@ typedef struct reduce {
     bool open;
     eng_time open_time;
     eng_time frontier;
-    eng_batch *pending; /* updates at times > frontier */
+    op_pending pending; /* updates at times > frontier */
     shard_arr *vals;    /* multisets: key = group key + int2 aggregate index */
     shard_arr_cursor cur;
     eng_rowbuf row, tmp, agg;
@@ -497,13 +497,6 @@ emit_dirty(reduce *r, eng_time t)
     eng_rowbuf_reset(&r->prevbuf);
 }
 
-static int
-cmp_time(const void *x, const void *y)
-{
-    const eng_update *a = x, *b = y;
-    return a->time < b->time ? -1 : a->time > b->time;
-}
-
 /* Two-stage software pipeline over the batch: hash and prefetch the index
  * slot DIST updates ahead, then (DIST/2 ahead) read that slot and prefetch
  * the group record it points at, so both dependent cache misses of a lookup
@@ -525,12 +518,15 @@ prefetch_group(reduce *r, uint64_t h)
         __builtin_prefetch(G(r, (uint32_t)(e & 0xffffffffu) - 1));
 }
 
+static void apply_row(reduce *r, eng_row row, int64_t diff);
+
+/* Folds every update of b, all at time t (the open time), into its group. */
 static void
-reduce_input(eng_op *op, int port, const eng_batch *b)
+fold_batch(reduce *r, const eng_batch *b, eng_time t)
 {
-    (void)port;
-    reduce *r = (reduce *)op;
     uint32_t n = b->n;
+    r->open = true;
+    r->open_time = t;
     /* Grow the index for the worst case up front: no growth mid-pipeline. */
     while (r->index == NULL || (uint64_t)(r->ngroups + n) * 4 > (uint64_t)(r->imask + 1) * 3) {
         if (r->imask + 1 >= (1u << 31))
@@ -554,7 +550,6 @@ reduce_input(eng_op *op, int port, const eng_batch *b)
         uint64_t h = hs[slot];
         eng_row row = eng_batch_row(b, i);
         eng_row key = {row.data, kl[slot]};
-        eng_time t = b->upd[i].time;
         int64_t diff = b->upd[i].diff;
         if (i + HALF < n)
             prefetch_group(r, hs[(i + HALF) % DIST]);
@@ -566,14 +561,33 @@ reduce_input(eng_op *op, int port, const eng_batch *b)
             hs[slot] = eng_row_hash(kj);
             prefetch_slot(r, hs[slot]);
         }
+        apply(r, row, h, key, diff);
+    }
+}
+
+static void
+reduce_input(eng_op *op, int port, const eng_batch *b)
+{
+    (void)port;
+    reduce *r = (reduce *)op;
+    bool all_now = true;
+    for (uint32_t i = 0; i < b->n && all_now; i++)
+        all_now = b->upd[i].time == r->frontier;
+    if (all_now) {
+        /* No update at an earlier time can still come: fold them in now. */
+        fold_batch(r, b, r->frontier);
+        return;
+    }
+    for (uint32_t i = 0; i < b->n; i++) {
+        eng_time t = b->upd[i].time;
         ENG_DASSERT(t >= r->frontier);
         if (t == r->frontier) {
-            /* No update at an earlier time can still come: fold it in now. */
             r->open = true;
             r->open_time = t;
-            apply(r, row, h, key, diff);
+            apply_row(r, eng_batch_row(b, i), b->upd[i].diff);
         } else {
-            eng_batch_push(r->pending, row, t, diff);
+            op_pending_push(&r->pending, eng_wctx_pool(op->w), eng_batch_row(b, i), t,
+                            b->upd[i].diff);
         }
     }
 }
@@ -594,31 +608,16 @@ reduce_frontier(eng_op *op, eng_time f)
         emit_dirty(r, r->open_time);
         r->open = false;
     }
-    if (r->pending->n > 0) {
-        eng_batch *pb = r->pending;
-        qsort(pb->upd, pb->n, sizeof *pb->upd, cmp_time);
-        uint32_t i = 0;
-        while (i < pb->n && pb->upd[i].time < f) {
-            eng_time t = pb->upd[i].time;
-            r->open_time = t;
-            while (i < pb->n && pb->upd[i].time == t) {
-                apply_row(r, eng_batch_row(pb, i), pb->upd[i].diff);
-                i++;
-            }
-            emit_dirty(r, t);
-        }
-        eng_batch *rest = eng_batch_get(eng_wctx_pool(op->w));
-        for (; i < pb->n; i++) {
-            if (pb->upd[i].time == f) {
-                r->open = true;
-                r->open_time = f;
-                apply_row(r, eng_batch_row(pb, i), pb->upd[i].diff);
-            } else {
-                eng_batch_push(rest, eng_batch_row(pb, i), pb->upd[i].time, pb->upd[i].diff);
-            }
-        }
+    /* Held updates, one time at a time; those at f can be folded in now. */
+    eng_batch *pb;
+    eng_time t;
+    while ((pb = op_pending_pop(&r->pending, f, true, &t)) != NULL) {
+        fold_batch(r, pb, t);
         eng_batch_put(eng_wctx_pool(op->w), pb);
-        r->pending = rest;
+        if (t < f) {
+            emit_dirty(r, t);
+            r->open = false;
+        }
     }
     r->frontier = f;
     if (r->has_multiset) {
@@ -802,7 +801,7 @@ reduce_destroy(eng_op *op)
     eng_rowbuf_free(&r->row);
     eng_rowbuf_free(&r->tmp);
     eng_rowbuf_free(&r->agg);
-    eng_batch_free(r->pending);
+    op_pending_free(&r->pending);
     if (r->vals)
         shard_arr_free(r->vals);
     shard_arr_cursor_fini(&r->cur);
@@ -869,7 +868,6 @@ op_reduce_make(const void *params, eng_wctx *w)
         }
     }
     r->stride = (off + align - 1) & ~(align - 1);
-    r->pending = eng_batch_get(eng_wctx_pool(w));
     if (r->has_multiset)
         r->vals = shard_arr_new();
     shard_arr_cursor_init(&r->cur);
