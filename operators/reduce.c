@@ -743,6 +743,89 @@ reduce_peek(eng_op *op, eng_time t, const eng_row *key, eng_batch *out)
     free(base);
 }
 
+/* Shrinks a buffer whose capacity far exceeds its use (after a burst). */
+static void
+shrink_rowbuf(eng_rowbuf *b)
+{
+    if (b->cap > 65536 && b->len < b->cap / 4) {
+        uint32_t cap = b->cap / 2;
+        uint8_t *d = realloc(b->data, cap);
+        ENG_ASSERT(d != NULL);
+        b->data = d;
+        b->cap = cap;
+    }
+}
+
+static void
+shrink_undo(undo **v, uint32_t n, uint32_t *cap)
+{
+    if (*cap > 4096 && n < *cap / 4) {
+        *cap /= 2;
+        undo *d = realloc(*v, *cap * sizeof **v);
+        ENG_ASSERT(d != NULL);
+        *v = d;
+    }
+}
+
+/* Drops groups that have no row, are not changing now and that no read can
+ * still need (no undo entry names them), when they are a quarter of all:
+ * rebuilds the group array, long-key arena and index, and renumbers the
+ * undo entries. O(groups); amortised over at least ngroups/4 deaths. */
+static void
+gc_groups(reduce *r)
+{
+    uint32_t n = r->ngroups;
+    uint32_t *map = malloc((size_t)n * sizeof *map);
+    ENG_ASSERT(map != NULL);
+    for (uint32_t g = 0; g < n; g++)
+        map[g] = 0;
+    for (uint32_t i = r->loghead; i < r->nlog; i++)
+        map[r->log[i].group] = 1;
+    for (uint32_t i = 0; i < r->ndirty; i++)
+        map[r->dirty[i].group] = 1;
+    eng_rowbuf keys = {0};
+    uint32_t k = 0;
+    for (uint32_t g = 0; g < n; g++) {
+        group *gr = G(r, g);
+        bool keep = map[g] || group_exists(r, gr) || gr->count != 0 ||
+                    (gr->flags & (G_DIRTY | G_OVERFLOW | G_NEGATIVE));
+        if (!keep) {
+            map[g] = UINT32_MAX;
+            continue;
+        }
+        if (gr->key_len > KEY_INLINE) {
+            uint64_t off = keys.len;
+            memcpy(eng_rowbuf_extend(&keys, gr->key_len), r->keys.data + gr->key.off, gr->key_len);
+            gr->key.off = off;
+        }
+        if (k != g)
+            memcpy(G(r, k), gr, r->stride);
+        map[g] = k++;
+    }
+    for (uint32_t i = r->loghead; i < r->nlog; i++)
+        r->log[i].group = map[r->log[i].group];
+    for (uint32_t i = 0; i < r->ndirty; i++)
+        r->dirty[i].group = map[r->dirty[i].group];
+    free(map);
+    eng_rowbuf_free(&r->keys);
+    r->keys = keys;
+    r->ngroups = k;
+    uint32_t gcap = 1024;
+    while (gcap < k)
+        gcap *= 2;
+    if (gcap < r->gcap) {
+        uint8_t *gs = realloc(r->groups, (size_t)gcap * r->stride);
+        ENG_ASSERT(gs != NULL);
+        r->groups = gs;
+        r->gcap = gcap;
+    }
+    free(r->index);
+    r->index = NULL;
+    r->imask = 0;
+    while (r->index == NULL || (uint64_t)r->ngroups * 4 > (uint64_t)(r->imask + 1) * 3)
+        index_grow(r);
+}
+
 static void
 reduce_compact(eng_op *op, eng_time since)
 {
@@ -763,6 +846,13 @@ reduce_compact(eng_op *op, eng_time since)
         r->nlog = keep;
         r->loghead = 0;
     }
+    shrink_undo(&r->log, r->nlog, &r->logcap);
+    shrink_rowbuf(&r->logbuf);
+    shrink_undo(&r->dirty, r->ndirty, &r->dcap);
+    shrink_rowbuf(&r->prevbuf);
+    uint32_t min = r->p->gc_min_groups ? r->p->gc_min_groups : 4096;
+    if (r->ngroups > min && (uint64_t)(r->ngroups - r->nlive) * 4 > r->ngroups)
+        gc_groups(r);
 }
 
 static size_t
