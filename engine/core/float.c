@@ -196,26 +196,25 @@ is_midpoint(const decimal *d, double v, bool is4)
 
 /* True if d lies strictly inside v's rounding interval: it reads back as v
  * and is not exactly on a boundary (PostgreSQL's Ryu does not accept
- * boundary values even when round-half-even would map them back). */
+ * boundary values even when round-half-even would map them back). *r is
+ * set to d's value as a double. */
 static bool
-reads_back(const decimal *d, double v, bool is4)
+reads_back(const decimal *d, double v, bool is4, double *r)
 {
     char buf[48];
-    snprintf(buf, sizeof buf, "%c.%.*se%d", d->digits[0], d->len - 1, d->digits + 1, d->exp);
     if (d->len == 1)
         snprintf(buf, sizeof buf, "%ce%d", d->digits[0], d->exp);
-    double r = strtod(buf, NULL);
-    bool same = is4 ? strtof(buf, NULL) == (float)v : r == v;
+    else
+        snprintf(buf, sizeof buf, "%c.%.*se%d", d->digits[0], d->len - 1, d->digits + 1, d->exp);
+    *r = strtod(buf, NULL);
+    bool same = is4 ? strtof(buf, NULL) == (float)v : *r == v;
     return same && !is_midpoint(d, v, is4);
 }
 
-/* Correctly rounded p-digit decimal of v (v > 0, finite). */
+/* Parses "d.ddde[+-]XX" (printf %e output) into a decimal. */
 static void
-rounded(double v, int p, decimal *d)
+from_e_format(const char *buf, decimal *d)
 {
-    char buf[48];
-    snprintf(buf, sizeof buf, "%.*e", p - 1, v);
-    /* "d.ddde[+-]XX" or "de[+-]XX" */
     int k = 0;
     const char *c = buf;
     for (; *c && *c != 'e'; c++)
@@ -223,6 +222,46 @@ rounded(double v, int p, decimal *d)
             d->digits[k++] = *c;
     d->len = k;
     d->exp = atoi(c + 1);
+}
+
+/* Correctly rounded p-digit decimal of v (v > 0, finite), derived from the
+ * correctly rounded maximal-length digits `full`: rounding those again is
+ * exact unless they end in exactly 5000..., where the exact value may lie
+ * on either side of the midpoint; then printf is asked for p digits. */
+static void
+rounded(double v, int p, const decimal *full, decimal *d)
+{
+    if (p >= full->len) {
+        *d = *full;
+        return;
+    }
+    *d = *full;
+    d->len = p;
+    char first = full->digits[p];
+    bool up = first > '5';
+    if (first == '5') {
+        bool tail = false;
+        for (int i = p + 1; i < full->len; i++)
+            tail |= full->digits[i] != '0';
+        if (!tail) {
+            char buf[48];
+            snprintf(buf, sizeof buf, "%.*e", p - 1, v);
+            from_e_format(buf, d);
+            return;
+        }
+        up = true;
+    }
+    if (up) {
+        int i = p - 1;
+        while (i >= 0 && d->digits[i] == '9')
+            d->digits[i--] = '0';
+        if (i >= 0) {
+            d->digits[i]++;
+        } else {
+            d->digits[0] = '1';
+            d->exp++;
+        }
+    }
 }
 
 /* Adds (up) or subtracts one unit in the last digit. */
@@ -251,24 +290,22 @@ step(decimal *d, bool up)
     }
 }
 
-/* The shortest p-digit decimal that reads back as v, if any. */
+/* The p-digit decimal inside v's rounding interval closest to v, if any. */
 static bool
-try_digits(double v, int p, bool is4, decimal *out)
+try_digits(double v, int p, bool is4, const decimal *full, decimal *out)
 {
     decimal d;
-    rounded(v, p, &d);
-    if (reads_back(&d, v, is4)) {
+    double r;
+    rounded(v, p, full, &d);
+    if (reads_back(&d, v, is4, &r)) {
         *out = d;
         return true;
     }
-    /* The far-side neighbour: which side is v on? */
-    char buf[48];
-    snprintf(buf, sizeof buf, "%c.%.*se%d", d.digits[0], d.len - 1, d.digits + 1, d.exp);
-    double r = strtod(buf, NULL);
+    /* Only the neighbour on the far side of v can still be inside. */
     if (r == v)
         return false;
     step(&d, r < v);
-    if (reads_back(&d, v, is4)) {
+    if (reads_back(&d, v, is4, &r)) {
         *out = d;
         return true;
     }
@@ -296,13 +333,17 @@ shortest(double v, bool is4, char *out)
         return (size_t)(p - out) + 1;
     }
     int lo = 1, hi = is4 ? 9 : 17;
-    decimal best;
-    bool ok = try_digits(v, hi, is4, &best);
-    ENG_ASSERT(ok);
+    /* 17 (9) correctly rounded digits always read back; shorter candidates
+     * are derived from them. */
+    decimal full, best;
+    char buf[48];
+    snprintf(buf, sizeof buf, "%.*e", hi - 1, v);
+    from_e_format(buf, &full);
+    best = full;
     while (lo < hi) {
         int mid = (lo + hi) / 2;
         decimal d;
-        if (try_digits(v, mid, is4, &d)) {
+        if (try_digits(v, mid, is4, &full, &d)) {
             best = d;
             hi = mid;
         } else {
