@@ -37,4 +37,16 @@ char *eng_dt_put_seconds(char *p, int sec, int64_t fsec);
 /* Rounds microseconds to precision digits, half away from zero. */
 int64_t eng_dt_round_usecs(int64_t v, int precision);
 
+/* A named time zone (tz.c): from the system tz database, or a POSIX TZ
+ * string. Returns new (free with eng_tz_free), or NULL if the name is not
+ * a zone. Reads files; may block briefly. */
+typedef struct eng_tz eng_tz;
+eng_tz *eng_tz_load(const char *name);
+void eng_tz_free(eng_tz *z);
+/* The zone's offset for local time tm, in seconds west of UTC (PostgreSQL's
+ * DetermineTimeZoneOffset, including its choice in DST gaps/overlaps). */
+int eng_tz_local_offset(const eng_tz *z, const eng_tm *tm);
+/* True (and *gmtoff, seconds east) if the zone always has one offset. */
+bool eng_tz_fixed_offset(const eng_tz *z, int *gmtoff);
+
 #endif

@@ -8,10 +8,11 @@
  * Supported beyond ISO: month and weekday names, BC/AD, AM/PM, 'epoch',
  * 'infinity', '-infinity', 'allballs', 'now', 'today', 'tomorrow',
  * 'yesterday', Julian days ('J2451545'), run-together dates and times
- * (20240102 030405), ISO 'T' separators, numeric zone offsets (+hh,
- * +hh:mm, +hhmm, +hh:mm:ss) and the common fixed-offset zone abbreviations.
- * Not supported: full time zone names (America/New_York), whose offsets
- * need the tz database, and ISO labelled fields (y2001m02d04). */
+ * (20240102 030405), ISO 'T' separators, ISO labelled fields
+ * (y2024m01d02), numeric zone offsets (+hh, +hh:mm, +hhmm, +hh:mm:ss),
+ * the common fixed-offset zone abbreviations, and full zone names from
+ * the system tz database or POSIX TZ strings (tz.c). Not supported: zone
+ * abbreviations whose offset depends on the date (MSK, ...). */
 #include "engine/core/datetime_int.h"
 #include "engine/core/datetime_parse.h"
 
@@ -239,6 +240,7 @@ eng_dt_split(const char *s, size_t n, size_t bufmax, eng_dt_fields *f)
     if (bufmax > sizeof f->buf)
         bufmax = sizeof f->buf;
     f->nf = 0;
+    f->bad_zone = NULL;
 #define PUT(c)                                                                                     \
     do {                                                                                           \
         if (b + 1 >= bufmax)                                                                       \
@@ -827,7 +829,7 @@ decode_labelled(int ptype, char *field, int fmask, int *tmask, eng_tm *tm, int64
 /* DecodeDateTime for date and timestamp input. with_tz: zones are
  * accepted (always; the date and timestamp types ignore them). */
 static int
-decode_datetime(eng_dt_fields *f, bool need_zone, int *dtype, eng_tm *tm, int64_t *fsec, int *tzp)
+decode_datetime(eng_dt_fields *f, eng_tz **named, int *dtype, eng_tm *tm, int64_t *fsec, int *tzp)
 {
     int fmask = 0, tmask, ptype = 0, mer = V_HR24;
     bool have_text_month = false, isjulian = false, is2digits = false, bc = false;
@@ -877,10 +879,13 @@ decode_datetime(eng_dt_fields *f, bool need_zone, int *dtype, eng_tm *tm, int64_
                         return dterr;
                     tmask |= M(F_TZ);
                 } else {
-                    /* A full time zone name: only types that keep the zone
-                     * need its offset (the tz database is not modelled). */
-                    if (need_zone)
+                    /* A full time zone name ("europe/paris"). */
+                    if (*named == NULL)
+                        *named = eng_tz_load(field);
+                    if (*named == NULL) {
+                        f->bad_zone = field;
                         return ENG_DTERR_ZONE_UNKNOWN;
+                    }
                     tmask = M(F_TZ);
                 }
             } else {
@@ -1019,6 +1024,14 @@ decode_datetime(eng_dt_fields *f, bool need_zone, int *dtype, eng_tm *tm, int64_
                     return ENG_DTERR_BAD_FORMAT;
                 ptype = val;
                 break;
+            case F_UNKNOWN:
+                /* an all-alpha time zone name ("japan")? */
+                if (*named == NULL)
+                    *named = eng_tz_load(field);
+                if (*named == NULL)
+                    return ENG_DTERR_BAD_FORMAT;
+                tmask = M(F_TZ);
+                break;
             default:
                 return ENG_DTERR_BAD_FORMAT;
             }
@@ -1041,12 +1054,15 @@ decode_datetime(eng_dt_fields *f, bool need_zone, int *dtype, eng_tm *tm, int64_
         tm->hour += 12;
     if (*dtype == DT_DATE && (fmask & DATE_M) != DATE_M)
         return ENG_DTERR_BAD_FORMAT;
+    /* The zone's offset needs the date (DST). */
+    if (*dtype == DT_DATE && *named != NULL)
+        *tzp = eng_tz_local_offset(*named, tm);
     return 0;
 }
 
 /* DecodeTimeOnly for the time type. */
 static int
-decode_time_only(eng_dt_fields *f, eng_tm *tm, int64_t *fsec)
+decode_time_only(eng_dt_fields *f, eng_tz **named, eng_tm *tm, int64_t *fsec)
 {
     int fmask = 0, tmask, ptype = 0, mer = V_HR24, tz = 0;
     bool is2digits = false, bc = false;
@@ -1079,8 +1095,14 @@ decode_time_only(eng_dt_fields *f, eng_tm *tm, int64_t *fsec)
                 f->ftype[i] = dterr;
                 tmask |= M(F_TZ);
             } else {
-                /* A zone name: a time alone cannot resolve one. */
-                return ENG_DTERR_BAD_FORMAT;
+                if (*named == NULL)
+                    *named = eng_tz_load(field);
+                if (*named == NULL) {
+                    f->bad_zone = field;
+                    return ENG_DTERR_ZONE_UNKNOWN;
+                }
+                f->ftype[i] = ENG_DTK_TZ;
+                tmask = M(F_TZ);
             }
             break;
         case ENG_DTK_TIME:
@@ -1182,6 +1204,13 @@ decode_time_only(eng_dt_fields *f, eng_tm *tm, int64_t *fsec)
                     return ENG_DTERR_BAD_FORMAT;
                 ptype = val;
                 break;
+            case F_UNKNOWN:
+                if (*named == NULL)
+                    *named = eng_tz_load(field);
+                if (*named == NULL)
+                    return ENG_DTERR_BAD_FORMAT;
+                tmask = M(F_TZ);
+                break;
             default:
                 return ENG_DTERR_BAD_FORMAT;
             }
@@ -1207,13 +1236,17 @@ decode_time_only(eng_dt_fields *f, eng_tm *tm, int64_t *fsec)
         return ENG_DTERR_FIELD_OVERFLOW;
     if ((fmask & TIME_M) != TIME_M)
         return ENG_DTERR_BAD_FORMAT;
+    /* A zone with DST needs a date to mean anything. */
+    int gmtoff;
+    if (*named != NULL && !eng_tz_fixed_offset(*named, &gmtoff) && (fmask & DATE_M) != DATE_M)
+        return ENG_DTERR_BAD_FORMAT;
     return 0;
 }
 
 /* ------------------------------------------------------------------ errors, entry points */
 
 int
-eng_dt_error(int dterr, const char *s, size_t n, const char *tname, eng_err *err)
+eng_dt_error(int dterr, const char *s, size_t n, const char *tname, const char *zone, eng_err *err)
 {
     int len = (int)(n > 200 ? 200 : n);
     switch (dterr) {
@@ -1233,9 +1266,7 @@ eng_dt_error(int dterr, const char *s, size_t n, const char *tname, eng_err *err
                            "time zone displacement out of range: \"%.*s\"", len, s);
     case ENG_DTERR_ZONE_UNKNOWN:
         return eng_err_set(err, ENG_ERRCODE_INVALID_PARAMETER_VALUE,
-                           "time zone in \"%.*s\" not recognized (only numeric offsets and "
-                           "fixed abbreviations are supported)",
-                           len, s);
+                           "time zone \"%s\" not recognized", zone ? zone : "");
     default:
         return eng_err_set(err, ENG_ERRCODE_INVALID_DATETIME_FORMAT,
                            "invalid input syntax for type %s: \"%.*s\"", tname, len, s);
@@ -1252,11 +1283,13 @@ eng_date_parse(const char *s, size_t n, int32_t *out, eng_err *err)
     eng_tm tm;
     int64_t fsec;
     int dtype, tz;
+    eng_tz *zone = NULL;
     int dterr = eng_dt_split(s, n, DT_BUFMAX, &f);
     if (dterr == 0)
-        dterr = decode_datetime(&f, false, &dtype, &tm, &fsec, &tz);
+        dterr = decode_datetime(&f, &zone, &dtype, &tm, &fsec, &tz);
+    eng_tz_free(zone);
     if (dterr != 0)
-        return eng_dt_error(dterr, s, n, "date", err);
+        return eng_dt_error(dterr, s, n, "date", f.bad_zone, err);
     switch (dtype) {
     case DT_DATE:
         break;
@@ -1272,7 +1305,7 @@ eng_date_parse(const char *s, size_t n, int32_t *out, eng_err *err)
         *out = ENG_DATE_NOBEGIN;
         return 0;
     default:
-        return eng_dt_error(ENG_DTERR_BAD_FORMAT, s, n, "date", err);
+        return eng_dt_error(ENG_DTERR_BAD_FORMAT, s, n, "date", NULL, err);
     }
     int64_t date;
     if (!eng_dt_valid_julian(tm.year, tm.mon) ||
@@ -1291,11 +1324,13 @@ eng_time_parse(const char *s, size_t n, int32_t typmod, int64_t *out, eng_err *e
     eng_dt_fields f;
     eng_tm tm;
     int64_t fsec;
+    eng_tz *zone = NULL;
     int dterr = eng_dt_split(s, n, DT_BUFMAX, &f);
     if (dterr == 0)
-        dterr = decode_time_only(&f, &tm, &fsec);
+        dterr = decode_time_only(&f, &zone, &tm, &fsec);
+    eng_tz_free(zone);
     if (dterr != 0)
-        return eng_dt_error(dterr, s, n, "time", err);
+        return eng_dt_error(dterr, s, n, "time", f.bad_zone, err);
     int64_t t = (((int64_t)tm.hour * 60 + tm.min) * 60 + tm.sec) * ENG_USECS_PER_SEC + fsec;
     eng_time_apply_typmod(&t, typmod);
     *out = t;
@@ -1311,11 +1346,13 @@ eng_timestamp_parse(const char *s, size_t n, bool with_tz, int32_t typmod, int64
     eng_tm tm;
     int64_t fsec, ts;
     int dtype, tz;
+    eng_tz *zone = NULL;
     int dterr = eng_dt_split(s, n, DT_BUFMAX, &f);
     if (dterr == 0)
-        dterr = decode_datetime(&f, with_tz, &dtype, &tm, &fsec, &tz);
+        dterr = decode_datetime(&f, &zone, &dtype, &tm, &fsec, &tz);
+    eng_tz_free(zone);
     if (dterr != 0)
-        return eng_dt_error(dterr, s, n, tname, err);
+        return eng_dt_error(dterr, s, n, tname, f.bad_zone, err);
     switch (dtype) {
     case DT_DATE:
         /* timestamp without time zone ignores any zone in the input */
@@ -1333,7 +1370,7 @@ eng_timestamp_parse(const char *s, size_t n, bool with_tz, int32_t typmod, int64
         ts = ENG_TS_NOBEGIN;
         break;
     default:
-        return eng_dt_error(ENG_DTERR_BAD_FORMAT, s, n, tname, err);
+        return eng_dt_error(ENG_DTERR_BAD_FORMAT, s, n, tname, NULL, err);
     }
     if (eng_timestamp_apply_typmod(&ts, typmod, err) < 0)
         return -1;

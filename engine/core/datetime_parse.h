@@ -35,6 +35,7 @@ typedef struct eng_dt_fields {
     char *field[ENG_DT_MAXFIELDS];
     int ftype[ENG_DT_MAXFIELDS];
     int nf;
+    const char *bad_zone; /* for ENG_DTERR_ZONE_UNKNOWN: the field */
 } eng_dt_fields;
 
 /* Splits s into typed, lower-cased, NUL-terminated fields (ParseDateTime);
@@ -42,7 +43,9 @@ typedef struct eng_dt_fields {
 int eng_dt_split(const char *s, size_t n, size_t bufmax, eng_dt_fields *f);
 /* "+hh[:mm[:ss]]" / "-hhmm" into seconds west of UTC (DecodeTimezone). */
 int eng_dt_decode_timezone(const char *str, int *tzp);
-/* Reports a decoder error as PostgreSQL's DateTimeParseError; returns -1. */
-int eng_dt_error(int dterr, const char *s, size_t n, const char *tname, eng_err *err);
+/* Reports a decoder error as PostgreSQL's DateTimeParseError; returns -1.
+ * zone: the unrecognized zone name for ENG_DTERR_ZONE_UNKNOWN. */
+int eng_dt_error(int dterr, const char *s, size_t n, const char *tname, const char *zone,
+                 eng_err *err);
 
 #endif

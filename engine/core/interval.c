@@ -679,7 +679,7 @@ eng_interval_parse(const char *s, size_t n, int32_t typmod, eng_interval *out, e
     if (dterr != 0) {
         if (dterr == ENG_DTERR_FIELD_OVERFLOW)
             dterr = ENG_DTERR_INTERVAL_OVERFLOW;
-        return eng_dt_error(dterr, s, n, "interval", err);
+        return eng_dt_error(dterr, s, n, "interval", NULL, err);
     }
     int64_t months = (int64_t)itm.year * 12 + itm.mon;
     if (months > INT32_MAX || months < INT32_MIN)

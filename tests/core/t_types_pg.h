@@ -35,5 +35,6 @@ void t_run_dates(void);
 void t_run_times(void);
 void t_run_timestamps(void);
 void t_run_intervals(void);
+void t_run_zones(void);
 
 #endif

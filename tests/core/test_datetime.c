@@ -166,7 +166,8 @@ test_date(void **state)
     check_date("2024-01-02 03:04:05+02", "2024-01-02");
     check_date("2024-01-02T03:04", "2024-01-02");
     check_date("y2024m01d02", "2024-01-02");
-    check_date("2024-01-02 Europe/Paris", "2024-01-02"); /* zone ignored by date */
+    check_date("2024-01-02 Europe/Paris", "2024-01-02"); /* zone checked, then ignored */
+    check_date("2024-01-02 Foo/Bar", "!22023");
     check_date("2024-02-29", "2024-02-29");
     check_date("2023-02-29", "!22008");
     check_date("2024-13-01", "!22008");
@@ -224,6 +225,10 @@ test_time(void **state)
     check_time("", -1, "!22007");
     check_time("x", -1, "!22007");
     check_time("T03:04:05 T", -1, "!22007");
+    check_time("03:04 Asia/Kolkata", -1, "!22007"); /* a zone with history needs a date */
+    check_time("03:04 Etc/GMT-3", -1, "03:04:00");
+    check_time("2024-01-02 03:04 Europe/Paris", -1, "03:04:00");
+    check_time("03:04 Foo/Bar", -1, "!22023");
 }
 
 static void
@@ -271,8 +276,21 @@ test_timestamp(void **state)
     check_ts("03:04:05", false, -1, "!22007");
     check_ts("2024-01-02 03:04:05 03:04:05", false, -1, "!22007");
     check_ts("2024-01-02 03:04:05 Europe/Paris", false, -1, "2024-01-02 03:04:05");
-    /* a zone name needs the tz database: a documented limitation */
-    check_ts("2024-01-02 03:04:05 Europe/Paris", true, -1, "!22023");
+    /* named zones come from the system tz database */
+    check_ts("2024-01-02 03:04:05 Europe/Paris", true, -1, "2024-01-02 02:04:05+00");
+    check_ts("2024-07-02 03:04:05 europe/paris", true, -1, "2024-07-02 01:04:05+00");
+    check_ts("2024-03-31 02:30 Europe/Paris", true, -1, "2024-03-31 01:30:00+00"); /* gap */
+    check_ts("2024-10-27 02:30 Europe/Paris", true, -1, "2024-10-27 01:30:00+00"); /* overlap */
+    check_ts("1800-01-01 Europe/Paris", true, -1, "1799-12-31 23:50:39+00");       /* LMT */
+    check_ts("2200-07-01 12:00 Europe/Paris", true, -1, "2200-07-01 10:00:00+00"); /* rule */
+    check_ts("2024-07-02 12:00 Australia/Sydney", true, -1, "2024-07-02 02:00:00+00");
+    check_ts("2024-01-02 12:00 Australia/Sydney", true, -1, "2024-01-02 01:00:00+00");
+    check_ts("2024-01-02 03:04 Japan", true, -1, "2024-01-01 18:04:00+00");
+    check_ts("2024-01-02 03:04 Etc/GMT+5", true, -1, "2024-01-02 08:04:00+00");
+    check_ts("2024-01-02 03:04 XYZ+3", true, -1, "2024-01-02 06:04:00+00"); /* POSIX */
+    check_ts("2024-01-02 03:04 Foo/Bar", true, -1, "!22023");
+    check_ts("2024-01-02 03:04 Europe/../Paris", false, -1, "!22023");
+    check_ts("2024-01-02 03:04 Nowhere", true, -1, "!22007");
     int64_t t;
     eng_err e;
     eng_err_clear(&e);

@@ -1375,3 +1375,78 @@ t_run_type_names(void)
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         t_check_type_name(names[i]);
 }
+
+/* Named time zones: the system tz database across DST transitions, far
+ * past and future, southern hemisphere, odd offsets, POSIX strings, bad
+ * names. */
+void
+t_run_zones(void)
+{
+    static const char *zones[] = {
+        "Europe/Paris",
+        "america/new_york",
+        "America/Los_Angeles",
+        "Asia/Tokyo",
+        "Japan",
+        "Australia/Sydney",
+        "Asia/Kolkata",
+        "Asia/Kathmandu",
+        "America/St_Johns",
+        "Europe/London",
+        "Europe/Moscow",
+        "Pacific/Apia",
+        "America/Sao_Paulo",
+        "Africa/Casablanca",
+        "Europe/Dublin",
+        "Etc/GMT+5",
+        "EST5EDT",
+        "PST8PDT",
+        "Etc/UTC",
+        "Asia/Tehran",
+        "Pacific/Chatham",
+        "America/Santiago",
+        "Antarctica/Troll",
+        "Europe/Lisbon",
+        "XYZ+3",
+        "UTC+3",
+        "<+03>-3",
+        "Foo/Bar",
+        "Europe/../Paris",
+        "Nowhere",
+        "Europe/Pariss",
+        "posix/Europe/Paris",
+    };
+    size_t nz = sizeof zones / sizeof zones[0];
+    static const char *fixed[] = {
+        "2024-03-31 01:59:59", "2024-03-31 02:00:00", "2024-03-31 02:30:00",
+        "2024-03-31 03:00:00", "2024-10-27 01:59:59", "2024-10-27 02:00:00",
+        "2024-10-27 02:30:00", "2024-10-27 03:00:00", "2024-03-10 02:30:00",
+        "2024-11-03 01:30:00", "2024-04-07 02:30:00", "2024-10-06 02:30:00",
+        "1800-01-01 00:00:00", "1900-06-01 12:00:00", "1950-07-01 12:00:00",
+        "2037-12-31 23:00:00", "2038-07-01 12:00:00", "2100-03-28 02:30:00",
+        "2200-07-01 12:00:00", "2500-10-31 02:30:00", "1000-01-01 00:00:00 BC",
+        "2011-12-30 12:00:00", "2011-12-29 12:00:00",
+    };
+    char buf[160];
+    for (size_t z = 0; z < nz; z++)
+        for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+            snprintf(buf, sizeof buf, "%s %s", fixed[i], zones[z]);
+            t_check_literal("zones", "timestamptz", buf);
+        }
+    for (int i = 0; i < 1200; i++) {
+        snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d %s", rnd_range(1700, 2400),
+                 rnd_range(1, 12), rnd_range(1, 28), rnd_range(0, 23), rnd_range(0, 59),
+                 rnd_range(0, 59), zones[rnd_range(0, (int)nz - 1)]);
+        t_check_literal("zones random", i % 5 ? "timestamptz" : "timestamp", buf);
+    }
+    for (size_t z = 0; z < nz; z++) {
+        snprintf(buf, sizeof buf, "2024-01-02 %s", zones[z]);
+        t_check_literal("zones", "date", buf);
+        snprintf(buf, sizeof buf, "03:04:05 %s", zones[z]);
+        t_check_literal("zones", "time", buf);
+        snprintf(buf, sizeof buf, "2024-07-01 03:04:05 %s", zones[z]);
+        t_check_literal("zones", "time", buf);
+        snprintf(buf, sizeof buf, "%s 2024-07-01 03:04:05", zones[z]);
+        t_check_literal("zones", "timestamptz", buf);
+    }
+}
