@@ -46,6 +46,13 @@ void eng_tz_free(eng_tz *z);
 /* The zone's offset for local time tm, in seconds west of UTC (PostgreSQL's
  * DetermineTimeZoneOffset, including its choice in DST gaps/overlaps). */
 int eng_tz_local_offset(const eng_tz *z, const eng_tm *tm);
+/* PostgreSQL's DetermineTimeZoneAbbrevOffset for a "dynamic" abbreviation
+ * defined by zone z: the offset (seconds west) the abbreviation had at or
+ * nearest before local time tm, else the zone's offset then. */
+int eng_tz_abbrev_offset(const eng_tz *z, const char *abbrev, const eng_tm *tm);
+/* Time zone abbreviations of PostgreSQL's Default set (tz_abbrevs.c): a
+ * fixed offset (seconds east) and daylight flag, or a defining zone. */
+bool eng_tz_abbrev_lookup(const char *name, int *offset, bool *isdst, const char **zone);
 /* True (and *gmtoff, seconds east) if the zone always has one offset. */
 bool eng_tz_fixed_offset(const eng_tz *z, int *gmtoff);
 

@@ -10,9 +10,9 @@
  * 'yesterday', Julian days ('J2451545'), run-together dates and times
  * (20240102 030405), ISO 'T' separators, ISO labelled fields
  * (y2024m01d02), numeric zone offsets (+hh, +hh:mm, +hhmm, +hh:mm:ss),
- * the common fixed-offset zone abbreviations, and full zone names from
- * the system tz database or POSIX TZ strings (tz.c). Not supported: zone
- * abbreviations whose offset depends on the date (MSK, ...). */
+ * PostgreSQL's Default zone abbreviations (tz_abbrevs.c; "dynamic" ones
+ * through their zone's history) with the "dst" modifier, and full zone
+ * names from the system tz database or POSIX TZ strings (tz.c). */
 #include "engine/core/datetime_int.h"
 #include "engine/core/datetime_parse.h"
 
@@ -29,6 +29,8 @@ enum {
     F_YEAR = 2,
     F_DAY = 3,
     F_TZ = 5,
+    F_DTZ = 6,
+    F_DYNTZ = 7,
     F_AMPM = 9,
     F_HOUR = 10,
     F_MINUTE = 11,
@@ -40,6 +42,7 @@ enum {
     F_UNITS = 17,
     F_ADBC = 18,
     F_ISOTIME = 23,
+    F_DTZMOD = 28,
     F_IGNORE = 8,
     F_UNKNOWN = 30,
 };
@@ -96,6 +99,7 @@ static const token date_tokens[] = {
     {"dec", F_MONTH, 12},
     {"december", F_MONTH, 12},
     {"dow", F_UNITS, V_OTHER_UNIT},
+    {"dst", F_DTZMOD, 3600},
     {"doy", F_UNITS, V_OTHER_UNIT},
     {"epoch", F_RESERV, V_EPOCH},
     {"feb", F_MONTH, 2},
@@ -155,22 +159,6 @@ static const token date_tokens[] = {
     {"yesterday", F_RESERV, V_YESTERDAY},
 };
 
-/* Fixed-offset zone abbreviations from PostgreSQL's "Default" set (seconds
- * east of UTC). */
-static const struct {
-    const char *abbrev;
-    int offset;
-} zone_abbrevs[] = {
-    {"acdt", 37800},  {"acst", 34200},  {"adt", -10800}, {"aedt", 39600}, {"aest", 36000},
-    {"akdt", -28800}, {"akst", -32400}, {"ast", -14400}, {"awst", 28800}, {"bst", 3600},
-    {"cdt", -18000},  {"cest", 7200},   {"cet", 3600},   {"cst", -21600}, {"edt", -14400},
-    {"eest", 10800},  {"eet", 7200},    {"est", -18000}, {"gmt", 0},      {"hst", -36000},
-    {"jst", 32400},   {"kst", 32400},   {"mdt", -21600}, {"mest", 7200},  {"met", 3600},
-    {"mst", -25200},  {"ndt", -9000},   {"nst", -12600}, {"nzdt", 46800}, {"nzst", 43200},
-    {"pdt", -25200},  {"pst", -28800},  {"ut", 0},       {"utc", 0},      {"west", 3600},
-    {"wet", 0},       {"z", 0},         {"zulu", 0},
-};
-
 /* PostgreSQL compares tokens on their first 10 characters. */
 #define TOKMAXLEN 10
 
@@ -181,17 +169,6 @@ lookup_token(const char *s)
         if (strncmp(s, date_tokens[i].tok, TOKMAXLEN) == 0)
             return &date_tokens[i];
     return NULL;
-}
-
-static bool
-lookup_zone(const char *s, int *offset)
-{
-    for (size_t i = 0; i < sizeof zone_abbrevs / sizeof zone_abbrevs[0]; i++)
-        if (strncmp(s, zone_abbrevs[i].abbrev, TOKMAXLEN) == 0) {
-            *offset = zone_abbrevs[i].offset;
-            return true;
-        }
-    return false;
 }
 
 /* ------------------------------------------------------------------ splitting */
@@ -720,14 +697,30 @@ current_tm(eng_tm *tm, int64_t *fsec)
     eng_dt_timestamp2tm(us, tm, fsec);
 }
 
-/* Looks a string field up: zone abbreviations first, then keywords. */
+/* Zones met while decoding; released by the caller (zones_free). */
+typedef struct {
+    eng_tz *named;      /* a full zone name */
+    eng_tz *abbrev_tz;  /* the zone defining a dynamic abbreviation */
+    const char *abbrev; /* that abbreviation (a field of the input) */
+} zones;
+
+static void
+zones_free(zones *z)
+{
+    eng_tz_free(z->named);
+    eng_tz_free(z->abbrev_tz);
+}
+
+/* Looks a string field up: zone abbreviations first, then keywords. For a
+ * dynamic abbreviation *dynzone is its defining zone. */
 static int
-special_type(const char *field, int *val)
+special_type(const char *field, int *val, const char **dynzone)
 {
     int off;
-    if (lookup_zone(field, &off)) {
+    bool isdst;
+    if (eng_tz_abbrev_lookup(field, &off, &isdst, dynzone)) {
         *val = off;
-        return F_TZ;
+        return *dynzone ? F_DYNTZ : isdst ? F_DTZ : F_TZ;
     }
     const token *t = lookup_token(field);
     if (t == NULL)
@@ -829,7 +822,7 @@ decode_labelled(int ptype, char *field, int fmask, int *tmask, eng_tm *tm, int64
 /* DecodeDateTime for date and timestamp input. with_tz: zones are
  * accepted (always; the date and timestamp types ignore them). */
 static int
-decode_datetime(eng_dt_fields *f, eng_tz **named, int *dtype, eng_tm *tm, int64_t *fsec, int *tzp)
+decode_datetime(eng_dt_fields *f, zones *zs, int *dtype, eng_tm *tm, int64_t *fsec, int *tzp)
 {
     int fmask = 0, tmask, ptype = 0, mer = V_HR24;
     bool have_text_month = false, isjulian = false, is2digits = false, bc = false;
@@ -880,9 +873,9 @@ decode_datetime(eng_dt_fields *f, eng_tz **named, int *dtype, eng_tm *tm, int64_
                     tmask |= M(F_TZ);
                 } else {
                     /* A full time zone name ("europe/paris"). */
-                    if (*named == NULL)
-                        *named = eng_tz_load(field);
-                    if (*named == NULL) {
+                    if (zs->named == NULL)
+                        zs->named = eng_tz_load(field);
+                    if (zs->named == NULL) {
                         f->bad_zone = field;
                         return ENG_DTERR_ZONE_UNKNOWN;
                     }
@@ -942,7 +935,8 @@ decode_datetime(eng_dt_fields *f, eng_tz **named, int *dtype, eng_tm *tm, int64_
         case ENG_DTK_STRING:
         case ENG_DTK_SPECIAL: {
             int val = 0;
-            int type = special_type(field, &val);
+            const char *dynzone = NULL;
+            int type = special_type(field, &val, &dynzone);
             if (type == F_IGNORE)
                 continue;
             tmask = M(type);
@@ -1000,6 +994,22 @@ decode_datetime(eng_dt_fields *f, eng_tz **named, int *dtype, eng_tm *tm, int64_
             case F_TZ:
                 *tzp = -val;
                 break;
+            case F_DTZ:
+                tmask |= M(F_TZ);
+                *tzp = -val;
+                break;
+            case F_DTZMOD: /* "dst" after a standard-time abbreviation */
+                tmask |= M(F_DTZ);
+                *tzp -= val;
+                break;
+            case F_DYNTZ:
+                tmask |= M(F_TZ);
+                if (zs->abbrev_tz == NULL)
+                    zs->abbrev_tz = eng_tz_load(dynzone);
+                if (zs->abbrev_tz == NULL)
+                    return ENG_DTERR_BAD_FORMAT;
+                zs->abbrev = field;
+                break;
             case F_AMPM:
                 mer = val;
                 break;
@@ -1026,9 +1036,9 @@ decode_datetime(eng_dt_fields *f, eng_tz **named, int *dtype, eng_tm *tm, int64_
                 break;
             case F_UNKNOWN:
                 /* an all-alpha time zone name ("japan")? */
-                if (*named == NULL)
-                    *named = eng_tz_load(field);
-                if (*named == NULL)
+                if (zs->named == NULL)
+                    zs->named = eng_tz_load(field);
+                if (zs->named == NULL)
                     return ENG_DTERR_BAD_FORMAT;
                 tmask = M(F_TZ);
                 break;
@@ -1054,15 +1064,24 @@ decode_datetime(eng_dt_fields *f, eng_tz **named, int *dtype, eng_tm *tm, int64_
         tm->hour += 12;
     if (*dtype == DT_DATE && (fmask & DATE_M) != DATE_M)
         return ENG_DTERR_BAD_FORMAT;
-    /* The zone's offset needs the date (DST). */
-    if (*dtype == DT_DATE && *named != NULL)
-        *tzp = eng_tz_local_offset(*named, tm);
+    if (*dtype == DT_DATE) {
+        /* A zone's offset needs the date (DST); "dst" only modifies an
+         * abbreviation. */
+        if ((zs->named != NULL || zs->abbrev_tz != NULL) && (fmask & M(F_DTZMOD)))
+            return ENG_DTERR_BAD_FORMAT;
+        if (zs->named != NULL)
+            *tzp = eng_tz_local_offset(zs->named, tm);
+        if (zs->abbrev_tz != NULL)
+            *tzp = eng_tz_abbrev_offset(zs->abbrev_tz, zs->abbrev, tm);
+        if (!(fmask & M(F_TZ)) && (fmask & M(F_DTZMOD)))
+            return ENG_DTERR_BAD_FORMAT;
+    }
     return 0;
 }
 
 /* DecodeTimeOnly for the time type. */
 static int
-decode_time_only(eng_dt_fields *f, eng_tz **named, eng_tm *tm, int64_t *fsec)
+decode_time_only(eng_dt_fields *f, zones *zs, eng_tm *tm, int64_t *fsec)
 {
     int fmask = 0, tmask, ptype = 0, mer = V_HR24, tz = 0;
     bool is2digits = false, bc = false;
@@ -1095,9 +1114,9 @@ decode_time_only(eng_dt_fields *f, eng_tz **named, eng_tm *tm, int64_t *fsec)
                 f->ftype[i] = dterr;
                 tmask |= M(F_TZ);
             } else {
-                if (*named == NULL)
-                    *named = eng_tz_load(field);
-                if (*named == NULL) {
+                if (zs->named == NULL)
+                    zs->named = eng_tz_load(field);
+                if (zs->named == NULL) {
                     f->bad_zone = field;
                     return ENG_DTERR_ZONE_UNKNOWN;
                 }
@@ -1161,7 +1180,8 @@ decode_time_only(eng_dt_fields *f, eng_tz **named, eng_tm *tm, int64_t *fsec)
         case ENG_DTK_STRING:
         case ENG_DTK_SPECIAL: {
             int val = 0;
-            int type = special_type(field, &val);
+            const char *dynzone = NULL;
+            int type = special_type(field, &val, &dynzone);
             if (type == F_IGNORE)
                 continue;
             tmask = M(type);
@@ -1184,6 +1204,21 @@ decode_time_only(eng_dt_fields *f, eng_tz **named, eng_tm *tm, int64_t *fsec)
             case F_TZ:
                 tz = -val;
                 break;
+            case F_DTZ:
+                tmask |= M(F_TZ);
+                tz = -val;
+                break;
+            case F_DTZMOD:
+                tmask |= M(F_DTZ);
+                tz -= val;
+                break;
+            case F_DYNTZ:
+                tmask |= M(F_TZ);
+                if (zs->abbrev_tz == NULL)
+                    zs->abbrev_tz = eng_tz_load(dynzone);
+                if (zs->abbrev_tz == NULL)
+                    return ENG_DTERR_BAD_FORMAT;
+                break;
             case F_AMPM:
                 mer = val;
                 break;
@@ -1205,9 +1240,9 @@ decode_time_only(eng_dt_fields *f, eng_tz **named, eng_tm *tm, int64_t *fsec)
                 ptype = val;
                 break;
             case F_UNKNOWN:
-                if (*named == NULL)
-                    *named = eng_tz_load(field);
-                if (*named == NULL)
+                if (zs->named == NULL)
+                    zs->named = eng_tz_load(field);
+                if (zs->named == NULL)
                     return ENG_DTERR_BAD_FORMAT;
                 tmask = M(F_TZ);
                 break;
@@ -1236,9 +1271,15 @@ decode_time_only(eng_dt_fields *f, eng_tz **named, eng_tm *tm, int64_t *fsec)
         return ENG_DTERR_FIELD_OVERFLOW;
     if ((fmask & TIME_M) != TIME_M)
         return ENG_DTERR_BAD_FORMAT;
-    /* A zone with DST needs a date to mean anything. */
+    /* A zone with DST needs a date to mean anything; "dst" needs a zone. */
     int gmtoff;
-    if (*named != NULL && !eng_tz_fixed_offset(*named, &gmtoff) && (fmask & DATE_M) != DATE_M)
+    if ((zs->named != NULL || zs->abbrev_tz != NULL) && (fmask & M(F_DTZMOD)))
+        return ENG_DTERR_BAD_FORMAT;
+    if (zs->named != NULL && !eng_tz_fixed_offset(zs->named, &gmtoff) && (fmask & DATE_M) != DATE_M)
+        return ENG_DTERR_BAD_FORMAT;
+    if (zs->abbrev_tz != NULL && (fmask & DATE_M) != 0 && (fmask & DATE_M) != DATE_M)
+        return ENG_DTERR_BAD_FORMAT;
+    if (!(fmask & M(F_TZ)) && (fmask & M(F_DTZMOD)))
         return ENG_DTERR_BAD_FORMAT;
     return 0;
 }
@@ -1283,11 +1324,11 @@ eng_date_parse(const char *s, size_t n, int32_t *out, eng_err *err)
     eng_tm tm;
     int64_t fsec;
     int dtype, tz;
-    eng_tz *zone = NULL;
+    zones zs = {0};
     int dterr = eng_dt_split(s, n, DT_BUFMAX, &f);
     if (dterr == 0)
-        dterr = decode_datetime(&f, &zone, &dtype, &tm, &fsec, &tz);
-    eng_tz_free(zone);
+        dterr = decode_datetime(&f, &zs, &dtype, &tm, &fsec, &tz);
+    zones_free(&zs);
     if (dterr != 0)
         return eng_dt_error(dterr, s, n, "date", f.bad_zone, err);
     switch (dtype) {
@@ -1324,11 +1365,11 @@ eng_time_parse(const char *s, size_t n, int32_t typmod, int64_t *out, eng_err *e
     eng_dt_fields f;
     eng_tm tm;
     int64_t fsec;
-    eng_tz *zone = NULL;
+    zones zs = {0};
     int dterr = eng_dt_split(s, n, DT_BUFMAX, &f);
     if (dterr == 0)
-        dterr = decode_time_only(&f, &zone, &tm, &fsec);
-    eng_tz_free(zone);
+        dterr = decode_time_only(&f, &zs, &tm, &fsec);
+    zones_free(&zs);
     if (dterr != 0)
         return eng_dt_error(dterr, s, n, "time", f.bad_zone, err);
     int64_t t = (((int64_t)tm.hour * 60 + tm.min) * 60 + tm.sec) * ENG_USECS_PER_SEC + fsec;
@@ -1346,11 +1387,11 @@ eng_timestamp_parse(const char *s, size_t n, bool with_tz, int32_t typmod, int64
     eng_tm tm;
     int64_t fsec, ts;
     int dtype, tz;
-    eng_tz *zone = NULL;
+    zones zs = {0};
     int dterr = eng_dt_split(s, n, DT_BUFMAX, &f);
     if (dterr == 0)
-        dterr = decode_datetime(&f, &zone, &dtype, &tm, &fsec, &tz);
-    eng_tz_free(zone);
+        dterr = decode_datetime(&f, &zs, &dtype, &tm, &fsec, &tz);
+    zones_free(&zs);
     if (dterr != 0)
         return eng_dt_error(dterr, s, n, tname, f.bad_zone, err);
     switch (dtype) {

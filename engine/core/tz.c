@@ -29,6 +29,7 @@
 typedef struct {
     int32_t utoff; /* seconds east of UTC */
     bool isdst;
+    uint8_t desig; /* offset of the abbreviation in chars */
 } tz_type;
 
 /* A POSIX rule date: Jn, n or Mm.w.d, plus the local time of day. */
@@ -47,6 +48,9 @@ struct eng_tz {
     tz_type rstd, rdst;
     tz_rule_date start, end;
     bool has_std; /* a footer or POSIX string without DST: rstd applies */
+    char *chars;  /* abbreviation strings of the types, NUL-separated */
+    int nchars;
+    char std_name[16], dst_name[16]; /* the rule's abbreviations */
 };
 
 void
@@ -57,27 +61,36 @@ eng_tz_free(eng_tz *z)
     free(z->trans);
     free(z->idx);
     free(z->types);
+    free(z->chars);
     free(z);
 }
 
 /* ------------------------------------------------------------------ POSIX TZ strings */
 
+/* A zone abbreviation ("CET" or "<+03>"), copied (truncated) into out. */
 static const char *
-get_name(const char *s)
+get_name(const char *s, char out[16])
 {
+    const char *b, *e;
     if (*s == '<') {
-        s++;
-        const char *b = s;
+        b = ++s;
         while (*s && *s != '>')
             s++;
         if (*s != '>' || s - b < 3)
             return NULL;
-        return s + 1;
+        e = s++;
+    } else {
+        b = s;
+        while ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z'))
+            s++;
+        if (s - b < 3)
+            return NULL;
+        e = s;
     }
-    const char *b = s;
-    while ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z'))
-        s++;
-    return s - b >= 3 ? s : NULL;
+    size_t n = (size_t)(e - b) < 15 ? (size_t)(e - b) : 15;
+    memcpy(out, b, n);
+    out[n] = '\0';
+    return s;
 }
 
 /* [+-]hh[:mm[:ss]] with hh <= maxh; returns the seconds (sign applied). */
@@ -160,19 +173,19 @@ static bool
 parse_posix(const char *s, eng_tz *z)
 {
     int32_t off;
-    if ((s = get_name(s)) == NULL || (s = get_secs(s, 24, &off)) == NULL)
+    if ((s = get_name(s, z->std_name)) == NULL || (s = get_secs(s, 24, &off)) == NULL)
         return false;
-    z->rstd = (tz_type){-off, false};
+    z->rstd = (tz_type){-off, false, 0};
     if (*s == '\0') {
         z->has_std = true;
         return true;
     }
-    if ((s = get_name(s)) == NULL)
+    if ((s = get_name(s, z->dst_name)) == NULL)
         return false;
     int32_t dstoff = off - 3600;
     if (*s != ',' && *s != '\0' && (s = get_secs(s, 24, &dstoff)) == NULL)
         return false;
-    z->rdst = (tz_type){-dstoff, true};
+    z->rdst = (tz_type){-dstoff, true, 0};
     if (*s == '\0') {
         /* no rule: PostgreSQL's default, the US rules */
         s = ",M3.2.0,M11.1.0";
@@ -284,8 +297,17 @@ parse_tzif(const uint8_t *buf, size_t len, eng_tz *z)
         for (uint32_t i = 0; i < typecnt; i++) {
             z->types[i].utoff = (int32_t)be32(p + 6 * i);
             z->types[i].isdst = p[6 * i + 4] != 0;
+            z->types[i].desig = p[6 * i + 5];
+            if (z->types[i].desig >= charcnt)
+                return false;
         }
-        p += need - timecnt * tsize - timecnt;
+        p += typecnt * 6;
+        z->nchars = (int)charcnt;
+        z->chars = malloc(charcnt + 1);
+        ENG_ASSERT(z->chars != NULL);
+        memcpy(z->chars, p, charcnt);
+        z->chars[charcnt] = '\0';
+        p += need - timecnt * tsize - timecnt - typecnt * 6;
     }
     /* Footer: "\n<POSIX TZ>\n" in version 2+ files. */
     if (pass == 2 && (size_t)(p - buf) < len && *p == '\n') {
@@ -488,24 +510,89 @@ next_boundary(const eng_tz *z, int64_t t, tz_type *before, int64_t *boundary, tz
     return found ? 1 : 0;
 }
 
-int
-eng_tz_local_offset(const eng_tz *z, const eng_tm *tm)
+/* DetermineTimeZoneOffsetInternal: seconds west for local time tm, and
+ * the UTC instant it denotes. */
+static int
+local_offset(const eng_tz *z, const eng_tm *tm, int64_t *instant)
 {
     int64_t date = (int64_t)eng_date2j(tm->year, tm->mon, tm->mday) - ENG_UNIX_EPOCH_JDATE;
     int64_t mytime = date * SECS_PER_DAY + ((int64_t)tm->hour * 60 + tm->min) * 60 + tm->sec;
     int64_t prevtime = mytime - SECS_PER_DAY;
     tz_type before, after;
     int64_t boundary;
-    if (next_boundary(z, prevtime, &before, &boundary, &after) == 0)
+    if (next_boundary(z, prevtime, &before, &boundary, &after) == 0) {
+        *instant = mytime - before.utoff;
         return -before.utoff;
+    }
     int64_t beforetime = mytime - before.utoff, aftertime = mytime - after.utoff;
-    if (beforetime < boundary && aftertime < boundary)
+    if (beforetime < boundary && aftertime < boundary) {
+        *instant = beforetime;
         return -before.utoff;
-    if (beforetime > boundary && aftertime >= boundary)
+    }
+    if (beforetime > boundary && aftertime >= boundary) {
+        *instant = aftertime;
         return -after.utoff;
+    }
     /* In a gap or an overlap: spring forward keeps the earlier offset,
      * fall back takes the later one. */
-    return beforetime > aftertime ? -before.utoff : -after.utoff;
+    if (beforetime > aftertime) {
+        *instant = beforetime;
+        return -before.utoff;
+    }
+    *instant = aftertime;
+    return -after.utoff;
+}
+
+int
+eng_tz_local_offset(const eng_tz *z, const eng_tm *tm)
+{
+    int64_t instant;
+    return local_offset(z, tm, &instant);
+}
+
+/* True if type t is designated by abbreviation `upper`. */
+static bool
+type_named(const eng_tz *z, const tz_type *t, const char *upper)
+{
+    return z->chars != NULL && strcmp(z->chars + t->desig, upper) == 0;
+}
+
+int
+eng_tz_abbrev_offset(const eng_tz *z, const char *abbrev, const eng_tm *tm)
+{
+    int64_t t;
+    int zone_offset = local_offset(z, tm, &t);
+    char upper[16];
+    size_t n = strlen(abbrev);
+    if (n >= sizeof upper)
+        return zone_offset;
+    for (size_t i = 0; i <= n; i++)
+        upper[i] = (abbrev[i] >= 'a' && abbrev[i] <= 'z') ? (char)(abbrev[i] - 32) : abbrev[i];
+    /* Past the table the footer rule's names apply (PostgreSQL extends the
+     * table with the rule's transitions). */
+    if (z->ntrans > 0 && t >= z->trans[z->ntrans - 1] && (z->has_rule || z->has_std)) {
+        if (strcmp(upper, z->std_name) == 0)
+            return -z->rstd.utoff;
+        if (z->has_rule && strcmp(upper, z->dst_name) == 0)
+            return -z->rdst.utoff;
+    }
+    /* The latest period at or before t using the abbreviation, else the
+     * first one after it. */
+    int lo = 0, hi = z->ntrans;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (t < z->trans[mid])
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    for (int i = lo - 1; i >= 0; i--)
+        if (type_named(z, &z->types[z->idx[i]], upper))
+            return -z->types[z->idx[i]].utoff;
+    for (int i = lo; i < z->ntrans; i++)
+        if (type_named(z, &z->types[z->idx[i]], upper))
+            return -z->types[z->idx[i]].utoff;
+    return zone_offset;
 }
 
 bool

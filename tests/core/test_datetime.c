@@ -291,6 +291,13 @@ test_timestamp(void **state)
     check_ts("2024-01-02 03:04 Foo/Bar", true, -1, "!22023");
     check_ts("2024-01-02 03:04 Europe/../Paris", false, -1, "!22023");
     check_ts("2024-01-02 03:04 Nowhere", true, -1, "!22007");
+    /* abbreviations: fixed, daylight, dynamic (MSK was +4 in summer 1990) */
+    check_ts("2024-07-02 03:04 MSK", true, -1, "2024-07-02 00:04:00+00");
+    check_ts("1990-07-02 03:04 MSK", true, -1, "1990-07-02 00:04:00+00");
+    check_ts("2024-01-02 03:04 NZDT", true, -1, "2024-01-01 14:04:00+00");
+    check_ts("2024-01-02 03:04 CET DST", true, -1, "2024-01-02 01:04:00+00");
+    check_ts("2024-01-02 03:04 DST", true, -1, "!22007");
+    check_ts("2024-01-02 03:04 PDT DST", true, -1, "!22007");
     int64_t t;
     eng_err e;
     eng_err_clear(&e);

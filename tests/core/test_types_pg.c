@@ -479,6 +479,36 @@ t_check_type_name(const char *name)
     compare("type name", name, r, &pg_r);
 }
 
+/* Every time zone abbreviation the server knows (pg_timezone_abbrevs),
+ * at dates where dynamic ones differ, with and without "dst". */
+static void
+run_abbrevs(void)
+{
+    PGresult *res = PQexec(conn, "SELECT abbrev FROM pg_timezone_abbrevs ORDER BY 1");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        fprintf(stderr, "pg_timezone_abbrevs: %s\n", PQerrorMessage(conn));
+        exit(2);
+    }
+    static const char *when[] = {"2024-01-15 12:00", "2024-07-15 12:00", "1990-07-02 03:04",
+                                 "1920-01-01 00:00", "2060-07-01 00:00"};
+    char buf[128];
+    for (int i = 0; i < PQntuples(res); i++) {
+        const char *ab = PQgetvalue(res, i, 0);
+        for (size_t w = 0; w < sizeof when / sizeof when[0]; w++) {
+            snprintf(buf, sizeof buf, "%s %s", when[w], ab);
+            t_check_literal("abbrevs", "timestamptz", buf);
+        }
+        snprintf(buf, sizeof buf, "2024-01-15 12:00 %s DST", ab);
+        t_check_literal("abbrevs", "timestamptz", buf);
+        snprintf(buf, sizeof buf, "12:00 %s", ab);
+        t_check_literal("abbrevs", "time", buf);
+    }
+    PQclear(res);
+    t_check_literal("abbrevs", "timestamptz", "2024-01-15 12:00 DST");
+    t_check_literal("abbrevs", "timestamptz", "2024-01-15 12:00 Europe/Paris DST");
+    t_check_literal("abbrevs", "timestamptz", "2024-01-15 12:00 +02 DST");
+}
+
 /* ------------------------------------------------------------------ main */
 
 int
@@ -523,6 +553,7 @@ main(int argc, char **argv)
     t_run_timestamps();
     t_run_intervals();
     t_run_zones();
+    run_abbrevs();
 
     int total = 0, pass = 0, fail = 0, dev = 0;
     printf("\n%-20s %7s %7s %7s %9s %9s\n", "category", "cases", "pass", "fail", "deviation",
