@@ -398,12 +398,14 @@ eng_cast_ctx(const eng_type *from, const eng_type *to, eng_cast_context ctx, eng
     }
     /* Strings out: format. */
     if (is_string(t)) {
-        eng_strbuf b = {0};
+        char small[128];
+        eng_strbuf b;
+        eng_strbuf_init_on(&b, small, sizeof small);
         if (f == ENG_TYPE_BOOL)
             eng_strbuf_puts(&b, d.tag == ENG_TAG_TRUE ? "true" : "false");
         else
             eng_text_format(from, d, &b);
-        int rc = push_string(to, b.data ? b.data : "", b.len, explicit_cast, out, err);
+        int rc = push_string(to, b.data, b.len, explicit_cast, out, err);
         eng_strbuf_free(&b);
         return rc;
     }

@@ -1,7 +1,10 @@
 /* A small growable string buffer for text output.
  *
  * Notes: the buffer owns its memory (malloc); eng_strbuf_free releases it.
- * A zero-initialised eng_strbuf ({0}) is a valid empty buffer. data is kept
+ * A zero-initialised eng_strbuf ({0}) is a valid empty buffer. A buffer may
+ * also start on caller-provided storage (eng_strbuf_init_on, e.g. a stack
+ * array): it moves to the heap only if it outgrows it, so short values
+ * cost no allocation; eng_strbuf_free is still required. data is kept
  * NUL-terminated after every append once anything was appended, so
  * eng_strbuf_cstr() is cheap; len never counts the terminator. Reuse one
  * buffer across many values (eng_strbuf_reset) to avoid per-value malloc.
@@ -9,13 +12,27 @@
 #ifndef ENG_STRBUF_H
 #define ENG_STRBUF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 
 typedef struct eng_strbuf {
     char *data;
     size_t len, cap;
+    bool borrowed; /* data is the caller's storage, not ours to free */
 } eng_strbuf;
+
+/* Starts b empty on storage[0..cap) (borrowed until b is freed or grows;
+ * cap >= 1). */
+static inline void
+eng_strbuf_init_on(eng_strbuf *b, char *storage, size_t cap)
+{
+    b->data = storage;
+    b->len = 0;
+    b->cap = cap;
+    b->borrowed = true;
+    storage[0] = '\0';
+}
 
 /* Makes room for at least need bytes plus a terminator. */
 void eng_strbuf_grow(eng_strbuf *b, size_t need);

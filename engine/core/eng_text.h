@@ -21,8 +21,11 @@
 #include "engine/core/eng_strbuf.h"
 #include "engine/core/eng_type.h"
 
+/* Longest text input accepted (PostgreSQL's 1 GB field limit). */
+#define ENG_TEXT_MAX_LEN 0x3FFFFFFF
+
 /* Appends one datum of type t parsed from s[0..n) to out. On error out is
- * unchanged and err is set. */
+ * unchanged and err is set (54000 past ENG_TEXT_MAX_LEN). */
 int eng_text_parse(const eng_type *t, const char *s, size_t n, eng_rowbuf *out, eng_err *err);
 
 /* Appends the text of non-NULL datum d of type t (d's tag must match t). */

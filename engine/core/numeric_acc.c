@@ -168,8 +168,9 @@ eng_numeric_acc_add(eng_numeric_acc *a, const eng_numeric *v, int64_t diff)
     eng_numeric_init(&m);
     eng_numeric_init(&p);
     eng_numeric_from_int64(&m, (int64_t)(mult >> 1));
-    int rc = eng_numeric_mul(v, &m, &p, NULL);
-    ENG_ASSERT(rc == 0);
+    /* The product is exact even when it exceeds the storage format (the
+     * error is then only reported); the sum reports any overflow. */
+    (void)eng_numeric_mul(v, &m, &p, NULL);
     add_digits(a, &p, 2, negative);
     if (mult & 1)
         add_digits(a, v, 1, negative);

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 void
 eng_strbuf_grow(eng_strbuf *b, size_t need)
@@ -16,10 +17,19 @@ eng_strbuf_grow(eng_strbuf *b, size_t need)
     }
     if (cap == b->cap)
         return;
-    char *d = realloc(b->data, cap);
-    ENG_ASSERT(d != NULL);
-    if (b->data == NULL)
-        d[0] = '\0';
+    char *d;
+    if (b->borrowed) {
+        /* Leave the caller's storage for the heap. */
+        d = malloc(cap);
+        ENG_ASSERT(d != NULL);
+        memcpy(d, b->data, b->len + 1);
+        b->borrowed = false;
+    } else {
+        d = realloc(b->data, cap);
+        ENG_ASSERT(d != NULL);
+        if (b->data == NULL)
+            d[0] = '\0';
+    }
     b->data = d;
     b->cap = cap;
 }
@@ -27,9 +37,11 @@ eng_strbuf_grow(eng_strbuf *b, size_t need)
 void
 eng_strbuf_free(eng_strbuf *b)
 {
-    free(b->data);
+    if (!b->borrowed)
+        free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
+    b->borrowed = false;
 }
 
 void

@@ -128,6 +128,9 @@ int
 eng_text_parse(const eng_type *t, const char *s, size_t n, eng_rowbuf *out, eng_err *err)
 {
     int64_t i64;
+    if (n > ENG_TEXT_MAX_LEN)
+        return eng_err_set(err, ENG_ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                           "value too long: %zu bytes (the limit is %d)", n, ENG_TEXT_MAX_LEN);
     switch (t->id) {
     case ENG_TYPE_BOOL: {
         bool b;

@@ -743,6 +743,19 @@ test_accumulator(void **state)
     assert_int_equal(eng_numeric_acc_sum(&acc, &sum, NULL), 0);
     if (eng_numeric_cmp(&sum, &run) != 0)
         fail_msg("seed %" PRIu64 ": accumulator %s differs from running sum", seed, fmt(&sum));
+    /* a sum past the format's limits is an error, not a crash */
+    eng_numeric_acc big;
+    eng_numeric_acc_init(&big);
+    num(&a, "9e131071");
+    eng_numeric_acc_add(&big, &a, INT64_MAX);
+    eng_err e;
+    eng_err_clear(&e);
+    assert_int_equal(eng_numeric_acc_sum(&big, &t, &e), -1);
+    assert_string_equal(e.sqlstate, "22003");
+    eng_numeric_acc_add(&big, &a, -INT64_MAX);
+    assert_int_equal(eng_numeric_acc_sum(&big, &t, NULL), 0);
+    assert_true(eng_numeric_is_zero(&t));
+    eng_numeric_acc_free(&big);
     eng_numeric_acc_add_int64(&acc, INT64_MAX, 3);
     eng_numeric_acc_add_int64(&acc, INT64_MAX, -3);
     assert_int_equal(eng_numeric_acc_sum(&acc, &t, NULL), 0);

@@ -238,6 +238,12 @@ test_dispatch_other_types(void **state)
     chk("json", "{\"b\":1,\"a\":2}", "{\"b\":1,\"a\":2}");
     chk("jsonb", "{\"b\":1,\"a\":2}", "{\"a\": 2, \"b\": 1}");
     chk("json", "{", "!22P02");
+    /* inputs past PostgreSQL's 1 GB field limit are refused up front */
+    eng_type t = eng_type_make(ENG_TYPE_TEXT, -1);
+    eng_err e;
+    eng_err_clear(&e);
+    assert_int_equal(eng_text_parse(&t, "x", (size_t)ENG_TEXT_MAX_LEN + 1, &rb, &e), -1);
+    assert_string_equal(e.sqlstate, "54000");
 }
 
 static uint64_t rng;

@@ -206,6 +206,18 @@ test_strbuf(void **state)
     eng_strbuf_reset(&b);
     assert_string_equal(eng_strbuf_cstr(&b), "");
     eng_strbuf_free(&b);
+    /* on caller storage until it outgrows it */
+    char small[8];
+    eng_strbuf_init_on(&b, small, sizeof small);
+    eng_strbuf_puts(&b, "1234567");
+    assert_ptr_equal(b.data, small);
+    eng_strbuf_puts(&b, "89");
+    assert_ptr_not_equal(b.data, small);
+    assert_string_equal(eng_strbuf_cstr(&b), "123456789");
+    eng_strbuf_free(&b);
+    eng_strbuf_init_on(&b, small, sizeof small);
+    eng_strbuf_putc(&b, 'x');
+    eng_strbuf_free(&b); /* never grew: nothing to free */
 }
 
 int

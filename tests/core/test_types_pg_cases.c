@@ -807,8 +807,28 @@ t_run_json(void)
         eng_strbuf_reset(&b);
         random_json(&b, 0);
         t_check_literal("jsonb random", "jsonb", eng_strbuf_cstr(&b));
-        if (i % 4 == 0)
-            t_check_literal("json", "json", eng_strbuf_cstr(&b));
+        t_check_literal("json random", "json", eng_strbuf_cstr(&b));
+        /* a mutated copy: one character dropped, replaced or inserted */
+        if (b.len > 1) {
+            size_t at = (size_t)rnd_range(0, (int)b.len - 1);
+            static const char junk[] = "{}[],:\"\\ 0-.eE+ux";
+            char c = junk[rnd_range(0, (int)sizeof junk - 2)];
+            switch (i % 3) {
+            case 0:
+                memmove(b.data + at, b.data + at + 1, b.len - at);
+                b.len--;
+                break;
+            case 1:
+                b.data[at] = c;
+                break;
+            default:
+                eng_strbuf_putc(&b, ' ');
+                memmove(b.data + at + 1, b.data + at, b.len - at - 1);
+                b.data[at] = c;
+                break;
+            }
+            t_check_literal("json mutated", i % 2 ? "json" : "jsonb", eng_strbuf_cstr(&b));
+        }
     }
     eng_strbuf_free(&b);
 }
