@@ -235,9 +235,18 @@ eng_numeric_decode(const uint8_t *p, uint32_t len, eng_numeric *out, eng_err *er
     }
     if (nd > 0 && (d[0] == 0 || d[nd - 1] == 0))
         goto bad;
-    /* Digits past the display scale would be hidden: not canonical. */
-    if (nd > 0 && (weight - nd + 1) * DEC_DIGITS < -dscale - (DEC_DIGITS - 1))
-        goto bad;
+    /* Nonzero digits past the display scale would be hidden: not canonical.
+     * The last digit's last nonzero decimal sits at position
+     * -4 * weight(last) - (its trailing decimal zeros) after the point. */
+    if (nd > 0 && weight - nd + 1 < 0) {
+        int32_t last = d[nd - 1], tz = 0;
+        while (last % 10 == 0) {
+            last /= 10;
+            tz++;
+        }
+        if (-(weight - nd + 1) * DEC_DIGITS - tz > dscale)
+            goto bad;
+    }
     out->sign = sign == SIGN_NEG ? ENG_NUMERIC_NEG : ENG_NUMERIC_POS;
     out->weight = weight;
     out->dscale = dscale;

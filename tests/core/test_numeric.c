@@ -243,6 +243,14 @@ test_encoding_canonical(void **state)
     eng_err_clear(&e);
     const uint8_t bad4[] = {0x00, 0xC0, 0x00}; /* odd length */
     assert_int_equal(eng_numeric_decode(bad4, sizeof bad4, &x, &e), -1);
+    /* 0.5001 with display scale 1 would print as 0.5: hidden digits */
+    eng_err_clear(&e);
+    const uint8_t bad5[] = {0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x89, 0x13};
+    assert_int_equal(eng_numeric_decode(bad5, sizeof bad5, &x, &e), -1);
+    /* 0.5 with display scale 1 is fine */
+    const uint8_t ok5[] = {0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x88, 0x13};
+    assert_int_equal(eng_numeric_decode(ok5, sizeof ok5, &x, NULL), 0);
+    assert_string_equal(fmt(&x), "0.5");
     eng_rowbuf_free(&a);
     eng_rowbuf_free(&b);
     eng_numeric_free(&x);
