@@ -6,7 +6,7 @@ BUILD     ?= build
 ASAN      ?= build-asan
 CTEST_ARGS ?= --output-on-failure --timeout 600 -j $(JOBS)
 
-.PHONY: all bootstrap build release asan test test-fast test-asan tsan demo format lint bench clean
+.PHONY: all bootstrap build release asan test test-fast test-asan tsan tsan-build demo format lint bench clean
 
 all: build
 
@@ -27,10 +27,12 @@ asan: bootstrap
 	@cmake --build $(ASAN) -j $(JOBS)
 
 # ThreadSanitizer over the multi-worker tests (librdkafka-free binaries only).
-tsan: bootstrap
+tsan-build: bootstrap
 	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DSLUICE_TSAN=ON >/dev/null
 	@cmake --build build-tsan -j $(JOBS)
-	@cd build-tsan && ctest $(CTEST_ARGS) -L tsan
+
+tsan: tsan-build
+	@cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest $(CTEST_ARGS) -L tsan
 
 test-fast: build
 	@cd $(BUILD) && ctest $(CTEST_ARGS)
@@ -39,13 +41,16 @@ test-asan: asan
 	@cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest $(CTEST_ARGS)
 
-# Everything CI runs: the -Werror build's suite, then the same suite under ASan+UBSan.
-test: build asan
+# Everything CI runs: the -Werror build's suite, the same suite under
+# ASan+UBSan, and the multi-worker tests under ThreadSanitizer.
+test: build asan tsan-build
 	@echo "== test suite (RelWithDebInfo, -Werror) =="
 	@cd $(BUILD) && ctest $(CTEST_ARGS)
 	@echo "== test suite (ASan + UBSan) =="
 	@cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest $(CTEST_ARGS)
+	@echo "== multi-worker tests (ThreadSanitizer) =="
+	@cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest $(CTEST_ARGS) -L tsan
 
 demo: release
 	@scripts/demo build-release

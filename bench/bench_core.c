@@ -4,7 +4,7 @@
  *   sluice-bench core [--workers N]... [--keys K] [--batch B]... [--seconds S]
  *                     [--case NAME]...
  *
- * Cases (the `bench` field): count_by_key, sum_avg_by_key, join_count.
+ * Cases (the `bench` field): count_by_key, sum_avg_by_key, join_count, topk_per_group.
  * Updates are generated in memory before timing (the generator is not
  * measured). After a warm-up that inserts every key, half of the measured
  * updates retract an earlier insert. Each case checks its final answer
@@ -15,6 +15,7 @@
 #include "operators/op_join.h"
 #include "operators/op_project.h"
 #include "operators/op_reduce.h"
+#include "operators/op_topk.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -544,6 +545,125 @@ case_join_count(eng_rt *rt, int W, int64_t keys, int batch, int64_t total)
     return bad;
 }
 
+/* Top 10 values per group. Groups = keys / 100; verified against a naive
+ * per-group sort of the final collection. */
+static int
+cmp_i64_desc(const void *x, const void *y)
+{
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return a > b ? -1 : a < b;
+}
+
+static int
+case_topk(eng_rt *rt, int W, int64_t keys, int batch, int64_t total)
+{
+    eng_client *c = eng_client_new(rt);
+    int64_t groups = keys / 100 > 0 ? keys / 100 : 1;
+    stream s = gen_keyed(groups, batch, total, true, 17);
+    /* the final multiset, for verification: (group, value) -> count */
+    pmap m;
+    pmap_init(&m, groups * 1000);
+    for (int i = 0; i < s.n; i++)
+        for (uint32_t j = 0; j < s.b[i]->n; j++) {
+            eng_row row = eng_batch_row(s.b[i], j);
+            int64_t g = row_int(row, 0), v = row_int(row, 1);
+            m.c[pmap_slot(&m, g * 1000 + v)] += s.b[i]->upd[j].diff;
+        }
+    eng_plan *p = eng_plan_new();
+    int in = eng_plan_input(p, "updates");
+    op_topk_params *tp = op_topk_params_new(1, 1);
+    tp->limit = 10;
+    tp->order[0] = (op_order){0, true, false};
+    int tk = eng_plan_node(p, "top10", op_topk_make, tp, free, 1);
+    eng_plan_edge(p, in, tk, 0, 1);
+    eng_df *df = eng_df_install(c, p);
+    stream *sp = &s;
+    run_result r = drive(c, df, &in, &sp, 1, tk, 4);
+    int bad = 0;
+    eng_batch *out;
+    eng_time at;
+    if (eng_df_peek(c, df, tk, ENG_TIME_MAX, NULL, &out, &at, NULL) != 0) {
+        bad = 1;
+    } else {
+        /* expected: per group, the 10 largest values with multiplicity */
+        int64_t *got_sum = calloc((size_t)groups, sizeof *got_sum);
+        int64_t *want_sum = calloc((size_t)groups, sizeof *want_sum);
+        for (uint32_t i = 0; i < out->n; i++) {
+            eng_row row = eng_batch_row(out, i);
+            got_sum[row_int(row, 0)] += row_int(row, 1) * out->upd[i].diff;
+        }
+        int64_t *vals = malloc(1000 * 64 * sizeof *vals);
+        for (int64_t g = 0; g < groups; g++) {
+            size_t n = 0;
+            for (int64_t v = 0; v < 1000; v++) {
+                uint64_t sl = pmap_slot(&m, g * 1000 + v);
+                for (int64_t k = 0; k < m.c[sl] && n < 1000 * 64; k++)
+                    vals[n++] = v;
+            }
+            qsort(vals, n, sizeof *vals, cmp_i64_desc);
+            for (size_t k = 0; k < n && k < 10; k++)
+                want_sum[g] += vals[k];
+            if (want_sum[g] != got_sum[g])
+                bad = 1;
+        }
+        if (bad)
+            fprintf(stderr, "topk_per_group: wrong answer\n");
+        free(vals);
+        free(got_sum);
+        free(want_sum);
+        eng_batch_free(out);
+    }
+    pmap_free(&m);
+    char extra[128];
+    snprintf(extra, sizeof extra, ",\"groups\":%lld,\"k\":10,\"verified\":%s", (long long)groups,
+             bad ? "false" : "true");
+    print_line("topk_per_group", W, batch, keys, total, &r, extra);
+    eng_df_drop(c, df);
+    stream_free(&s);
+    eng_client_free(c);
+    return bad;
+}
+
+/* Park/wake round trip: an idle dataflow (workers parked) gets a frontier
+ * advance; the subscription's frontier comes back to the client, which is
+ * parked too. Two wake-ups per round trip. */
+static int
+case_wake(eng_rt *rt, int W)
+{
+    eng_client *c = eng_client_new(rt);
+    eng_plan *p = eng_plan_new();
+    int in = eng_plan_input(p, "in");
+    eng_sub *sub;
+    eng_plan_subscribe(p, in, c, &sub);
+    eng_df *df = eng_df_install(c, p);
+    enum { N = 300 };
+    double lat[N];
+    eng_err err;
+    for (int i = 0; i < N; i++) {
+        struct timespec idle = {0, 2000000}; /* 2 ms: long enough for workers to park */
+        nanosleep(&idle, NULL);
+        double t0 = now_s();
+        eng_df_advance(c, df, in, (eng_time)i + 1);
+        eng_time f = 0;
+        while (f < (eng_time)i + 1) {
+            eng_batch *b;
+            eng_err_clear(&err);
+            if (eng_sub_next(sub, 1000, &b, &f, &err) != 0)
+                return 1;
+            eng_batch_free(b);
+        }
+        lat[i] = (now_s() - t0) * 1e6;
+    }
+    qsort(lat, N, sizeof lat[0], cmp_double);
+    printf("{\"bench\":\"wake_latency\",\"workers\":%d,\"round_trips\":%d,\"p50_us\":%.1f,"
+           "\"p99_us\":%.1f}\n",
+           W, N, lat[N / 2], lat[N * 99 / 100]);
+    fflush(stdout);
+    eng_df_drop(c, df);
+    eng_client_free(c);
+    return 0;
+}
+
 static bool
 want_case(const opts *o, const char *name)
 {
@@ -580,7 +700,7 @@ bench_core_main(int argc, char **argv)
         } else {
             fprintf(stderr,
                     "usage: sluice-bench core [--workers N]... [--keys K] [--batch B]... "
-                    "[--seconds S] [--case count_by_key|sum_avg_by_key|join_count]...\n");
+                    "[--seconds S] [--case count_by_key|sum_avg_by_key|join_count|topk_per_group]...\n");
             return 2;
         }
     }
@@ -628,6 +748,10 @@ bench_core_main(int argc, char **argv)
                 bad |= case_sum_avg(rt, W, o.keys, batch, total);
             if (want_case(&o, "join_count"))
                 bad |= case_join_count(rt, W, o.keys, batch, total);
+            if (want_case(&o, "topk_per_group") && batch >= 10000)
+                bad |= case_topk(rt, W, o.keys, batch, total);
+            if (want_case(&o, "wake_latency") && bi == 0)
+                bad |= case_wake(rt, W);
             eng_rt_stop(rt);
         }
     }

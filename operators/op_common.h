@@ -24,12 +24,27 @@ op_split(eng_row r, int key_ncols, eng_row *key, eng_row *val)
     val->len = r.len - k;
 }
 
-/* A growable array of pending updates kept by operators that must wait for
- * their input frontier: rows copied into an owned batch. */
-typedef struct op_pending {
+/* Updates an operator holds until its input frontier passes their time,
+ * bucketed by time (one batch per distinct time, buckets in time order), so
+ * releasing them needs no sort and each bucket is folded in as one batch. */
+typedef struct op_pending_bucket {
+    eng_time time;
     eng_batch *b;
-    eng_time min_time; /* smallest time held, ENG_TIME_MAX if empty */
+} op_pending_bucket;
+
+typedef struct op_pending {
+    op_pending_bucket *v;
+    uint32_t n, cap;
 } op_pending;
+
+/* Appends (row, t, diff) to t's bucket (rows copied). */
+void op_pending_push(op_pending *p, eng_batch_pool *pool, eng_row row, eng_time t, int64_t diff);
+
+/* The oldest bucket if its time is < f (or <= f with inclusive), removed
+ * from p; NULL otherwise. The caller owns the batch (return it to a pool). */
+eng_batch *op_pending_pop(op_pending *p, eng_time f, bool inclusive, eng_time *t);
+
+void op_pending_free(op_pending *p);
 
 /* Type-aware order of two non-NULL datums as PostgreSQL sorts them (ints by
  * value, floats with NaN greatest, dates/times by value, text and bytes

@@ -63,6 +63,7 @@ typedef struct op_reduce_params {
     int key_ncols; /* OP_KEY_ALL: the whole row */
     op_reduce_mode mode;
     bool global;
+    uint32_t gc_min_groups; /* drop dead groups only past this many (0: 4096); tests set 1 */
     int naggs;
     op_agg aggs[]; /* naggs entries */
 } op_reduce_params;

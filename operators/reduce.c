@@ -81,7 +81,7 @@ typedef struct reduce {
     bool open;
     eng_time open_time;
     eng_time frontier;
-    eng_batch *pending; /* updates at times > frontier */
+    op_pending pending; /* updates at times > frontier */
     shard_arr *vals;    /* multisets: key = group key + int2 aggregate index */
     shard_arr_cursor cur;
     eng_rowbuf row, tmp, agg;
@@ -453,6 +453,8 @@ emit_dirty(reduce *r, eng_time t)
 {
     bool out = eng_op_has_output(&r->op);
     for (uint32_t i = 0; i < r->ndirty; i++) {
+        if (i + 8 < r->ndirty)
+            __builtin_prefetch(G(r, r->dirty[i + 8].group));
         undo *u = &r->dirty[i];
         group *gr = G(r, u->group);
         gr->flags &= ~G_DIRTY;
@@ -495,60 +497,97 @@ emit_dirty(reduce *r, eng_time t)
     eng_rowbuf_reset(&r->prevbuf);
 }
 
-static int
-cmp_time(const void *x, const void *y)
+/* Two-stage software pipeline over the batch: hash and prefetch the index
+ * slot DIST updates ahead, then (DIST/2 ahead) read that slot and prefetch
+ * the group record it points at, so both dependent cache misses of a lookup
+ * overlap with work on earlier updates. */
+#define DIST 16
+#define HALF (DIST / 2)
+
+static inline void
+prefetch_slot(reduce *r, uint64_t h)
 {
-    const eng_update *a = x, *b = y;
-    return a->time < b->time ? -1 : a->time > b->time;
+    __builtin_prefetch(&r->index[(uint32_t)h & r->imask]);
 }
 
-#define PREFETCH_AHEAD 8
+static inline void
+prefetch_group(reduce *r, uint64_t h)
+{
+    uint64_t e = r->index[(uint32_t)h & r->imask];
+    if (e != 0 && (e & 0xffffffff00000000ull) == (h & 0xffffffff00000000ull))
+        __builtin_prefetch(G(r, (uint32_t)(e & 0xffffffffu) - 1));
+}
+
+static void apply_row(reduce *r, eng_row row, int64_t diff);
+
+/* Folds every update of b, all at time t (the open time), into its group. */
+static void
+fold_batch(reduce *r, const eng_batch *b, eng_time t)
+{
+    uint32_t n = b->n;
+    r->open = true;
+    r->open_time = t;
+    /* Grow the index for the worst case up front: no growth mid-pipeline. */
+    while (r->index == NULL || (uint64_t)(r->ngroups + n) * 4 > (uint64_t)(r->imask + 1) * 3) {
+        if (r->imask + 1 >= (1u << 31))
+            break;
+        index_grow(r);
+    }
+    uint64_t hs[DIST];
+    uint32_t kl[DIST];
+    int kn = r->p->key_ncols;
+    for (uint32_t i = 0; i < n && i < DIST; i++) {
+        eng_row key, val;
+        op_split(eng_batch_row(b, i), kn, &key, &val);
+        kl[i] = key.len;
+        hs[i] = eng_row_hash(key);
+        prefetch_slot(r, hs[i]);
+    }
+    for (uint32_t i = 0; i < n && i < HALF; i++)
+        prefetch_group(r, hs[i]);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t slot = i % DIST;
+        uint64_t h = hs[slot];
+        eng_row row = eng_batch_row(b, i);
+        eng_row key = {row.data, kl[slot]};
+        int64_t diff = b->upd[i].diff;
+        if (i + HALF < n)
+            prefetch_group(r, hs[(i + HALF) % DIST]);
+        uint32_t j = i + DIST;
+        if (j < n) {
+            eng_row kj, vj;
+            op_split(eng_batch_row(b, j), kn, &kj, &vj);
+            kl[slot] = kj.len;
+            hs[slot] = eng_row_hash(kj);
+            prefetch_slot(r, hs[slot]);
+        }
+        apply(r, row, h, key, diff);
+    }
+}
 
 static void
 reduce_input(eng_op *op, int port, const eng_batch *b)
 {
     (void)port;
     reduce *r = (reduce *)op;
-    /* Hash a window ahead and prefetch index slots to overlap cache misses. */
-    uint64_t hs[PREFETCH_AHEAD];
-    uint32_t kl[PREFETCH_AHEAD];
-    uint32_t n = b->n;
-    if (r->index == NULL || (uint64_t)(r->ngroups + n) * 4 > (uint64_t)(r->imask + 1) * 3) {
-        while ((uint64_t)(r->ngroups + n) * 4 > (uint64_t)(r->imask + 1) * 3 &&
-               r->imask + 1 < (1u << 31))
-            index_grow(r);
+    bool all_now = true;
+    for (uint32_t i = 0; i < b->n && all_now; i++)
+        all_now = b->upd[i].time == r->frontier;
+    if (all_now) {
+        /* No update at an earlier time can still come: fold them in now. */
+        fold_batch(r, b, r->frontier);
+        return;
     }
-    for (uint32_t i = 0; i < n && i < PREFETCH_AHEAD; i++) {
-        eng_row row = eng_batch_row(b, i);
-        eng_row key, val;
-        op_split(row, r->p->key_ncols, &key, &val);
-        kl[i] = key.len;
-        hs[i] = eng_row_hash(key);
-        __builtin_prefetch(&r->index[(uint32_t)hs[i] & r->imask]);
-    }
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t slot = i % PREFETCH_AHEAD;
-        uint64_t h = hs[slot];
-        eng_row row = eng_batch_row(b, i);
-        eng_row key = {row.data, kl[slot]};
-        uint32_t j = i + PREFETCH_AHEAD;
-        if (j < n) {
-            eng_row rj = eng_batch_row(b, j);
-            eng_row kj, vj;
-            op_split(rj, r->p->key_ncols, &kj, &vj);
-            kl[slot] = kj.len;
-            hs[slot] = eng_row_hash(kj);
-            __builtin_prefetch(&r->index[(uint32_t)hs[slot] & r->imask]);
-        }
+    for (uint32_t i = 0; i < b->n; i++) {
         eng_time t = b->upd[i].time;
         ENG_DASSERT(t >= r->frontier);
         if (t == r->frontier) {
-            /* No update at an earlier time can still come: fold it in now. */
             r->open = true;
             r->open_time = t;
-            apply(r, row, h, key, b->upd[i].diff);
+            apply_row(r, eng_batch_row(b, i), b->upd[i].diff);
         } else {
-            eng_batch_push(r->pending, row, t, b->upd[i].diff);
+            op_pending_push(&r->pending, eng_wctx_pool(op->w), eng_batch_row(b, i), t,
+                            b->upd[i].diff);
         }
     }
 }
@@ -569,31 +608,16 @@ reduce_frontier(eng_op *op, eng_time f)
         emit_dirty(r, r->open_time);
         r->open = false;
     }
-    if (r->pending->n > 0) {
-        eng_batch *pb = r->pending;
-        qsort(pb->upd, pb->n, sizeof *pb->upd, cmp_time);
-        uint32_t i = 0;
-        while (i < pb->n && pb->upd[i].time < f) {
-            eng_time t = pb->upd[i].time;
-            r->open_time = t;
-            while (i < pb->n && pb->upd[i].time == t) {
-                apply_row(r, eng_batch_row(pb, i), pb->upd[i].diff);
-                i++;
-            }
-            emit_dirty(r, t);
-        }
-        eng_batch *rest = eng_batch_get(eng_wctx_pool(op->w));
-        for (; i < pb->n; i++) {
-            if (pb->upd[i].time == f) {
-                r->open = true;
-                r->open_time = f;
-                apply_row(r, eng_batch_row(pb, i), pb->upd[i].diff);
-            } else {
-                eng_batch_push(rest, eng_batch_row(pb, i), pb->upd[i].time, pb->upd[i].diff);
-            }
-        }
+    /* Held updates, one time at a time; those at f can be folded in now. */
+    eng_batch *pb;
+    eng_time t;
+    while ((pb = op_pending_pop(&r->pending, f, true, &t)) != NULL) {
+        fold_batch(r, pb, t);
         eng_batch_put(eng_wctx_pool(op->w), pb);
-        r->pending = rest;
+        if (t < f) {
+            emit_dirty(r, t);
+            r->open = false;
+        }
     }
     r->frontier = f;
     if (r->has_multiset) {
@@ -719,6 +743,89 @@ reduce_peek(eng_op *op, eng_time t, const eng_row *key, eng_batch *out)
     free(base);
 }
 
+/* Shrinks a buffer whose capacity far exceeds its use (after a burst). */
+static void
+shrink_rowbuf(eng_rowbuf *b)
+{
+    if (b->cap > 65536 && b->len < b->cap / 4) {
+        uint32_t cap = b->cap / 2;
+        uint8_t *d = realloc(b->data, cap);
+        ENG_ASSERT(d != NULL);
+        b->data = d;
+        b->cap = cap;
+    }
+}
+
+static void
+shrink_undo(undo **v, uint32_t n, uint32_t *cap)
+{
+    if (*cap > 4096 && n < *cap / 4) {
+        *cap /= 2;
+        undo *d = realloc(*v, *cap * sizeof **v);
+        ENG_ASSERT(d != NULL);
+        *v = d;
+    }
+}
+
+/* Drops groups that have no row, are not changing now and that no read can
+ * still need (no undo entry names them), when they are a quarter of all:
+ * rebuilds the group array, long-key arena and index, and renumbers the
+ * undo entries. O(groups); amortised over at least ngroups/4 deaths. */
+static void
+gc_groups(reduce *r)
+{
+    uint32_t n = r->ngroups;
+    uint32_t *map = malloc((size_t)n * sizeof *map);
+    ENG_ASSERT(map != NULL);
+    for (uint32_t g = 0; g < n; g++)
+        map[g] = 0;
+    for (uint32_t i = r->loghead; i < r->nlog; i++)
+        map[r->log[i].group] = 1;
+    for (uint32_t i = 0; i < r->ndirty; i++)
+        map[r->dirty[i].group] = 1;
+    eng_rowbuf keys = {0};
+    uint32_t k = 0;
+    for (uint32_t g = 0; g < n; g++) {
+        group *gr = G(r, g);
+        bool keep = map[g] || group_exists(r, gr) || gr->count != 0 ||
+                    (gr->flags & (G_DIRTY | G_OVERFLOW | G_NEGATIVE));
+        if (!keep) {
+            map[g] = UINT32_MAX;
+            continue;
+        }
+        if (gr->key_len > KEY_INLINE) {
+            uint64_t off = keys.len;
+            memcpy(eng_rowbuf_extend(&keys, gr->key_len), r->keys.data + gr->key.off, gr->key_len);
+            gr->key.off = off;
+        }
+        if (k != g)
+            memcpy(G(r, k), gr, r->stride);
+        map[g] = k++;
+    }
+    for (uint32_t i = r->loghead; i < r->nlog; i++)
+        r->log[i].group = map[r->log[i].group];
+    for (uint32_t i = 0; i < r->ndirty; i++)
+        r->dirty[i].group = map[r->dirty[i].group];
+    free(map);
+    eng_rowbuf_free(&r->keys);
+    r->keys = keys;
+    r->ngroups = k;
+    uint32_t gcap = 1024;
+    while (gcap < k)
+        gcap *= 2;
+    if (gcap < r->gcap) {
+        uint8_t *gs = realloc(r->groups, (size_t)gcap * r->stride);
+        ENG_ASSERT(gs != NULL);
+        r->groups = gs;
+        r->gcap = gcap;
+    }
+    free(r->index);
+    r->index = NULL;
+    r->imask = 0;
+    while (r->index == NULL || (uint64_t)r->ngroups * 4 > (uint64_t)(r->imask + 1) * 3)
+        index_grow(r);
+}
+
 static void
 reduce_compact(eng_op *op, eng_time since)
 {
@@ -739,6 +846,13 @@ reduce_compact(eng_op *op, eng_time since)
         r->nlog = keep;
         r->loghead = 0;
     }
+    shrink_undo(&r->log, r->nlog, &r->logcap);
+    shrink_rowbuf(&r->logbuf);
+    shrink_undo(&r->dirty, r->ndirty, &r->dcap);
+    shrink_rowbuf(&r->prevbuf);
+    uint32_t min = r->p->gc_min_groups ? r->p->gc_min_groups : 4096;
+    if (r->ngroups > min && (uint64_t)(r->ngroups - r->nlive) * 4 > r->ngroups)
+        gc_groups(r);
 }
 
 static size_t
@@ -777,7 +891,7 @@ reduce_destroy(eng_op *op)
     eng_rowbuf_free(&r->row);
     eng_rowbuf_free(&r->tmp);
     eng_rowbuf_free(&r->agg);
-    eng_batch_free(r->pending);
+    op_pending_free(&r->pending);
     if (r->vals)
         shard_arr_free(r->vals);
     shard_arr_cursor_fini(&r->cur);
@@ -844,7 +958,6 @@ op_reduce_make(const void *params, eng_wctx *w)
         }
     }
     r->stride = (off + align - 1) & ~(align - 1);
-    r->pending = eng_batch_get(eng_wctx_pool(w));
     if (r->has_multiset)
         r->vals = shard_arr_new();
     shard_arr_cursor_init(&r->cur);

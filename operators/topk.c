@@ -94,7 +94,8 @@ apply(topk *k, eng_row row, eng_time t, int64_t diff)
 }
 
 /* Order of two values by the order columns, then bytewise. */
-static const op_topk_params *sort_p;
+/* qsort has no context argument: the params travel through a thread-local. */
+static _Thread_local const op_topk_params *sort_p;
 
 static int
 cmp_vals(const void *x, const void *y)

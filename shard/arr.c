@@ -11,7 +11,9 @@
  * - dirty[0..ndirty) lists, once each, exactly the entries with log != NONE.
  * - A blob holds values with distinct bytes and nonzero diffs; records is
  *   the sum of their counts.
- * - arena.live is the byte count of live keys' bytes plus their blobs.
+ * - arena.live is the byte count of live keys' bytes, their unused blob
+ *   reserves and their blobs (rebuild asserts it is exact).
+ * - A blob reserve exists only while the key has no blob.
  * - log_live is the number of entries reachable from some key's chain;
  *   every unreachable entry below log_len is garbage. log_min_time is a lower
  *   bound of the times in the log. */
@@ -35,12 +37,27 @@
 
 struct shard_arr_key {
     uint64_t hash;
-    const uint8_t *key; /* klen bytes in the arena */
+    const uint8_t *key; /* key bytes in the arena (then maybe a reserve, see below) */
     uint8_t *vals;      /* compacted value blob in the arena, or NULL */
-    uint32_t klen;
-    uint32_t log; /* newest log entry of this key, or NONE */
+    uint32_t klen;      /* key length, | KLEN_RESERVE while a blob reserve follows the key */
+    uint32_t log;       /* newest log entry of this key, or NONE */
 };
 _Static_assert(sizeof(struct shard_arr_key) == 32, "key entries are 32 bytes");
+
+/* A new key's bytes are allocated together with room for its first blob
+ * (one value, the first update's, diff in [-64, 63]) right behind them, so
+ * that a key and its values usually share a cache line: a lookup that reads
+ * values costs one miss less. While unused, the reserve holds its own size
+ * as a varint and KLEN_RESERVE is set; the first blob written goes there if
+ * it fits, and the reserve is given up otherwise (or when the key dies). */
+#define KLEN_RESERVE 0x80000000u
+#define KLEN_MASK 0x7fffffffu
+
+static inline uint32_t
+kent_klen(const shard_arr_key *k)
+{
+    return k->klen & KLEN_MASK;
+}
 
 typedef struct kent_slot {
     uint32_t h32;
@@ -64,16 +81,16 @@ typedef struct arena_chunk {
 
 typedef struct arena {
     arena_chunk *chunks;
-    uint8_t *cur;       /* free space of the current chunk: cur[0..left) */
+    uint8_t *cur; /* free space of the current chunk: cur[0..left) */
     size_t left;
-    size_t total;       /* sum of chunk sizes */
-    size_t live;        /* bytes handed out and not released */
+    size_t total; /* sum of chunk sizes */
+    size_t live;  /* bytes handed out and not released */
 } arena;
 
 typedef shard_arr_key kent;
 
-/* Where zero-length keys and values point: rows handed out are never NULL,
- * so callers may memcmp them without special cases. */
+/* Where zero-length log values point: rows handed out are never NULL, so
+ * callers may memcmp them without special cases. */
 static const uint8_t empty_bytes[1];
 
 struct shard_arr {
@@ -228,7 +245,8 @@ varint_get(const uint8_t *p, uint64_t *out)
 static inline uint64_t
 zigzag(int64_t v)
 {
-    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+    uint64_t u = (uint64_t)v;
+    return (u << 1) ^ (0 - (u >> 63)); /* all ones for negatives, no signed shift */
 }
 
 static inline int64_t
@@ -270,6 +288,17 @@ blob_size(const uint8_t *blob)
     for (uint64_t i = 0; i < n; i++)
         p = blob_value(p, &v);
     return (size_t)(p - blob);
+}
+
+/* Size of the blob reserve behind k's key bytes (0 if none). */
+static inline size_t
+reserve_size(const shard_arr_key *k)
+{
+    if (!(k->klen & KLEN_RESERVE))
+        return 0;
+    uint64_t r;
+    varint_get(k->key + kent_klen(k), &r);
+    return (size_t)r;
 }
 
 /* ------------------------------------------------------------------ key entries and table */
@@ -368,6 +397,22 @@ tab_rebuild(shard_arr *a)
         tab_place(a->tab, a->tab_mask, (uint32_t)kent_at(a, i)->hash, i);
 }
 
+/* memcmp(a, b, n) == 0, inlined for the short keys that dominate (8 to 16
+ * bytes: two overlapping 8-byte loads, no call). */
+static inline bool
+bytes_eq(const uint8_t *a, const uint8_t *b, uint32_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t a0, b0, a1, b1;
+        memcpy(&a0, a, 8);
+        memcpy(&b0, b, 8);
+        memcpy(&a1, a + n - 8, 8);
+        memcpy(&b1, b + n - 8, 8);
+        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    }
+    return n == 0 || memcmp(a, b, n) == 0;
+}
+
 /* Index of the entry for (hash, key), dead or alive, or NONE; *slot_out is
  * its slot or the empty slot ending the probe. */
 static inline uint32_t
@@ -381,8 +426,7 @@ tab_lookup(const shard_arr *a, uint64_t hash, eng_row key, uint32_t *slot_out)
             break;
         if (s.h32 == h32) {
             const kent *k = kent_at(a, s.kidx);
-            if (k->hash == hash && k->klen == key.len &&
-                (key.len == 0 || memcmp(k->key, key.data, key.len) == 0)) {
+            if (k->hash == hash && kent_klen(k) == key.len && bytes_eq(k->key, key.data, key.len)) {
                 *slot_out = i;
                 return s.kidx;
             }
@@ -400,15 +444,23 @@ prefetch_slot(const shard_arr *a, uint64_t hash)
     __builtin_prefetch(&a->tab[(uint32_t)hash & a->tab_mask]);
 }
 
-/* If hash's home slot (already in cache) names an entry with matching
- * bits, prefetches that entry (and, when asked, its key bytes and newest
- * log entry, which must then be in cache too). */
+/* Finds, among the first few slots of hash's probe run (the home slot's
+ * line is already in cache), the first one with matching bits, and
+ * prefetches its entry (or, when deep, the entry's key bytes, blob and
+ * newest log entry: the entry must then be in cache too). */
 static inline void
 prefetch_entry(const shard_arr *a, uint64_t hash, bool deep)
 {
-    kent_slot s = a->tab[(uint32_t)hash & a->tab_mask];
-    if (s.kidx == NONE || s.h32 != (uint32_t)hash)
-        return;
+    uint32_t h32 = (uint32_t)hash, i = h32 & a->tab_mask;
+    kent_slot s;
+    for (int probe = 0;; probe++) {
+        s = a->tab[i];
+        if (s.kidx == NONE || probe == 4)
+            return;
+        if (s.h32 == h32)
+            break;
+        i = (i + 1) & a->tab_mask;
+    }
     const kent *k = kent_at(a, s.kidx);
     if (!deep) {
         __builtin_prefetch(k);
@@ -521,19 +573,20 @@ apply_update(shard_arr *a, uint64_t hash, eng_row key, eng_row val, uint64_t tim
             tab_grow(a);
             tab_lookup(a, hash, key, &slot);
         }
+        ENG_ASSERT(key.len <= KLEN_MASK);
         kidx = kent_append(a);
         a->tab[slot] = (kent_slot){(uint32_t)hash, kidx};
         k = kent_at(a, kidx);
         k->hash = hash;
-        k->klen = key.len;
+        k->klen = key.len | KLEN_RESERVE;
         k->vals = NULL;
         k->log = NONE;
-        k->key = empty_bytes;
-        if (key.len) {
-            uint8_t *p = arena_alloc(&a->arena, key.len);
+        size_t reserve = 1 + varint_len(val.len) + 1 + val.len; /* count, len, diff, bytes */
+        uint8_t *p = arena_alloc(&a->arena, key.len + reserve);
+        if (key.len)
             memcpy(p, key.data, key.len);
-            k->key = p;
-        }
+        varint_put(p + key.len, reserve);
+        k->key = p;
         dirty_push(a, kidx);
     } else {
         k = kent_at(a, kidx);
@@ -541,15 +594,14 @@ apply_update(shard_arr *a, uint64_t hash, eng_row key, eng_row val, uint64_t tim
             /* Repeats of the newest (val, time) add up in place: hot keys
              * updated many times within one time cost one entry. */
             logent *e = &a->log[k->log];
-            if (e->time == time && e->vlen == val.len &&
-                (val.len == 0 || memcmp(e->val, val.data, val.len) == 0)) {
+            if (e->time == time && e->vlen == val.len && bytes_eq(e->val, val.data, val.len)) {
                 e->diff += diff;
                 return;
             }
         } else {
             if (k->vals == NULL) { /* dead until now: its key bytes are live again */
                 a->ndead--;
-                a->arena.live += k->klen;
+                a->arena.live += kent_klen(k);
             }
             dirty_push(a, kidx);
         }
@@ -558,8 +610,7 @@ apply_update(shard_arr *a, uint64_t hash, eng_row key, eng_row val, uint64_t tim
 }
 
 void
-shard_arr_update(shard_arr *a, uint64_t hash, eng_row key, eng_row val, uint64_t time,
-                 int64_t diff)
+shard_arr_update(shard_arr *a, uint64_t hash, eng_row key, eng_row val, uint64_t time, int64_t diff)
 {
     ENG_ASSERT(time >= a->upper);
     if (diff == 0)
@@ -568,10 +619,11 @@ shard_arr_update(shard_arr *a, uint64_t hash, eng_row key, eng_row val, uint64_t
 }
 
 /* Three-stage software pipeline: slot lines are prefetched PF_SLOT updates
- * ahead; PF_ENTRY ahead the (now cached) slot names the key entry to
- * prefetch; PF_KEY ahead the (now cached) entry names the key bytes and log
- * entry. Each update then finds most of its memory in cache. A resize in
- * the middle only makes some prefetches useless. */
+ * ahead; PF_ENTRY ahead the (now cached) slots name the key entry to
+ * prefetch; PF_KEY ahead the (now cached) entry names the key bytes (with
+ * the blob usually behind them) and the newest log entry. Each update then
+ * finds most of its memory in cache. A resize in the middle only makes some
+ * prefetches useless. Longer distances (32/16/8) measured the same here. */
 enum { PF_SLOT = 16, PF_ENTRY = 8, PF_KEY = 4 };
 
 void
@@ -604,7 +656,7 @@ vd_cmp(const void *x, const void *y)
 static inline bool
 vd_same(const shard_arr_vd *a, const shard_arr_vd *b)
 {
-    return a->len == b->len && (a->len == 0 || memcmp(a->data, b->data, a->len) == 0);
+    return a->len == b->len && bytes_eq(a->data, b->data, a->len);
 }
 
 /* Merges equal values of v[0..n) by adding diffs, where v[0..nd) are
@@ -682,7 +734,7 @@ write_blob(shard_arr *a, kent *k, const shard_arr_vd *v, uint32_t m, size_t old_
     if (cnt == 0) {
         arena_release(&a->arena, old_size);
         k->vals = NULL;
-        return;
+        return; /* an unused reserve stays for later */
     }
     size += varint_len(cnt);
     /* Encode aside: the values may point into the old blob. */
@@ -701,9 +753,22 @@ write_blob(shard_arr *a, kent *k, const shard_arr_vd *v, uint32_t m, size_t old_
         p += v[i].len;
     }
     ENG_ASSERT((size_t)(p - a->enc) == size);
+    size_t reserve = reserve_size(k);
     if (k->vals != NULL && size <= old_size) {
         memcpy(k->vals, a->enc, size);
         arena_release(&a->arena, old_size - size);
+    } else if (reserve > 0) { /* first blob: into the reserve if it fits */
+        k->klen &= KLEN_MASK;
+        uint8_t *r = (uint8_t *)k->key + kent_klen(k);
+        if (size <= reserve) {
+            memcpy(r, a->enc, size);
+            k->vals = r;
+            arena_release(&a->arena, reserve - size);
+        } else {
+            arena_release(&a->arena, reserve);
+            k->vals = arena_alloc(&a->arena, size);
+            memcpy(k->vals, a->enc, size);
+        }
     } else {
         arena_release(&a->arena, old_size);
         k->vals = arena_alloc(&a->arena, size);
@@ -717,6 +782,26 @@ write_blob(shard_arr *a, kent *k, const shard_arr_vd *v, uint32_t m, size_t old_
 static bool
 compact_key(shard_arr *a, kent *k, uint64_t since, uint64_t *min_time)
 {
+    /* Fast path, the common case of a counter-like key: one log entry, due,
+     * for the one value the blob holds. Add the diff in place when its
+     * encoded length does not change. */
+    const logent *one = &a->log[k->log];
+    if (one->next == NONE && one->time <= since && k->vals != NULL && k->vals[0] == 1) {
+        shard_arr_vd v;
+        uint8_t *dp = k->vals + 1 + varint_len(one->vlen); /* where the diff starts */
+        const uint8_t *end = blob_value(k->vals + 1, &v);
+        int64_t nd = v.diff + one->diff;
+        if (nd != 0 && v.len == one->vlen && bytes_eq(v.data, one->val, v.len) &&
+            varint_len(zigzag(nd)) == varint_len(zigzag(v.diff))) {
+            uint8_t *after = varint_put(dp, zigzag(nd));
+            ENG_ASSERT(after == v.data && end == v.data + v.len);
+            if (nd < 0)
+                a->negatives++;
+            a->log_live--;
+            k->log = NONE;
+            return false;
+        }
+    }
     uint32_t n = 0, nblob = 0;
     bool merged = false;
     size_t old_size = 0;
@@ -849,11 +934,12 @@ rebuild(shard_arr *a)
         kent *k = kent_at(a, i);
         if (kent_dead(k))
             continue;
-        if (k->klen) {
-            memcpy(p, k->key, k->klen);
+        size_t kb = kent_klen(k) + reserve_size(k); /* the reserve moves with the key */
+        if (kb) {
+            memcpy(p, k->key, kb);
             k->key = p;
-            p += k->klen;
-            copied += k->klen;
+            p += kb;
+            copied += kb;
         }
         if (k->vals != NULL) {
             size_t sz = blob_size(k->vals);
@@ -910,7 +996,8 @@ shard_arr_advance_since(shard_arr *a, uint64_t since)
             a->dirty[keep++] = kidx;
         else if (k->vals == NULL) { /* nothing left: dead until swept */
             a->ndead++;
-            arena_release(&a->arena, k->klen);
+            arena_release(&a->arena, kent_klen(k) + reserve_size(k));
+            k->klen &= KLEN_MASK;
         }
     }
     a->ndirty = keep;
@@ -987,7 +1074,7 @@ shard_arr_next_key(const shard_arr *a, size_t *pos)
 eng_row
 shard_arr_key_row(const shard_arr_key *k)
 {
-    return (eng_row){k->key, k->klen};
+    return (eng_row){k->key, kent_klen(k)};
 }
 
 uint64_t
@@ -1122,7 +1209,7 @@ shard_arr_check(const shard_arr *a)
         const kent *k = kent_at(a, s.kidx);
         ENG_ASSERT(s.h32 == (uint32_t)k->hash);
         uint32_t slot;
-        ENG_ASSERT(tab_lookup(a, k->hash, (eng_row){k->key, k->klen}, &slot) == s.kidx);
+        ENG_ASSERT(tab_lookup(a, k->hash, shard_arr_key_row(k), &slot) == s.kidx);
         ENG_ASSERT(slot == i);
     }
     ENG_ASSERT(used == a->nkeys);
@@ -1137,7 +1224,8 @@ shard_arr_check(const shard_arr *a)
             ndead++;
             continue;
         }
-        live += k->klen;
+        live += kent_klen(k) + reserve_size(k);
+        ENG_ASSERT(!(k->klen & KLEN_RESERVE) || k->vals == NULL);
         if (k->vals != NULL) {
             live += blob_size(k->vals);
             uint64_t cnt;

@@ -11,48 +11,53 @@
  * removed. A read at time t (since <= t) counts every update with
  * time <= t. since may pass upper; updates then arriving at times <= since
  * are merged by the next advance_since call (which compacts even when since
- * does not move). A negative accumulated
- * multiplicity is a bug upstream: compaction counts every (key, val) it
- * leaves negative (stats.negatives) and keeps it, so the caller can turn
- * the count into an error; reads return such diffs as they are.
+ * does not move). A negative accumulated multiplicity is a bug upstream:
+ * compaction counts every (key, val) it leaves negative (stats.negatives)
+ * and keeps it, so the caller can turn the count into an error; reads
+ * return such diffs as they are.
  *
- * Notes — layout (memory per compacted key with one value, 64-bit build):
+ * Notes — layout (64-bit build; bytes per compacted key with one value):
  *
  *   table     open addressing, linear probing, load <= 3/4, 8-byte slots
- *             { low 32 hash bits, key index }: index = hash & mask, and the
- *             32 bits are compared before anything else is touched; grows
- *             and rebuilds from the slots alone.       10.7..21.3 B/key
- *   key entry dense array of 32-byte entries, in chunks of 4096 (the first
- *             chunk grows from 16), 2 per cache line:
+ *             { low 32 hash bits, entry index }: the slot index is
+ *             hash & mask, and the 32 bits are compared before anything
+ *             else is touched. Grows from the slots alone.  10.7..21.3 B
+ *   entries   dense array of 32-byte key entries, 2 per cache line, in
+ *             chunks of 4096 (the first grows from 16):
  *             { 64-bit hash, key bytes ptr, value blob ptr, key length,
- *               newest log entry }                                32 B/key
- *   arena     key bytes, then (once compacted) the key's value blob:
- *             varint count, then per value varint length, zigzag varint
- *             diff, bytes. One value with a small diff costs its bytes + 2
- *             (+1 for the count). Bump allocated in chunks; a blob that
- *             changes is rewritten in place when it fits. Live bytes are
- *             tracked exactly; when garbage passes 1/4 of the arena (or
- *             dead keys 1/8 of the entries) everything live is copied into
- *             one exact-size chunk, key then blob, in entry order, and
- *             dead entries are squeezed out.        key + val + 3 B/key
- *   log       the recent, not yet compacted updates: an array of 32-byte
+ *               newest log entry }. A lookup compares the full hash here
+ *             before the key bytes.                              32 B
+ *   arena     key bytes, followed by the key's value blob: varint count,
+ *             then per value varint length, zigzag varint diff, bytes. A
+ *             new key is allocated with room behind it for a one-value blob
+ *             of its first value, which the first compaction fills, so a key
+ *             and its values usually share a cache line. Blobs are rewritten
+ *             in place when they fit (a counter's diff is patched in place).
+ *             Bump allocation in chunks; live bytes are tracked exactly, and
+ *             when garbage passes 1/4 of the arena (or dead keys 1/8 of the
+ *             entries) everything live is copied into one exact-size chunk
+ *             in entry order and dead entries are squeezed out.
+ *                                                    key + val + 3 B
+ *   log       recent, not yet compacted updates: an array of 32-byte
  *             entries { val ptr, val len, older entry of the same key,
- *             time, diff } chained newest first from the key entry, value
- *             bytes in a log arena. A list of keys with a non-empty chain
- *             makes compaction cost O(pending updates), not O(keys). A key
- *             with only compacted state costs 4 bytes for "no log". An
- *             update repeating the newest (val, time) of its key adds into
- *             that entry. The log and its arena are reset when compaction
- *             empties them, and rebuilt when half of them are consumed.
+ *             time, diff }, chained newest first from the key entry, value
+ *             bytes in a log arena; a list of the keys with a chain makes
+ *             compaction O(pending updates), not O(keys). A key with only
+ *             compacted state pays 4 bytes ("no log") for all this. An update
+ *             repeating its key's newest (val, time) adds into that entry.
+ *             Compaction that empties the log resets it in O(1), keeping
+ *             the array for the next round (halved after a round that used
+ *             under 1/4 of it; shard_arr_trim frees it); one that consumes
+ *             half or more copies the survivors.
  *
- * So a compacted key with one value costs about 32 + 10.7..21.3 + key +
- * val + 3 bytes (plus at most 1/4 arena garbage): under 2 x (key + val) +
- * 48 for all but the tiniest rows at the worst table fill.
+ * So a compacted key with one value costs 32 + 10.7..21.3 + key + val + 3
+ * bytes, plus arena garbage (< 1/4) and the log's kept array: 62 B for a
+ * 9-byte int8 key with an empty value at 1M keys (target 2 x raw + 48 = 66).
  *
  * Lifetimes: every pointer the store hands out (key handles, eng_rows of
  * keys and values) is borrowed until the next mutating call on the same
  * arrangement (update, update_batch, advance_since, free). advance_upper
- * never invalidates anything. Reads take a const arrangement and may be
+ * and trim never invalidate anything. Reads take a const arrangement and may be
  * interleaved freely, including several cursors at once.
  *
  * Threading: none inside. One arrangement portion belongs to one worker; all
@@ -133,8 +138,8 @@ const shard_arr_key *shard_arr_find(const shard_arr *a, uint64_t hash, eng_row k
 
 /* out[i] = shard_arr_find(a, hashes[i], keys[i]) for i < n, prefetching
  * ahead. */
-void shard_arr_find_batch(const shard_arr *a, const uint64_t *hashes, const eng_row *keys,
-                          size_t n, const shard_arr_key **out);
+void shard_arr_find_batch(const shard_arr *a, const uint64_t *hashes, const eng_row *keys, size_t n,
+                          const shard_arr_key **out);
 
 /* Iterates all keys: start with *pos = 0; returns the next key, or NULL at
  * the end. Order is unspecified but stable between mutating calls. */

@@ -752,10 +752,17 @@ step_df(eng_wctx *w, wdf *d)
     bool did = false;
     for (int i = 0; i < d->n; i++) {
         eng_node *n = &d->nodes[i];
-        for (int port = 0; port < n->nports; port++) {
-            wport *pt = &n->ports[port];
-            while (pt->qhead) {
+        /* Ports take turns, one message each, so frontier marks of every
+         * input are seen close to when they arrived and the op can keep
+         * folding updates in eagerly instead of buffering. */
+        for (bool more = true; more;) {
+            more = false;
+            for (int port = 0; port < n->nports; port++) {
+                wport *pt = &n->ports[port];
                 eng_batch *b = pt->qhead;
+                if (b == NULL)
+                    continue;
+                more = true;
                 pt->qhead = b->next;
                 if (pt->qhead == NULL)
                     pt->qtail = NULL;

@@ -402,6 +402,7 @@ run_reduce(int W, uint64_t seed)
     s.inputs[0] = eng_plan_input(p, "in");
     s.ninputs = 1;
     op_reduce_params *rp = op_reduce_params_new(1, 8);
+    rp->gc_min_groups = 1; /* drop dead groups as soon as possible */
     op_agg_kind kinds[8] = {OP_AGG_COUNT_STAR, OP_AGG_COUNT, OP_AGG_SUM_INT, OP_AGG_MIN,
                             OP_AGG_MAX, OP_AGG_COUNT_DISTINCT, OP_AGG_BOOL_AND, OP_AGG_BOOL_OR};
     int cols[8] = {0, 0, 0, 0, 0, 0, 1, 1};
@@ -537,6 +538,7 @@ node_reduce(eng_plan *p, int from, op_reduce_mode mode)
 {
     op_reduce_params *rp = op_reduce_params_new(OP_KEY_ALL, 0);
     rp->mode = mode;
+    rp->gc_min_groups = 1;
     int n = eng_plan_node(p, mode == OP_REDUCE_DISTINCT ? "distinct" : "threshold", op_reduce_make,
                           rp, free, 1);
     eng_plan_edge(p, from, n, 0, OP_KEY_ALL);

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
@@ -66,16 +67,35 @@ test_single_thread(void **state)
 
 #define STRESS_N 20000000ull
 
+/* Full or empty: let the other side run (matters when the test shares a
+ * core with others, e.g. under ctest -j). sched_yield is only a hint to
+ * the scheduler, so a long run of misses sleeps briefly. Callers reset
+ * *misses on progress. */
+static void
+backoff(uint32_t *misses)
+{
+    ++*misses;
+    if (*misses % 1024 == 0) {
+        struct timespec d = {0, 50000};
+        nanosleep(&d, NULL);
+    } else if (*misses % 64 == 0) {
+        sched_yield();
+    }
+}
+
 static void *
 stress_producer(void *arg)
 {
     shard_chan *c = arg;
     uint64_t next = 1;
+    uint32_t misses = 0;
     void *b[64];
     while (next <= STRESS_N) {
         if (next % 3 == 0) { /* single pushes */
             if (shard_chan_push(c, MSG(next)))
-                next++;
+                next++, misses = 0;
+            else
+                backoff(&misses);
             continue;
         }
         uint32_t n = (uint32_t)(next % 61) + 1;
@@ -83,7 +103,12 @@ stress_producer(void *arg)
             n = (uint32_t)(STRESS_N - next + 1);
         for (uint32_t i = 0; i < n; i++)
             b[i] = MSG(next + i);
-        next += shard_chan_push_many(c, b, n);
+        uint32_t k = shard_chan_push_many(c, b, n);
+        if (k == 0)
+            backoff(&misses);
+        else
+            misses = 0;
+        next += k;
     }
     return NULL;
 }
@@ -98,12 +123,16 @@ test_two_thread_stress(void **state)
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     uint64_t expect = 1, count = 0, polls = 0;
+    uint32_t misses = 0;
     void *out[100];
     while (expect <= STRESS_N) {
         polls++;
         if (polls % 2) {
             void *p = shard_chan_pop(c);
-            if (p != NULL) {
+            if (p == NULL) {
+                backoff(&misses);
+            } else {
+                misses = 0;
                 if (VAL(p) != expect)
                     fail_msg("out of order: got %llu, expected %llu", (unsigned long long)VAL(p),
                              (unsigned long long)expect);
@@ -112,6 +141,10 @@ test_two_thread_stress(void **state)
             continue;
         }
         uint32_t n = shard_chan_pop_many(c, out, (uint32_t)(polls % 100) + 1);
+        if (n == 0)
+            backoff(&misses);
+        else
+            misses = 0;
         for (uint32_t i = 0; i < n; i++) {
             if (VAL(out[i]) != expect)
                 fail_msg("out of order: got %llu, expected %llu", (unsigned long long)VAL(out[i]),
@@ -171,8 +204,9 @@ park_producer(void *argp)
 {
     park_arg *arg = argp;
     for (uint64_t i = 1; i <= PARK_MSGS; i++) {
+        uint32_t misses = 0;
         while (!shard_chan_push(arg->c, MSG(i)))
-            ;
+            backoff(&misses);
         shard_bell_ring(arg->bell);
         /* Pause now and then so the consumer runs dry and parks. */
         if (i % 4 == 0) {
