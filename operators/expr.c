@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/core/eng_cast.h"
 #include "operators/op_common.h"
 
 /* ------------------------------------------------------------------ names */
@@ -23,43 +24,54 @@
 const char *
 op_type_name(op_type t)
 {
-    switch (t) {
-    case OP_T_UNKNOWN:
-        return "unknown";
-    case OP_T_BOOL:
-    case ENG_TAG_FALSE:
-        return "boolean";
-    case OP_T_INT2:
-        return "smallint";
-    case OP_T_INT4:
-        return "integer";
-    case OP_T_INT8:
-        return "bigint";
-    case OP_T_FLOAT4:
-        return "real";
-    case OP_T_FLOAT8:
-        return "double precision";
-    case ENG_TAG_DATE:
-        return "date";
-    case ENG_TAG_TIME:
-        return "time without time zone";
-    case ENG_TAG_TIMESTAMP:
-        return "timestamp without time zone";
-    case ENG_TAG_TIMESTAMPTZ:
-        return "timestamp with time zone";
-    case ENG_TAG_INTERVAL:
-        return "interval";
-    case ENG_TAG_UUID:
-        return "uuid";
-    case ENG_TAG_NUMERIC:
-        return "numeric";
-    case OP_T_TEXT:
-        return "text";
-    case ENG_TAG_BYTES:
-        return "bytea";
-    default:
-        return "???";
-    }
+    return t < ENG_TYPE_COUNT_ ? eng_type_name((eng_typeid)t) : "???";
+}
+
+static const uint8_t tag_of_type[ENG_TYPE_COUNT_] = {
+    [ENG_TYPE_UNKNOWN] = ENG_TAG_NULL,        [ENG_TYPE_BOOL] = ENG_TAG_TRUE,
+    [ENG_TYPE_INT2] = ENG_TAG_INT2,           [ENG_TYPE_INT4] = ENG_TAG_INT4,
+    [ENG_TYPE_INT8] = ENG_TAG_INT8,           [ENG_TYPE_FLOAT4] = ENG_TAG_FLOAT4,
+    [ENG_TYPE_FLOAT8] = ENG_TAG_FLOAT8,       [ENG_TYPE_NUMERIC] = ENG_TAG_NUMERIC,
+    [ENG_TYPE_TEXT] = ENG_TAG_TEXT,           [ENG_TYPE_VARCHAR] = ENG_TAG_TEXT,
+    [ENG_TYPE_BPCHAR] = ENG_TAG_TEXT,         [ENG_TYPE_BYTEA] = ENG_TAG_BYTES,
+    [ENG_TYPE_DATE] = ENG_TAG_DATE,           [ENG_TYPE_TIME] = ENG_TAG_TIME,
+    [ENG_TYPE_TIMESTAMP] = ENG_TAG_TIMESTAMP, [ENG_TYPE_TIMESTAMPTZ] = ENG_TAG_TIMESTAMPTZ,
+    [ENG_TYPE_INTERVAL] = ENG_TAG_INTERVAL,   [ENG_TYPE_UUID] = ENG_TAG_UUID,
+    [ENG_TYPE_JSON] = ENG_TAG_TEXT,           [ENG_TYPE_JSONB] = ENG_TAG_TEXT,
+    [ENG_TYPE_OTHER] = ENG_TAG_TEXT,
+};
+
+uint8_t
+op_x_tag_of(op_type t)
+{
+    return t < ENG_TYPE_COUNT_ ? tag_of_type[t] : ENG_TAG_NULL;
+}
+
+op_type
+op_x_type_of_tag(uint8_t tag)
+{
+    static const uint8_t type_of_tag[ENG_TAG_COUNT_] = {
+        [ENG_TAG_NULL] = ENG_TYPE_UNKNOWN,        [ENG_TAG_FALSE] = ENG_TYPE_BOOL,
+        [ENG_TAG_TRUE] = ENG_TYPE_BOOL,           [ENG_TAG_INT2] = ENG_TYPE_INT2,
+        [ENG_TAG_INT4] = ENG_TYPE_INT4,           [ENG_TAG_INT8] = ENG_TYPE_INT8,
+        [ENG_TAG_FLOAT4] = ENG_TYPE_FLOAT4,       [ENG_TAG_FLOAT8] = ENG_TYPE_FLOAT8,
+        [ENG_TAG_DATE] = ENG_TYPE_DATE,           [ENG_TAG_TIME] = ENG_TYPE_TIME,
+        [ENG_TAG_TIMESTAMP] = ENG_TYPE_TIMESTAMP, [ENG_TAG_TIMESTAMPTZ] = ENG_TYPE_TIMESTAMPTZ,
+        [ENG_TAG_INTERVAL] = ENG_TYPE_INTERVAL,   [ENG_TAG_UUID] = ENG_TYPE_UUID,
+        [ENG_TAG_NUMERIC] = ENG_TYPE_NUMERIC,     [ENG_TAG_TEXT] = ENG_TYPE_TEXT,
+        [ENG_TAG_BYTES] = ENG_TYPE_BYTEA,
+    };
+    return tag < ENG_TAG_COUNT_ ? type_of_tag[tag] : ENG_TYPE_UNKNOWN;
+}
+
+bool
+op_x_tag_fits(op_type t, uint8_t tag)
+{
+    if (t == OP_T_BOOL)
+        return tag == ENG_TAG_TRUE || tag == ENG_TAG_FALSE;
+    if (t == OP_T_UNKNOWN) /* an untyped literal is text */
+        return tag == ENG_TAG_TEXT;
+    return tag == op_x_tag_of(t);
 }
 
 static const char *const fn_names[OP_FN_COUNT_] = {
@@ -120,6 +132,9 @@ static const char *const fn_names[OP_FN_COUNT_] = {
     [OP_RPAD] = "rpad",
     [OP_SPLIT_PART] = "split_part",
     [OP_REVERSE] = "reverse",
+    [OP_DATE_TRUNC] = "date_trunc",
+    [OP_EXTRACT] = "extract",
+    [OP_DATE_PART] = "date_part",
 };
 
 const char *
@@ -171,7 +186,16 @@ op_expr_lit(eng_row r)
     e->lit = malloc(n);
     ENG_ASSERT(e->lit != NULL);
     memcpy(e->lit, r.data, n);
-    e->rtype = r.data[0] == ENG_TAG_FALSE ? OP_T_BOOL : r.data[0];
+    e->rtype = op_x_type_of_tag(r.data[0]);
+    return e;
+}
+
+op_expr *
+op_expr_lit_typed(eng_row r, op_type t)
+{
+    op_expr *e = op_expr_lit(r);
+    ENG_ASSERT(r.data[0] == ENG_TAG_NULL || op_x_tag_fits(t, r.data[0]));
+    e->rtype = t;
     return e;
 }
 
@@ -279,17 +303,18 @@ op_expr_call3(op_fn fn, op_expr *a, op_expr *b, op_expr *c)
 }
 
 op_expr *
-op_expr_cast(op_expr *arg, op_type to)
+op_expr_cast(op_expr *arg, eng_type to)
 {
     return op_expr_cast_fn(arg, to, NULL);
 }
 
 op_expr *
-op_expr_cast_fn(op_expr *arg, op_type to, op_cast_fn fn)
+op_expr_cast_fn(op_expr *arg, eng_type to, op_cast_fn fn)
 {
     op_expr *e = node(E_CAST);
     set_args(e, 1, &arg);
-    e->rtype = to == ENG_TAG_FALSE ? OP_T_BOOL : to;
+    e->rtype = (op_type)to.id;
+    e->casttype = to;
     e->castfn = fn;
     return e;
 }
@@ -437,7 +462,9 @@ infer_case(comp *c, op_expr *e)
     for (int i = 0; i < n; i++, k += 2) {
         op_type wt = e->args[k]->rtype;
         if (e->has_operand) {
-            if (op_x_comparable(opt, wt, "=", c->err))
+            op_type ca, cb;
+            bool bp;
+            if (op_x_comparable(opt, wt, "=", &ca, &cb, &bp, c->err))
                 goto fail;
         } else if (need_bool(c, wt, "CASE/WHEN")) {
             goto fail;
@@ -477,13 +504,14 @@ infer(comp *c, op_expr *e)
             return eng_err_set(c->err, ENG_ERRCODE_UNDEFINED_COLUMN,
                                "column index %d is out of range (the input has %d columns)", e->col,
                                c->ncols);
-        e->rtype = c->types[e->col] == ENG_TAG_FALSE ? OP_T_BOOL : c->types[e->col];
+        e->rtype = c->types[e->col];
         return 0;
     case E_LIT:
         return 0;
     case E_CAST: {
         op_type from = e->args[0]->rtype;
-        if (e->castfn || from == e->rtype || from == OP_T_UNKNOWN || op_x_cast_impl(from, e->rtype))
+        if (e->castfn || from == OP_T_UNKNOWN ||
+            eng_cast_lookup((eng_typeid)from, e->casttype.id) >= 0)
             return 0;
         return eng_err_set(c->err, ENG_ERRCODE_CANNOT_COERCE, "cannot cast type %s to %s",
                            op_type_name(from), op_type_name(e->rtype));
@@ -514,6 +542,8 @@ infer(comp *c, op_expr *e)
         rc = resolve_logic(c, e, at);
     else if (e->fn < OP_LENGTH)
         rc = op_x_resolve_num(e, at, c->err);
+    else if (e->fn >= OP_DATE_TRUNC)
+        rc = op_x_resolve_date(e, at, c->err);
     else
         rc = op_x_resolve_str(e, at, c->err);
     if (at != at_small)
@@ -573,6 +603,24 @@ add_const(comp *c, const uint8_t *datum)
 
 static void gen(comp *c, const op_expr *e, int dst, op_type want);
 
+/* A cast of slot src (type from) into dst: an external function, the
+ * inline fast path, or the type library. */
+static void
+emit_cast(comp *c, op_type from, eng_type to, op_cast_fn fn, int src, int dst)
+{
+    op_x_insn *in = emit(c, X_CALL, dst);
+    op_x_fn fast = to.typmod < 0 ? op_x_cast_impl(from, (op_type)to.id) : NULL;
+    in->fn = fn ? op_x_cast_ext : fast ? fast : op_x_cast_lib;
+    in->castfn = fn;
+    in->cfrom = from;
+    in->ctype = to;
+    in->strict = 1;
+    in->aux8 = (uint8_t)to.id;
+    in->rtype = (op_type)to.id;
+    in->arg = src;
+    in->nargs = 1;
+}
+
 static void
 gen_call(comp *c, const op_expr *e, int dst)
 {
@@ -583,6 +631,7 @@ gen_call(comp *c, const op_expr *e, int dst)
     in->fn = e->impl_fn;
     in->strict = e->impl_strict;
     in->aux8 = e->impl_aux8;
+    in->flags = e->impl_flags;
     in->rtype = e->rtype;
     in->arg = base;
     in->nargs = (uint16_t)e->nargs;
@@ -636,14 +685,24 @@ gen_case(comp *c, const op_expr *e, int dst)
     for (int i = 0; i < n; i++, k += 2) {
         int cond;
         if (e->has_operand) {
+            /* operand = when_i, each side coerced as the = resolves */
+            op_type ca = OP_T_UNKNOWN, cb = OP_T_UNKNOWN;
+            bool bp = false;
+            op_type opt = e->args[0]->rtype;
+            int rc = op_x_comparable(opt, e->args[k]->rtype, "=", &ca, &cb, &bp, NULL);
+            ENG_ASSERT(rc == 0); /* infer checked it */
             int base = new_slots(c, 2);
-            emit(c, X_COPY, base)->arg = opslot;
-            gen(c, e->args[k], base + 1, OP_T_UNKNOWN);
+            if (ca != OP_T_UNKNOWN && ca != opt && opt != OP_T_UNKNOWN)
+                emit_cast(c, opt, op_type_full(ca), NULL, opslot, base);
+            else
+                emit(c, X_COPY, base)->arg = opslot;
+            gen(c, e->args[k], base + 1, cb);
             cond = new_slots(c, 1);
             op_x_insn *in = emit(c, X_CALL, cond);
             in->fn = op_x_compare;
             in->strict = 1;
             in->aux8 = OP_X_EQ;
+            in->flags = bp ? OP_X_F_BPCHAR : 0;
             in->rtype = OP_T_BOOL;
             in->arg = base;
             in->nargs = 2;
@@ -686,20 +745,14 @@ gen_node(comp *c, const op_expr *e, int dst)
         return;
     case E_CAST: {
         op_type from = e->args[0]->rtype;
-        if (e->castfn == NULL && (from == e->rtype || from == OP_T_UNKNOWN)) {
+        if (e->castfn == NULL &&
+            (from == OP_T_UNKNOWN || (from == e->rtype && e->casttype.typmod < 0))) {
             gen(c, e->args[0], dst, OP_T_UNKNOWN);
             return;
         }
         int s = new_slots(c, 1);
         gen(c, e->args[0], s, OP_T_UNKNOWN);
-        op_x_insn *in = emit(c, X_CALL, dst);
-        in->fn = e->castfn ? op_x_cast_ext : op_x_cast_impl(from, e->rtype);
-        in->castfn = e->castfn;
-        in->strict = 1;
-        in->aux8 = e->rtype;
-        in->rtype = e->rtype;
-        in->arg = s;
-        in->nargs = 1;
+        emit_cast(c, from, e->casttype, e->castfn, s, dst);
         return;
     }
     case E_CASE:
@@ -729,14 +782,7 @@ gen(comp *c, const op_expr *e, int dst, op_type want)
     }
     int s = new_slots(c, 1);
     gen_node(c, e, s);
-    op_x_insn *in = emit(c, X_CALL, dst);
-    in->fn = op_x_cast_impl(e->rtype, want);
-    ENG_ASSERT(in->fn != NULL); /* resolution only asks for coercions that exist */
-    in->strict = 1;
-    in->aux8 = want;
-    in->rtype = want;
-    in->arg = s;
-    in->nargs = 1;
+    emit_cast(c, e->rtype, op_type_full(want), NULL, s, dst);
 }
 
 int
@@ -754,6 +800,8 @@ op_expr_compile(op_expr *e, int ncols, const op_type *types, op_prog **out, eng_
     p->result = new_slots(&c, 1);
     gen(&c, e, p->result, OP_T_UNKNOWN);
     p->type = e->rtype;
+    for (int i = 0; i < p->ncode; i++)
+        p->code[i].rtag = op_x_tag_of(p->code[i].rtype);
     *out = p;
     return 0;
 }
@@ -1043,14 +1091,6 @@ op_eval_push_col(const op_eval *ev, int col, eng_rowbuf *out)
     }
 }
 
-static bool
-tag_fits(op_type t, uint8_t tag)
-{
-    if (t == OP_T_BOOL)
-        return tag == ENG_TAG_TRUE || tag == ENG_TAG_FALSE;
-    return t == tag;
-}
-
 int
 op_eval_run(op_eval *ev, const op_prog *p, op_val *res, eng_err *err)
 {
@@ -1072,7 +1112,7 @@ op_eval_run(op_eval *ev, const op_prog *p, op_val *res, eng_err *err)
                                    "row has %d columns, expression reads column %d", ev->ncols,
                                    in->aux);
             const op_val *v = &ev->cols[in->aux];
-            if (v->tag != ENG_TAG_NULL && !tag_fits(in->rtype, v->tag))
+            if (v->tag != ENG_TAG_NULL && !op_x_tag_fits(in->rtype, v->tag))
                 return eng_err_set(err, ENG_ERRCODE_INTERNAL_ERROR,
                                    "column %d holds a value of tag %d, not of type %s", in->aux,
                                    v->tag, op_type_name(in->rtype));
@@ -1179,10 +1219,8 @@ x_is_bool(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, eng_err 
     return 0;
 }
 
-/* Moves the one datum an external call appended to ev->tmp into the arena
- * and decodes it into r, checking it has type t. */
-static int
-take_tmp(op_eval *ev, op_type t, op_val *r, eng_err *err)
+int
+op_x_take_tmp(op_eval *ev, op_type t, op_val *r, eng_err *err)
 {
     if (ev->tmp.len == 0 || eng_datum_size_at(ev->tmp.data) != ev->tmp.len)
         return eng_err_set(err, ENG_ERRCODE_INTERNAL_ERROR,
@@ -1193,7 +1231,7 @@ take_tmp(op_eval *ev, op_type t, op_val *r, eng_err *err)
     memcpy(copy, ev->tmp.data, ev->tmp.len);
     uint32_t pos = 0;
     op_x_decode(eng_row_next((eng_row){copy, ev->tmp.len}, &pos), r);
-    if (r->tag != ENG_TAG_NULL && !tag_fits(t, r->tag))
+    if (r->tag != ENG_TAG_NULL && !op_x_tag_fits(t, r->tag))
         return eng_err_set(err, ENG_ERRCODE_INTERNAL_ERROR,
                            "external function returned tag %d, not type %s", r->tag,
                            op_type_name(t));
@@ -1205,9 +1243,9 @@ op_x_cast_ext(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, eng_
 {
     uint8_t buf[8];
     eng_rowbuf_reset(&ev->tmp);
-    if (in->castfn(op_x_datum(&a[0], buf), in->aux8, &ev->tmp, err))
+    if (in->castfn(op_x_datum(&a[0], buf), &in->ctype, &ev->tmp, err))
         return -1;
-    return take_tmp(ev, in->rtype, r, err);
+    return op_x_take_tmp(ev, in->rtype, r, err);
 }
 
 /* External function: arguments as datums, output decoded from a rowbuf and
@@ -1232,5 +1270,5 @@ x_ext(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, eng_err *err
     }
     if (rc)
         return -1;
-    return take_tmp(ev, in->rtype, r, err);
+    return op_x_take_tmp(ev, in->rtype, r, err);
 }

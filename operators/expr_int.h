@@ -35,11 +35,12 @@ struct op_expr {
     uint8_t *lit;   /* E_LIT: one datum (tag included) */
     op_cast_fn castfn;
     op_ext_fn extfn;
+    eng_type casttype; /* E_CAST: the target, typmod included */
     const char *name;
     /* compile annotations */
     op_x_fn impl_fn;
     bool impl_strict;
-    uint8_t impl_aux8;
+    uint8_t impl_aux8, impl_flags;
     op_type *argwant; /* per argument: type to coerce it to (OP_T_UNKNOWN: as is) */
 };
 
@@ -62,7 +63,9 @@ struct op_x_insn {
     uint8_t op;
     uint8_t strict;
     op_type rtype; /* result type */
+    uint8_t rtag;  /* the tag of its non-NULL values */
     uint8_t aux8;  /* per-implementation parameter (comparison kind, cast target...) */
+    uint8_t flags; /* OP_X_F_* */
     uint16_t nargs;
     int32_t dst;
     int32_t arg;
@@ -70,7 +73,11 @@ struct op_x_insn {
     op_x_fn fn;
     op_cast_fn castfn; /* op_x_cast_ext's function */
     op_ext_fn extfn;   /* an external call's function */
+    op_type cfrom;     /* casts: the source type */
+    eng_type ctype;    /* casts: the target type */
 };
+
+#define OP_X_F_BPCHAR 1 /* comparison of two char(n) values: trailing spaces ignored */
 
 struct op_prog {
     op_x_insn *code;
@@ -151,6 +158,7 @@ op_x_str(op_val *r, const uint8_t *p, uint32_t len)
     r->u.p = p;
 }
 
+/* Type predicates (op_type = eng_typeid). */
 static inline bool
 op_x_is_int(op_type t)
 {
@@ -166,15 +174,51 @@ op_x_is_float(op_type t)
 static inline bool
 op_x_is_num(op_type t)
 {
-    return op_x_is_int(t) || op_x_is_float(t);
+    return op_x_is_int(t) || op_x_is_float(t) || t == OP_T_NUMERIC;
+}
+
+/* Character data a text function accepts: text, varchar, char(n) (passed
+ * through a cast to text) and upstream types carried as text. */
+static inline bool
+op_x_is_string(op_type t)
+{
+    return t == OP_T_TEXT || t == OP_T_VARCHAR || t == OP_T_BPCHAR || t == OP_T_OTHER;
+}
+
+static inline bool
+op_x_is_datetime(op_type t)
+{
+    return t == OP_T_DATE || t == OP_T_TIME || t == OP_T_TIMESTAMP || t == OP_T_TIMESTAMPTZ ||
+           t == OP_T_INTERVAL;
+}
+
+/* Tag predicates (values carry row tags). */
+static inline bool
+op_x_tag_is_int(uint8_t tag)
+{
+    return tag == ENG_TAG_INT2 || tag == ENG_TAG_INT4 || tag == ENG_TAG_INT8;
+}
+
+static inline bool
+op_x_tag_is_float(uint8_t tag)
+{
+    return tag == ENG_TAG_FLOAT4 || tag == ENG_TAG_FLOAT8;
 }
 
 /* A numeric value as double (ints converted, as PostgreSQL's int -> float8). */
 static inline double
 op_x_num_f(const op_val *v)
 {
-    return op_x_is_int(v->tag) ? (double)v->u.i : v->u.f;
+    return op_x_tag_is_int(v->tag) ? (double)v->u.i : v->u.f;
 }
+
+/* The tag values of type t carry (ENG_TAG_TRUE for bool, ENG_TAG_NULL for
+ * unknown). */
+uint8_t op_x_tag_of(op_type t);
+/* The type a literal of this tag has. */
+op_type op_x_type_of_tag(uint8_t tag);
+/* True if a non-NULL value with this tag may have type t. */
+bool op_x_tag_fits(op_type t, uint8_t tag);
 
 /* A non-NULL value as a borrowed datum view (ints/floats are re-encoded
  * into buf, which must hold 8 bytes). */
@@ -188,6 +232,9 @@ void op_x_decode(eng_datum d, op_val *v);
 /* expr.c */
 /* A fresh e->argwant array (all OP_T_UNKNOWN). */
 op_type *op_x_want(op_expr *e);
+/* Moves the one datum a library call appended to ev->tmp into the arena
+ * and decodes it into r, checking it fits type t. */
+int op_x_take_tmp(op_eval *ev, op_type t, op_val *r, eng_err *err);
 /* Calls an op_cast_fn (instruction castfn, target aux8) on a non-NULL value. */
 int op_x_cast_ext(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, eng_err *err);
 
@@ -199,17 +246,25 @@ int op_x_cast_ext(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, 
 int op_x_resolve_num(op_expr *e, const op_type *at, eng_err *err);
 /* Common type of a list (CASE, COALESCE, GREATEST, IN): 42804 if none. */
 int op_x_common_type(const op_type *ts, int n, const char *what, op_type *out, eng_err *err);
-/* Checks that a and b compare with operator opname ("=", "<"...): numbers
- * with numbers (by value), otherwise equal types; OP_T_UNKNOWN matches
- * anything. 42883 if not. Comparisons need no coercion: op_x_cmp works on
- * mixed int/float values directly. */
-int op_x_comparable(op_type a, op_type b, const char *opname, eng_err *err);
-/* Compares two non-NULL values of comparable types (see op_x_comparable). */
-int op_x_cmp(const op_val *a, const op_val *b);
+/* How values of types a and b compare with operator opname ("=", "<"...),
+ * as PostgreSQL resolves it: *ca / *cb are the types to coerce each side
+ * to first (OP_T_UNKNOWN: none): ints and numeric compare as numeric, any
+ * float as float8 (ints need no coercion: op_x_cmp compares them with
+ * floats directly), date < timestamp < timestamptz widen, char(n) against
+ * text is text; *bpchar is set for two char(n). 42883 if not comparable. */
+int op_x_comparable(op_type a, op_type b, const char *opname, op_type *ca, op_type *cb,
+                    bool *bpchar, eng_err *err);
+/* Compares two non-NULL values of comparable (coerced) types. */
+int op_x_cmp(const op_val *a, const op_val *b, bool bpchar);
 /* Comparison kinds (instruction aux8 of op_x_compare). */
 enum { OP_X_EQ, OP_X_NE, OP_X_LT, OP_X_LE, OP_X_GT, OP_X_GE };
 /* The comparison implementation (strict; aux8 = kind). */
 int op_x_compare(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, eng_err *err);
+
+/* expr_date.c: date/time arithmetic, date_trunc, extract, date_part.
+ * Resolves ADD/SUB when an argument is a date/time type, and the date
+ * functions; returns 1 if e is not its business. */
+int op_x_resolve_date(op_expr *e, const op_type *at, eng_err *err);
 
 /* expr_str.c: string functions */
 int op_x_resolve_str(op_expr *e, const op_type *at, eng_err *err);
@@ -217,10 +272,13 @@ int op_x_resolve_str(op_expr *e, const op_type *at, eng_err *err);
 int64_t op_x_utf8_count(const uint8_t *s, uint32_t len);
 
 /* expr_cast.c: casts and text forms */
-/* The built-in cast implementation from -> to (aux8 = to), or NULL. */
+/* The inline cast implementation from -> to (no typmod), or NULL. */
 op_x_fn op_x_cast_impl(op_type from, op_type to);
+/* The type library's cast (instruction cfrom -> ctype). */
+int op_x_cast_lib(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, eng_err *err);
 /* Text form of a non-NULL value: the cast to text (booleans "true"/"false")
- * or, with outfn, the type's output function (booleans "t"/"f"). */
+ * or, with outfn, the type's output function (booleans "t"/"f"); other
+ * types through eng_text_format (their tag names their type). */
 int op_x_to_text(op_eval *ev, const op_val *v, bool outfn, op_val *r, eng_err *err);
 /* Float output as PostgreSQL prints it (shortest round trip); returns length. */
 int op_x_float8_out(double v, char buf[32]);

@@ -12,8 +12,9 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "engine/core/eng_cmp.h"
+#include "engine/core/eng_numeric.h"
 #include "operators/expr_int.h"
-#include "operators/op_common.h"
 
 enum { A_ADD, A_SUB, A_MUL, A_DIV, A_MOD };
 
@@ -74,7 +75,7 @@ x_arith_int(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, eng_er
     }
     if (ovf || !int_fits(in->rtype, v))
         return int_range_err(in->rtype, err);
-    op_x_int(r, in->rtype, v);
+    op_x_int(r, in->rtag, v);
     return 0;
 }
 
@@ -126,7 +127,7 @@ x_arith_float(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, eng_
             return underflow(err);
         break;
     }
-    op_x_float(r, in->rtype, v);
+    op_x_float(r, in->rtag, v);
     return 0;
 }
 
@@ -144,7 +145,7 @@ x_neg_int(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, eng_err 
     int64_t x = a[0].u.i;
     if (x == int_min(in->rtype))
         return int_range_err(in->rtype, err);
-    op_x_int(r, in->rtype, in->aux8 && x >= 0 ? x : -x);
+    op_x_int(r, in->rtag, in->aux8 && x >= 0 ? x : -x);
     return 0;
 }
 
@@ -152,18 +153,68 @@ static int
 x_neg_float(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, eng_err *err)
 {
     (void)ev, (void)err;
-    op_x_float(r, in->rtype, in->aux8 ? fabs(a[0].u.f) : -a[0].u.f);
+    op_x_float(r, in->rtag, in->aux8 ? fabs(a[0].u.f) : -a[0].u.f);
     return 0;
+}
+
+/* numeric arithmetic through the type library (both arguments numeric). */
+static int
+x_arith_numeric(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, eng_err *err)
+{
+    uint8_t b0[8], b1[8];
+    eng_numeric x, y, z;
+    eng_numeric_init(&x);
+    eng_numeric_init(&y);
+    eng_numeric_init(&z);
+    eng_numeric_from_datum(op_x_datum(&a[0], b0), &x);
+    int rc;
+    if (in->nargs == 1) { /* aux8: 0 negate, 1 abs */
+        eng_numeric_copy(&z, &x);
+        if (in->aux8)
+            eng_numeric_abs(&z);
+        else
+            eng_numeric_neg(&z);
+        rc = 0;
+    } else {
+        eng_numeric_from_datum(op_x_datum(&a[1], b1), &y);
+        switch (in->aux8) {
+        case A_ADD:
+            rc = eng_numeric_add(&x, &y, &z, err);
+            break;
+        case A_SUB:
+            rc = eng_numeric_sub(&x, &y, &z, err);
+            break;
+        case A_MUL:
+            rc = eng_numeric_mul(&x, &y, &z, err);
+            break;
+        case A_DIV:
+            rc = eng_numeric_div(&x, &y, &z, err);
+            break;
+        default:
+            rc = eng_numeric_mod(&x, &y, &z, err);
+            break;
+        }
+    }
+    if (rc == 0) {
+        eng_rowbuf_reset(&ev->tmp);
+        eng_numeric_push(&ev->tmp, &z);
+        rc = op_x_take_tmp(ev, in->rtype, r, err);
+    }
+    eng_numeric_free(&x);
+    eng_numeric_free(&y);
+    eng_numeric_free(&z);
+    return rc;
 }
 
 /* ------------------------------------------------------------------ comparisons */
 
 int
-op_x_cmp(const op_val *a, const op_val *b)
+op_x_cmp(const op_val *a, const op_val *b, bool bpchar)
 {
-    if (op_x_is_int(a->tag) && op_x_is_int(b->tag))
+    if (op_x_tag_is_int(a->tag) && op_x_tag_is_int(b->tag))
         return a->u.i < b->u.i ? -1 : a->u.i > b->u.i;
-    if (op_x_is_num(a->tag) && op_x_is_num(b->tag)) {
+    if ((op_x_tag_is_int(a->tag) || op_x_tag_is_float(a->tag)) &&
+        (op_x_tag_is_int(b->tag) || op_x_tag_is_float(b->tag))) {
         /* PostgreSQL compares int with float as float8, NaN above all. */
         double x = op_x_num_f(a), y = op_x_num_f(b);
         if (isnan(x) || isnan(y))
@@ -171,7 +222,11 @@ op_x_cmp(const op_val *a, const op_val *b)
         return x < y ? -1 : x > y;
     }
     uint8_t ba[8], bb[8];
-    return op_datum_cmp(op_x_datum(a, ba), op_x_datum(b, bb));
+    if (bpchar) {
+        static const eng_type bp = {ENG_TYPE_BPCHAR, ENG_TYPMOD_NONE};
+        return eng_datum_cmp_typed(&bp, op_x_datum(a, ba), op_x_datum(b, bb));
+    }
+    return eng_datum_cmp(op_x_datum(a, ba), op_x_datum(b, bb));
 }
 
 static bool
@@ -197,7 +252,7 @@ int
 op_x_compare(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, eng_err *err)
 {
     (void)ev, (void)err;
-    op_x_bool(r, cmp_holds(in->aux8, op_x_cmp(&a[0], &a[1])));
+    op_x_bool(r, cmp_holds(in->aux8, op_x_cmp(&a[0], &a[1], in->flags & OP_X_F_BPCHAR)));
     return 0;
 }
 
@@ -207,7 +262,7 @@ x_distinct(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, eng_err
 {
     (void)ev, (void)err;
     bool na = a[0].tag == ENG_TAG_NULL, nb = a[1].tag == ENG_TAG_NULL;
-    bool distinct = na || nb ? na != nb : op_x_cmp(&a[0], &a[1]) != 0;
+    bool distinct = na || nb ? na != nb : op_x_cmp(&a[0], &a[1], in->flags & OP_X_F_BPCHAR) != 0;
     op_x_bool(r, in->aux8 ? !distinct : distinct);
     return 0;
 }
@@ -226,7 +281,7 @@ x_minmax(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, eng_err *
             best = i;
             continue;
         }
-        int c = op_x_cmp(&a[i], &a[best]);
+        int c = op_x_cmp(&a[i], &a[best], in->flags & OP_X_F_BPCHAR);
         if (in->aux8 ? c > 0 : c < 0)
             best = i;
     }
@@ -241,7 +296,8 @@ static int
 x_nullif(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, eng_err *err)
 {
     (void)ev, (void)in, (void)err;
-    if (a[0].tag != ENG_TAG_NULL && a[1].tag != ENG_TAG_NULL && op_x_cmp(&a[0], &a[1]) == 0)
+    if (a[0].tag != ENG_TAG_NULL && a[1].tag != ENG_TAG_NULL &&
+        op_x_cmp(&a[0], &a[1], in->flags & OP_X_F_BPCHAR) == 0)
         op_x_null(r);
     else
         *r = a[0];
@@ -262,7 +318,7 @@ x_in(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, eng_err *err)
     for (int i = 1; i < in->nargs; i++) {
         if (a[i].tag == ENG_TAG_NULL) {
             saw_null = true;
-        } else if (op_x_cmp(&a[0], &a[i]) == 0) {
+        } else if (op_x_cmp(&a[0], &a[i], in->flags & OP_X_F_BPCHAR) == 0) {
             op_x_bool(r, !in->aux8);
             return 0;
         }
@@ -276,11 +332,75 @@ x_in(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, eng_err *err)
 
 /* ------------------------------------------------------------------ resolution */
 
-int
-op_x_comparable(op_type a, op_type b, const char *opname, eng_err *err)
+/* Rank in PostgreSQL's implicit-cast order within a category: a value
+ * of lower rank converts implicitly to a higher one. 0: not ranked. */
+static int
+num_rank(op_type t)
 {
-    if (a == OP_T_UNKNOWN || b == OP_T_UNKNOWN || a == b || (op_x_is_num(a) && op_x_is_num(b)))
+    switch (t) {
+    case OP_T_INT2:
+        return 1;
+    case OP_T_INT4:
+        return 2;
+    case OP_T_INT8:
+        return 3;
+    case OP_T_NUMERIC:
+        return 4;
+    case OP_T_FLOAT4:
+        return 5;
+    case OP_T_FLOAT8:
+        return 6;
+    default:
         return 0;
+    }
+}
+
+static int
+time_rank(op_type t)
+{
+    return t == OP_T_DATE ? 1 : t == OP_T_TIMESTAMP ? 2 : t == OP_T_TIMESTAMPTZ ? 3 : 0;
+}
+
+static bool
+text_like(op_type t)
+{
+    return t == OP_T_TEXT || t == OP_T_VARCHAR || t == OP_T_OTHER;
+}
+
+int
+op_x_comparable(op_type a, op_type b, const char *opname, op_type *ca, op_type *cb, bool *bpchar,
+                eng_err *err)
+{
+    *ca = *cb = OP_T_UNKNOWN;
+    *bpchar = false;
+    if (a == OP_T_UNKNOWN || b == OP_T_UNKNOWN || a == b) {
+        *bpchar = a == OP_T_BPCHAR && b == OP_T_BPCHAR;
+        return 0;
+    }
+    int na = num_rank(a), nb = num_rank(b);
+    if (na && nb) {
+        /* int vs int and int vs float compare natively; numeric meets ints
+         * as numeric and floats as float8 */
+        if (a == OP_T_NUMERIC || b == OP_T_NUMERIC) {
+            op_type t = op_x_is_float(a) || op_x_is_float(b) ? OP_T_FLOAT8 : OP_T_NUMERIC;
+            *ca = a == t ? OP_T_UNKNOWN : t;
+            *cb = b == t ? OP_T_UNKNOWN : t;
+        }
+        return 0;
+    }
+    int ta = time_rank(a), tb = time_rank(b);
+    if (ta && tb) {
+        op_type t = ta > tb ? a : b;
+        *ca = a == t ? OP_T_UNKNOWN : t;
+        *cb = b == t ? OP_T_UNKNOWN : t;
+        return 0;
+    }
+    bool sa = text_like(a) || a == OP_T_BPCHAR, sb = text_like(b) || b == OP_T_BPCHAR;
+    if (sa && sb) { /* char(n) meets text as text; varchar is text */
+        *ca = a == OP_T_BPCHAR ? OP_T_TEXT : OP_T_UNKNOWN;
+        *cb = b == OP_T_BPCHAR ? OP_T_TEXT : OP_T_UNKNOWN;
+        return 0;
+    }
     return eng_err_set(err, ENG_ERRCODE_UNDEFINED_FUNCTION, "operator does not exist: %s %s %s",
                        op_type_name(a), opname, op_type_name(b));
 }
@@ -295,16 +415,14 @@ op_x_common_type(const op_type *ts, int n, const char *what, op_type *out, eng_e
             continue;
         if (t == OP_T_UNKNOWN) {
             t = u;
-        } else if (op_x_is_num(t) && op_x_is_num(u)) {
+        } else if (num_rank(t) && num_rank(u)) {
             /* PostgreSQL's select_common_type in the numeric category: the
-             * type every other converts to implicitly (float8, else float4,
-             * else the widest int). */
-            if (t == OP_T_FLOAT8 || u == OP_T_FLOAT8)
-                t = OP_T_FLOAT8;
-            else if (t == OP_T_FLOAT4 || u == OP_T_FLOAT4)
-                t = OP_T_FLOAT4;
-            else
-                t = t > u ? t : u;
+             * type every other converts to implicitly */
+            t = num_rank(u) > num_rank(t) ? u : t;
+        } else if (time_rank(t) && time_rank(u)) {
+            t = time_rank(u) > time_rank(t) ? u : t;
+        } else if ((text_like(t) || t == OP_T_BPCHAR) && (text_like(u) || u == OP_T_BPCHAR)) {
+            t = OP_T_TEXT; /* the preferred string type */
         } else {
             return eng_err_set(err, ENG_ERRCODE_DATATYPE_MISMATCH,
                                "%s types %s and %s cannot be matched", what, op_type_name(t),
@@ -337,19 +455,29 @@ resolve_arith(op_expr *e, const op_type *at, eng_err *err)
     if (b == OP_T_UNKNOWN)
         b = a;
     bool ok = op_x_is_num(a) && op_x_is_num(b);
-    if (ok && e->fn == OP_MOD && !(op_x_is_int(a) && op_x_is_int(b)))
+    bool anyfloat = op_x_is_float(a) || op_x_is_float(b);
+    if (ok && e->fn == OP_MOD && anyfloat)
         ok = false;
     if (!ok)
         return eng_err_set(err, ENG_ERRCODE_UNDEFINED_FUNCTION, "operator does not exist: %s %s %s",
                            op_type_name(at[0]), name, op_type_name(at[1]));
     e->impl_strict = true;
     e->impl_aux8 = (uint8_t)(e->fn - OP_ADD);
+    op_type *w = op_x_want(e);
     if (op_x_is_int(a) && op_x_is_int(b)) {
         e->rtype = a > b ? a : b;
         e->impl_fn = x_arith_int;
+    } else if (!anyfloat) { /* numeric with ints: numeric */
+        e->rtype = OP_T_NUMERIC;
+        e->impl_fn = x_arith_numeric;
+        w[0] = w[1] = OP_T_NUMERIC;
     } else {
         e->rtype = a == OP_T_FLOAT4 && b == OP_T_FLOAT4 ? OP_T_FLOAT4 : OP_T_FLOAT8;
         e->impl_fn = x_arith_float;
+        /* ints are read as doubles directly; numeric goes through float8 */
+        for (int i = 0; i < 2; i++)
+            if (at[i] == OP_T_NUMERIC)
+                w[i] = OP_T_FLOAT8;
     }
     return 0;
 }
@@ -372,7 +500,7 @@ resolve_unary(op_expr *e, const op_type *at, eng_err *err)
                            op_type_name(a));
     }
     e->rtype = a;
-    e->impl_fn = op_x_is_int(a) ? x_neg_int : x_neg_float;
+    e->impl_fn = op_x_is_int(a) ? x_neg_int : a == OP_T_NUMERIC ? x_arith_numeric : x_neg_float;
     e->impl_strict = true;
     e->impl_aux8 = !neg;
     return 0;
@@ -389,12 +517,16 @@ unify(op_expr *e, const op_type *at, int from, const char *what, eng_err *err)
     for (int i = from; i < e->nargs; i++)
         w[i] = t;
     e->rtype = t;
+    e->impl_flags = t == OP_T_BPCHAR ? OP_X_F_BPCHAR : 0;
     return 0;
 }
 
 int
 op_x_resolve_num(op_expr *e, const op_type *at, eng_err *err)
 {
+    int rc = op_x_resolve_date(e, at, err);
+    if (rc <= 0)
+        return rc;
     switch (e->fn) {
     case OP_ADD:
     case OP_SUB:
@@ -416,8 +548,12 @@ op_x_resolve_num(op_expr *e, const op_type *at, eng_err *err)
         if (e->nargs != 2)
             return arity(e, "two arguments", err);
         bool distinct = e->fn == OP_DISTINCT || e->fn == OP_NOT_DISTINCT;
-        if (op_x_comparable(at[0], at[1], distinct ? "=" : op_fn_name(e->fn), err))
+        op_type *w = op_x_want(e);
+        bool bp;
+        if (op_x_comparable(at[0], at[1], distinct ? "=" : op_fn_name(e->fn), &w[0], &w[1], &bp,
+                            err))
             return -1;
+        e->impl_flags = bp ? OP_X_F_BPCHAR : 0;
         e->rtype = OP_T_BOOL;
         if (distinct) {
             e->impl_fn = x_distinct;
@@ -442,19 +578,28 @@ op_x_resolve_num(op_expr *e, const op_type *at, eng_err *err)
         e->impl_fn = x_minmax;
         e->impl_aux8 = e->fn == OP_GREATEST;
         return 0;
-    case OP_NULLIF:
+    case OP_NULLIF: {
         if (e->nargs != 2)
             return arity(e, "two arguments", err);
-        if (op_x_comparable(at[0], at[1], "=", err))
+        op_type ca, cb;
+        bool bp;
+        if (op_x_comparable(at[0], at[1], "=", &ca, &cb, &bp, err))
             return -1;
         /* The type of the left input of the `=` PostgreSQL resolves: an
          * int compared with a float is compared (and returned) as float8. */
-        e->rtype = at[0] != OP_T_UNKNOWN ? at[0] : at[1] != OP_T_UNKNOWN ? at[1] : OP_T_TEXT;
+        op_type t = ca != OP_T_UNKNOWN ? ca : at[0];
         if (op_x_is_int(at[0]) && op_x_is_float(at[1]))
-            e->rtype = OP_T_FLOAT8;
-        op_x_want(e)[0] = e->rtype;
+            t = OP_T_FLOAT8;
+        if (t == OP_T_UNKNOWN)
+            t = at[1] != OP_T_UNKNOWN ? at[1] : OP_T_TEXT;
+        op_type *w = op_x_want(e);
+        w[0] = t;
+        w[1] = cb;
+        e->rtype = t;
         e->impl_fn = x_nullif;
+        e->impl_flags = bp ? OP_X_F_BPCHAR : 0;
         return 0;
+    }
     case OP_IN:
     case OP_NOT_IN:
         if (e->nargs < 2)

@@ -757,7 +757,7 @@ kind_ok(char k, op_type t)
     if (t == OP_T_UNKNOWN)
         return true;
     if (k == 'T')
-        return t == OP_T_TEXT;
+        return op_x_is_string(t);
     if (k == 'I')
         return t == OP_T_INT4 || t == OP_T_INT2;
     return true;
@@ -768,32 +768,28 @@ op_x_resolve_str(op_expr *e, const op_type *at, eng_err *err)
 {
     op_type *w = op_x_want(e);
     if (e->fn == OP_CONCAT_OP) {
+        /* text || text, or anynonarray || text: the other side through its
+         * cast to text */
         if (e->nargs != 2)
             return no_function(e, at, err);
-        bool ta = at[0] == OP_T_TEXT || at[0] == OP_T_UNKNOWN;
-        bool tb = at[1] == OP_T_TEXT || at[1] == OP_T_UNKNOWN;
+        bool ta = op_x_is_string(at[0]) || at[0] == OP_T_UNKNOWN;
+        bool tb = op_x_is_string(at[1]) || at[1] == OP_T_UNKNOWN;
         if (!ta && !tb)
             return no_function(e, at, err);
-        for (int i = 0; i < 2; i++) {
-            if (at[i] != OP_T_TEXT && at[i] != OP_T_UNKNOWN && !op_x_cast_impl(at[i], OP_T_TEXT))
-                return no_function(e, at, err);
+        for (int i = 0; i < 2; i++)
             w[i] = OP_T_TEXT;
-        }
         e->rtype = OP_T_TEXT;
         e->impl_fn = x_concat_op;
         e->impl_strict = true;
         return 0;
     }
     if (e->fn == OP_CONCAT || e->fn == OP_CONCAT_WS) {
+        /* any arguments, in their output form */
         bool ws = e->fn == OP_CONCAT_WS;
         if (e->nargs < 1 || (ws && !kind_ok('T', at[0])))
             return no_function(e, at, err);
-        for (int i = ws ? 1 : 0; i < e->nargs; i++)
-            if (at[i] != OP_T_TEXT && at[i] != OP_T_UNKNOWN && at[i] != OP_T_BOOL &&
-                !op_x_cast_impl(at[i], OP_T_TEXT))
-                return eng_err_set(err, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
-                                   "%s of type %s is not supported yet", op_fn_name(e->fn),
-                                   op_type_name(at[i]));
+        if (ws && at[0] == OP_T_BPCHAR)
+            w[0] = OP_T_TEXT;
         e->rtype = OP_T_TEXT;
         e->impl_fn = x_concat;
         e->impl_aux8 = ws;
@@ -815,6 +811,10 @@ op_x_resolve_str(op_expr *e, const op_type *at, eng_err *err)
                 continue;
             if (!kind_ok(*c, at[k]))
                 return no_function(e, at, err);
+            /* char(n) -> text drops trailing spaces (octet_length(char(n))
+             * counts them: PostgreSQL has a bpchar version) */
+            if (*c == 'T' && at[k] == OP_T_BPCHAR && e->fn != OP_OCTET_LENGTH)
+                w[k] = OP_T_TEXT;
             k++;
         }
         e->rtype = g->rtype;

@@ -10,16 +10,19 @@
  *   op_expr_free frees a whole tree. Builders never fail (they abort on
  *   allocation failure, like the rest of the engine's builders); every
  *   semantic check (arity, types) happens in op_expr_compile.
- * - Types. A type is named by the row tag its values carry (op_type):
- *   OP_T_BOOL is ENG_TAG_TRUE (values are ENG_TAG_TRUE/ENG_TAG_FALSE),
- *   OP_T_UNKNOWN is an untyped NULL literal. text, varchar, json... are all
- *   OP_T_TEXT here. Compiling infers every node's type from the input
- *   columns' types, resolves operators as PostgreSQL does for the built-in
- *   types (int2/int4/int8/float4/float8 arithmetic with PostgreSQL's
- *   result types, mixed int/float promoted to float8, CASE/COALESCE/
- *   GREATEST/LEAST/IN branches unified to a common type) and inserts the
- *   implicit casts. A mismatch is a compile error (42883, 42804, 42846),
- *   never an evaluation error.
+ * - Types are the type library's (engine/core/eng_type.h): an op_type is
+ *   an eng_typeid; casts take a full eng_type (typmods: varchar(n),
+ *   numeric(p,s), timestamp(p)...). OP_T_UNKNOWN is an untyped NULL
+ *   literal. Compiling infers every node's type from the input columns'
+ *   types, resolves operators as PostgreSQL does (int2/int4/int8/numeric/
+ *   float4/float8 arithmetic with PostgreSQL's result types, date and
+ *   timestamp arithmetic with integers and intervals, CASE/COALESCE/
+ *   GREATEST/LEAST/IN branches unified to a common type, char(n) and
+ *   varchar passed to text functions) and inserts the implicit casts. A
+ *   mismatch is a compile error (42883, 42804, 42846), never an
+ *   evaluation error. Casts and text output of every type go through the
+ *   type library (eng_cast, eng_text_format), with inline fast paths for
+ *   bool, ints, floats and text; numeric arithmetic through eng_numeric.
  * - Evaluation. A program (op_prog) is immutable after compilation and may
  *   be shared by threads. Each thread evaluates with its own op_eval,
  *   which holds the value slots and a scratch arena that is reset at every
@@ -37,7 +40,9 @@
  *   stays ß) and fall back to ASCII if that locale is missing. Comparisons
  *   are bytewise (C collation).
  * - Floats: -0.0 is a value inside an evaluation (so (0.0 * -1)::text is
- *   "-0" as in PostgreSQL) but rows store it as 0 (eng_row canonical form). */
+ *   "-0" as in PostgreSQL) but rows store it as 0 (eng_row canonical form).
+ * - Dates and times: the session time zone is UTC (as in the type library),
+ *   so timestamptz arithmetic is timestamp arithmetic. */
 #ifndef OP_EXPR_H
 #define OP_EXPR_H
 
@@ -46,16 +51,37 @@
 
 #include "engine/core/eng_err.h"
 #include "engine/core/eng_row.h"
+#include "engine/core/eng_type.h"
 
-typedef uint8_t op_type;
-#define OP_T_UNKNOWN ENG_TAG_NULL
-#define OP_T_BOOL ENG_TAG_TRUE
-#define OP_T_INT2 ENG_TAG_INT2
-#define OP_T_INT4 ENG_TAG_INT4
-#define OP_T_INT8 ENG_TAG_INT8
-#define OP_T_FLOAT4 ENG_TAG_FLOAT4
-#define OP_T_FLOAT8 ENG_TAG_FLOAT8
-#define OP_T_TEXT ENG_TAG_TEXT
+typedef uint8_t op_type; /* an eng_typeid */
+#define OP_T_UNKNOWN ENG_TYPE_UNKNOWN
+#define OP_T_BOOL ENG_TYPE_BOOL
+#define OP_T_INT2 ENG_TYPE_INT2
+#define OP_T_INT4 ENG_TYPE_INT4
+#define OP_T_INT8 ENG_TYPE_INT8
+#define OP_T_FLOAT4 ENG_TYPE_FLOAT4
+#define OP_T_FLOAT8 ENG_TYPE_FLOAT8
+#define OP_T_NUMERIC ENG_TYPE_NUMERIC
+#define OP_T_TEXT ENG_TYPE_TEXT
+#define OP_T_VARCHAR ENG_TYPE_VARCHAR
+#define OP_T_BPCHAR ENG_TYPE_BPCHAR
+#define OP_T_BYTEA ENG_TYPE_BYTEA
+#define OP_T_DATE ENG_TYPE_DATE
+#define OP_T_TIME ENG_TYPE_TIME
+#define OP_T_TIMESTAMP ENG_TYPE_TIMESTAMP
+#define OP_T_TIMESTAMPTZ ENG_TYPE_TIMESTAMPTZ
+#define OP_T_INTERVAL ENG_TYPE_INTERVAL
+#define OP_T_UUID ENG_TYPE_UUID
+#define OP_T_JSON ENG_TYPE_JSON
+#define OP_T_JSONB ENG_TYPE_JSONB
+#define OP_T_OTHER ENG_TYPE_OTHER
+
+/* A type without modifier. */
+static inline eng_type
+op_type_full(op_type t)
+{
+    return eng_type_make((eng_typeid)t, ENG_TYPMOD_NONE);
+}
 
 /* PostgreSQL's name of a type ("integer", "double precision", "boolean"). */
 const char *op_type_name(op_type t);
@@ -124,6 +150,10 @@ typedef enum op_fn {
     OP_RPAD,        /* rpad(s, len [, fill]) */
     OP_SPLIT_PART,  /* split_part(s, delim, n) */
     OP_REVERSE,     /* reverse(s) */
+    /* dates and times (+ and - also take date/timestamp/interval operands) */
+    OP_DATE_TRUNC, /* date_trunc(unit, timestamp | timestamptz | interval) */
+    OP_EXTRACT,    /* EXTRACT(field FROM x) = extract(field, x): numeric */
+    OP_DATE_PART,  /* date_part(field, x): double precision */
     OP_FN_COUNT_
 } op_fn;
 
@@ -147,12 +177,11 @@ typedef struct op_val {
     } u;
 } op_val;
 
-/* A cast implementation: converts the non-NULL datum `in` to type `to`,
+/* A cast implementation: converts the non-NULL datum `in` to type *to,
  * appending exactly one datum (of that type's tag, or NULL) to out. `in`
- * is borrowed for the call. Returns 0, or -1 with err set (an error in
- * data). The slot for casts the engine does not implement itself (the
- * type library: numeric, dates, ...). */
-typedef int (*op_cast_fn)(eng_datum in, op_type to, eng_rowbuf *out, eng_err *err);
+ * and `to` are borrowed for the call. Returns 0, or -1 with err set (an
+ * error in data). For casts outside the type library's table. */
+typedef int (*op_cast_fn)(eng_datum in, const eng_type *to, eng_rowbuf *out, eng_err *err);
 
 /* An external function: args[0..n) borrowed for the call (NULL args only
  * if the function is not strict), appends exactly one datum to out.
@@ -164,9 +193,14 @@ typedef int (*op_ext_fn)(const eng_datum *args, int n, eng_rowbuf *out, eng_err 
 /* Input column `col` (0-based). */
 op_expr *op_expr_col(int col);
 
-/* A literal: the first datum of r (copied). Its type is its tag's; a NULL
- * datum is an untyped NULL (OP_T_UNKNOWN). */
+/* A literal: the first datum of r (copied). Its type is its tag's (TEXT for
+ * ENG_TAG_TEXT, BYTEA for ENG_TAG_BYTES); a NULL datum is an untyped NULL
+ * (OP_T_UNKNOWN). */
 op_expr *op_expr_lit(eng_row r);
+
+/* A literal of type t (whose tag the datum must carry, or NULL): for the
+ * types that share a tag (varchar, char(n), json, jsonb as text). */
+op_expr *op_expr_lit_typed(eng_row r, op_type t);
 
 /* Literal conveniences. */
 op_expr *op_expr_null(op_type t); /* typed NULL (t may be OP_T_UNKNOWN) */
@@ -184,13 +218,13 @@ op_expr *op_expr_call1(op_fn fn, op_expr *a);
 op_expr *op_expr_call2(op_fn fn, op_expr *a, op_expr *b);
 op_expr *op_expr_call3(op_fn fn, op_expr *a, op_expr *b, op_expr *c);
 
-/* CAST(arg AS to) with the built-in rules (bool, int2/4/8, float4/8,
- * text; every type casts to text). Other pairs fail to compile (42846)
- * unless given a function with op_expr_cast_fn. */
-op_expr *op_expr_cast(op_expr *arg, op_type to);
+/* CAST(arg AS to) with PostgreSQL's rules (the type library's cast table,
+ * typmods applied as an explicit cast does). A cast PostgreSQL lacks fails
+ * to compile (42846) unless given a function with op_expr_cast_fn. */
+op_expr *op_expr_cast(op_expr *arg, eng_type to);
 
 /* CAST(arg AS to) through fn (called for non-NULL inputs only). */
-op_expr *op_expr_cast_fn(op_expr *arg, op_type to, op_cast_fn fn);
+op_expr *op_expr_cast_fn(op_expr *arg, eng_type to, op_cast_fn fn);
 
 /* CASE [operand] WHEN whens[i] THEN thens[i] ... [ELSE els] END. operand
  * NULL: searched form (whens are boolean conditions); otherwise each

@@ -203,7 +203,7 @@ cast_params(void)
     eng_err_clear(&err);
     op_mfp_params *p = op_mfp_params_new(3, in_types);
     ok(op_mfp_filter(p, op_expr_call2(OP_GT, op_expr_col(2), op_expr_int4(0)), &err));
-    ok(op_mfp_map(p, op_expr_cast(op_expr_col(1), OP_T_INT4), &err));
+    ok(op_mfp_map(p, op_expr_cast(op_expr_col(1), op_type_full(OP_T_INT4)), &err));
     ok(op_mfp_map(p, op_expr_call2(OP_MUL, op_expr_col(3), op_expr_col(0)), &err));
     ok(op_mfp_filter(p, op_expr_call2(OP_DISTINCT, op_expr_col(4), op_expr_int4(0)), &err));
     int proj[3] = {0, 4, 3};

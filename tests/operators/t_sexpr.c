@@ -1,6 +1,8 @@
 /* Test helper: S-expressions -> op_expr trees + PostgreSQL SQL. */
 #include "tests/operators/t_sexpr.h"
 
+#include "engine/core/eng_text.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -45,6 +47,20 @@ fail(P *p, const char *msg)
     return NULL;
 }
 
+/* A type name: up to whitespace (typmods in parentheses included). */
+static void
+type_token(P *p, char *buf, size_t cap)
+{
+    ws(p);
+    size_t n = 0;
+    while (p->s[n] && !isspace((unsigned char)p->s[n]))
+        n++;
+    size_t k = n < cap - 1 ? n : cap - 1;
+    memcpy(buf, p->s, k);
+    buf[k] = '\0';
+    p->s += n;
+}
+
 /* A token: up to whitespace or a parenthesis. */
 static size_t
 token(P *p, char *buf, size_t cap)
@@ -60,22 +76,25 @@ token(P *p, char *buf, size_t cap)
     return n;
 }
 
+/* Type names: short aliases, else any spelling eng_type_parse accepts
+ * without spaces (numeric(10,2), varchar(3), timestamptz, interval...). */
 static const struct {
     const char *name, *sql;
-    op_type t;
-} types[] = {
-    {"bool", "boolean", OP_T_BOOL}, {"i2", "int2", OP_T_INT2},     {"i4", "int4", OP_T_INT4},
-    {"i8", "int8", OP_T_INT8},      {"f4", "float4", OP_T_FLOAT4}, {"f8", "float8", OP_T_FLOAT8},
-    {"text", "text", OP_T_TEXT},
+} aliases[] = {
+    {"bool", "boolean"}, {"i2", "int2"},   {"i4", "int4"},   {"i8", "int8"},
+    {"f4", "float4"},    {"f8", "float8"}, {"text", "text"},
 };
 
-static int
-type_of(const char *name)
+static bool
+type_of(const char *name, eng_type *t, const char **sql)
 {
-    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-        if (strcmp(types[i].name, name) == 0)
-            return (int)i;
-    return -1;
+    *sql = name;
+    for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
+        if (strcmp(aliases[i].name, name) == 0)
+            *sql = aliases[i].sql;
+    eng_err err;
+    eng_err_clear(&err);
+    return eng_type_parse(*sql, strlen(*sql), t, &err) == 0;
 }
 
 static op_expr *
@@ -121,11 +140,12 @@ atom(P *p)
         return op_expr_null(OP_T_UNKNOWN);
     }
     if (strncmp(tok, "null:", 5) == 0) {
-        int t = type_of(tok + 5);
-        if (t < 0)
+        eng_type t;
+        const char *sql;
+        if (!type_of(tok + 5, &t, &sql))
             return fail(p, "bad type");
-        emit(p, "NULL::%s", types[t].sql);
-        return op_expr_null(types[t].t);
+        emit(p, "NULL::%s", sql);
+        return op_expr_null((op_type)t.id);
     }
     if (tok[0] == '$') {
         emit(p, "c%s", tok + 1);
@@ -134,23 +154,24 @@ atom(P *p)
     char *colon = strchr(tok, ':');
     if (colon) {
         *colon = '\0';
-        int t = type_of(tok);
+        eng_type t;
+        const char *sql;
         const char *v = colon + 1;
-        if (t < 0)
+        if (!type_of(tok, &t, &sql))
             return fail(p, "bad typed literal");
-        emit(p, "'%s'::%s", v, types[t].sql);
+        emit(p, "'%s'::%s", v, sql);
         char *end;
         errno = 0;
-        switch (types[t].t) {
-        case OP_T_INT2:
+        switch (t.id) {
+        case ENG_TYPE_INT2:
             return op_expr_int2((int16_t)strtol(v, &end, 10));
-        case OP_T_INT4:
+        case ENG_TYPE_INT4:
             return op_expr_int4((int32_t)strtol(v, &end, 10));
-        case OP_T_INT8:
+        case ENG_TYPE_INT8:
             return op_expr_int8(strtoll(v, &end, 10));
-        case OP_T_FLOAT4:
+        case ENG_TYPE_FLOAT4:
             return op_expr_float4(strtof(v, &end));
-        case OP_T_FLOAT8:
+        case ENG_TYPE_FLOAT8:
             return op_expr_float8(strtod(v, &end));
         default:
             return fail(p, "bad typed literal");
@@ -250,6 +271,8 @@ static const struct {
     {"rpad", OP_RPAD, NULL},
     {"split_part", OP_SPLIT_PART, NULL},
     {"reverse", OP_REVERSE, NULL},
+    {"date_trunc", OP_DATE_TRUNC, NULL},
+    {"date_part", OP_DATE_PART, NULL},
 };
 
 static const struct {
@@ -351,16 +374,54 @@ parse(P *p)
         return e;
     }
     if (strcmp(head, "cast") == 0) {
-        char tn[32];
-        token(p, tn, sizeof tn);
-        int t = type_of(tn);
-        if (t < 0)
+        char tn[64];
+        type_token(p, tn, sizeof tn);
+        eng_type t;
+        const char *tsql;
+        if (!type_of(tn, &t, &tsql))
             return fail(p, "bad cast type");
+        char tcopy[64];
+        snprintf(tcopy, sizeof tcopy, "%s", tsql);
         emit(p, "CAST(");
         if ((n = args(p, a, 1, "")) != 1)
             return n == 0 ? fail(p, "cast needs an argument") : NULL;
-        emit(p, " AS %s)", types[t].sql);
-        return op_expr_cast(a[0], types[t].t);
+        emit(p, " AS %s)", tcopy);
+        return op_expr_cast(a[0], t);
+    }
+    if (strcmp(head, "lit") == 0) { /* (lit TYPE 'text'): the type's input function */
+        char tn[64];
+        type_token(p, tn, sizeof tn);
+        eng_type t;
+        const char *tsql;
+        if (!type_of(tn, &t, &tsql))
+            return fail(p, "bad literal type");
+        char tcopy[64];
+        snprintf(tcopy, sizeof tcopy, "%s", tsql);
+        ws(p);
+        if (*p->s != '\'')
+            return fail(p, "lit wants a quoted string");
+        const char *q = ++p->s;
+        while (*p->s && *p->s != '\'')
+            p->s++;
+        if (*p->s != '\'')
+            return fail(p, "unterminated string");
+        size_t qn = (size_t)(p->s - q);
+        p->s++;
+        ws(p);
+        if (*p->s != ')')
+            return fail(p, "lit takes a type and a string");
+        p->s++;
+        emit(p, "'%.*s'::%s", (int)qn, q, tcopy);
+        eng_rowbuf rb = {0};
+        eng_err err;
+        eng_err_clear(&err);
+        if (eng_text_parse(&t, q, qn, &rb, &err)) {
+            eng_rowbuf_free(&rb);
+            return fail(p, "bad literal value");
+        }
+        op_expr *e = op_expr_lit_typed(eng_rowbuf_row(&rb), (op_type)t.id);
+        eng_rowbuf_free(&rb);
+        return e;
     }
     if (strcmp(head, "neg") == 0 || strcmp(head, "not") == 0) {
         bool neg = head[0] == 'n' && head[1] == 'e';
@@ -428,6 +489,16 @@ parse(P *p)
         p->s++;
         emit(p, ")");
         return op_expr_call(fn, n, a);
+    }
+    if (strcmp(head, "extract") == 0) { /* (extract FIELD x) -> EXTRACT(FIELD FROM x) */
+        char field[32];
+        token(p, field, sizeof field);
+        emit(p, "EXTRACT(%s FROM ", field);
+        if ((n = args(p, a + 1, 1, "")) != 1)
+            return n == 0 ? fail(p, "extract needs an argument") : NULL;
+        emit(p, ")");
+        a[0] = op_expr_text(field, (uint32_t)strlen(field));
+        return op_expr_call(OP_EXTRACT, 2, a);
     }
     if (strcmp(head, "position") == 0) {
         emit(p, "position(");
@@ -545,7 +616,7 @@ t_sexpr_eval(const char *src, int ncols, const op_type *types_, eng_row r, char 
         snprintf(res, rescap, "PARSE %s", sql);
         return -1;
     }
-    e = op_expr_cast(e, OP_T_TEXT);
+    e = op_expr_cast(e, op_type_full(OP_T_TEXT));
     op_prog *prog;
     eng_err err;
     eng_err_clear(&err);

@@ -16,7 +16,10 @@
  *           (coalesce a ...) (nullif a b) (greatest a ...) (least a ...)
  *           (in a b ...) (notin a b ...)
  *           (case (when c r) ... [(else e)])   (casex x (when v r) ... [(else e)])
- *           (cast TYPE a)   TYPE: bool i2 i4 i8 f4 f8 text
+ *           (cast TYPE a)   TYPE: bool i2 i4 i8 f4 f8 text, or a type name
+ *                           without spaces (numeric(10,2), varchar(3), date...)
+ *           (lit TYPE 'text')  a literal through the type's input function
+ *           (extract FIELD a)  EXTRACT(FIELD FROM a)
  *           (|| a b) (like s p [esc]) (notlike ...) (ilike ...) (notilike ...)
  *           (position sub s) (substring s from [for]) (trim-both s [chars])
  *           (trim-leading s [chars]) (trim-trailing s [chars])
