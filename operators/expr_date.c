@@ -502,14 +502,14 @@ static int
 x_date_trunc(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, eng_err *err)
 {
     char low[64];
-    int unit = decode_units(&a[0], low, false);
     int64_t ts = get_i64(&a[1]);
+    if (ts == ENG_TS_NOBEGIN || ts == ENG_TS_NOEND) /* before the unit is even looked at */
+        return set_ts(ev, r, in->rtag, ts, err);
+    int unit = decode_units(&a[0], low, false);
     if (unit == U_UNKNOWN)
         return unit_not_recognized(low, in->rtype, err);
     if (unit > U_MILLENNIUM)
         return unit_not_supported(low, in->rtype, err);
-    if (ts == ENG_TS_NOBEGIN || ts == ENG_TS_NOEND)
-        return set_ts(ev, r, in->rtag, ts, err);
     if (!eng_timestamp_in_range(ts))
         return ts_range(err);
     tm_ tm;
@@ -581,11 +581,9 @@ x_date_trunc(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, eng_e
 static int
 set_scaled(op_eval *ev, const op_x_insn *in, int64_t v, int scale, op_val *r, eng_err *err)
 {
-    if (in->rtype == OP_T_FLOAT8) {
-        double d = (double)v;
-        for (int i = 0; i < scale; i++)
-            d /= 10;
-        op_x_float(r, ENG_TAG_FLOAT8, d);
+    if (in->rtype == OP_T_FLOAT8) { /* one correctly rounded division */
+        static const double pow10[7] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+        op_x_float(r, ENG_TAG_FLOAT8, (double)v / pow10[scale]);
         return 0;
     }
     char buf[48], digits[24];
@@ -623,6 +621,21 @@ set_scaled(op_eval *ev, const op_x_insn *in, int64_t v, int scale, op_val *r, en
     return rc;
 }
 
+/* Seconds (scale 6) or milliseconds (scale 3) of us microseconds: exact
+ * numeric, or float8 computed as PostgreSQL does (whole seconds plus the
+ * fraction, which rounds differently from one division). */
+static int
+set_secs(op_eval *ev, const op_x_insn *in, int64_t us, int scale, op_val *r, eng_err *err)
+{
+    if (in->rtype != OP_T_FLOAT8)
+        return set_scaled(ev, in, us, scale, r, err);
+    int64_t sec = us / ENG_USECS_PER_SEC, fsec = us % ENG_USECS_PER_SEC;
+    double v = scale == 6 ? (double)sec + (double)fsec / 1000000.0
+                          : (double)sec * 1000.0 + (double)fsec / 1000.0;
+    op_x_float(r, ENG_TAG_FLOAT8, v);
+    return 0;
+}
+
 static int
 set_special(op_eval *ev, const op_x_insn *in, bool negative, op_val *r, eng_err *err)
 {
@@ -643,8 +656,10 @@ set_special(op_eval *ev, const op_x_insn *in, bool negative, op_val *r, eng_err 
 static int
 set_julian(op_eval *ev, const op_x_insn *in, int64_t jd, int64_t usec, op_val *r, eng_err *err)
 {
-    if (in->rtype == OP_T_FLOAT8) {
-        op_x_float(r, ENG_TAG_FLOAT8, (double)jd + (double)usec / 1000000.0 / 86400.0);
+    if (in->rtype == OP_T_FLOAT8) { /* PostgreSQL's float formula */
+        int64_t secs = usec / ENG_USECS_PER_SEC, fsec = usec % ENG_USECS_PER_SEC;
+        op_x_float(r, ENG_TAG_FLOAT8,
+                   (double)jd + ((double)secs + (double)fsec / 1000000.0) / 86400.0);
         return 0;
     }
     eng_numeric a, b, q, s;
@@ -737,7 +752,7 @@ part_timestamp(op_eval *ev, const op_x_insn *in, int unit, const char *low, int6
     if (unit == U_UNKNOWN)
         return unit_not_recognized(low, t, err);
     if (ts == ENG_TS_NOBEGIN || ts == ENG_TS_NOEND) {
-        if (unit == U_TZ || unit == U_RESERVED)
+        if (unit == U_RESERVED)
             return unit_not_supported(low, t, err);
         if (monotonic(unit))
             return set_special(ev, in, ts == ENG_TS_NOBEGIN, r, err);
@@ -762,9 +777,9 @@ part_timestamp(op_eval *ev, const op_x_insn *in, int unit, const char *low, int6
     case U_MICROSEC:
         return set_scaled(ev, in, usec_min, 0, r, err);
     case U_MILLISEC:
-        return set_scaled(ev, in, usec_min, 3, r, err);
+        return set_secs(ev, in, usec_min, 3, r, err);
     case U_SECOND:
-        return set_scaled(ev, in, usec_min, 6, r, err);
+        return set_secs(ev, in, usec_min, 6, r, err);
     case U_MINUTE:
         return set_scaled(ev, in, tm.time / ENG_USECS_PER_MINUTE % 60, 0, r, err);
     case U_HOUR:
@@ -839,9 +854,9 @@ part_interval(op_eval *ev, const op_x_insn *in, int unit, const char *low, eng_i
     case U_MICROSEC:
         return set_scaled(ev, in, usec_min, 0, r, err);
     case U_MILLISEC:
-        return set_scaled(ev, in, usec_min, 3, r, err);
+        return set_secs(ev, in, usec_min, 3, r, err);
     case U_SECOND:
-        return set_scaled(ev, in, usec_min, 6, r, err);
+        return set_secs(ev, in, usec_min, 6, r, err);
     case U_MINUTE:
         return set_scaled(ev, in, mins, 0, r, err);
     case U_HOUR:
@@ -893,9 +908,9 @@ part_time(op_eval *ev, const op_x_insn *in, int unit, const char *low, int64_t t
     case U_MICROSEC:
         return set_scaled(ev, in, usec_min, 0, r, err);
     case U_MILLISEC:
-        return set_scaled(ev, in, usec_min, 3, r, err);
+        return set_secs(ev, in, usec_min, 3, r, err);
     case U_SECOND:
-        return set_scaled(ev, in, usec_min, 6, r, err);
+        return set_secs(ev, in, usec_min, 6, r, err);
     case U_MINUTE:
         return set_scaled(ev, in, t / ENG_USECS_PER_MINUTE % 60, 0, r, err);
     case U_HOUR:

@@ -109,8 +109,49 @@ pick(gen *g, uint64_t n)
     return t_rand(&g->seed) % n;
 }
 
-enum { G_INT2, G_INT4, G_INT8, G_F4, G_F8, G_TEXT, G_BOOL, G_NT };
-static const char *const gname[G_NT] = {"i2", "i4", "i8", "f4", "f8", "text", "bool"};
+enum {
+    G_INT2,
+    G_INT4,
+    G_INT8,
+    G_F4,
+    G_F8,
+    G_TEXT,
+    G_BOOL,
+    G_NUM,
+    G_DATE,
+    G_TS,
+    G_TSTZ,
+    G_IV,
+    G_NT
+};
+static const char *const gname[G_NT] = {"i2",   "i4",        "i8",          "f4",
+                                        "f8",   "text",      "bool",        "numeric",
+                                        "date", "timestamp", "timestamptz", "interval"};
+
+#define PICK(arr) (arr)[pick(g, sizeof(arr) / sizeof((arr)[0]))]
+
+static const char *const nums[] = {
+    "0",   "1.5",      "-2.25", "100.000",         "0.001", "12345678901234567890.5",
+    "NaN", "Infinity", "-7",    "3.14159265358979"};
+static const char *const dates[] = {"2020-02-29", "2021-01-03", "1999-12-31", "0044-03-15 BC",
+                                    "infinity",   "-infinity",  "2000-01-01", "2024-01-31"};
+static const char *const tss[] = {"2020-02-29 12:34:56.789",
+                                  "2021-01-03 00:00",
+                                  "1999-12-31 23:59:59.999999",
+                                  "0044-03-15 12:00 BC",
+                                  "infinity",
+                                  "200000-06-30 12:00",
+                                  "1970-01-01",
+                                  "2024-01-31 08:00"};
+static const char *const tstzs[] = {"2020-02-29 12:34:56.789+00", "2021-01-03 00:00+05:30",
+                                    "1969-12-31 23:59:59.5+00", "-infinity", "2024-03-31 01:30-02"};
+static const char *const ivs[] = {
+    "1 day",   "1 mon", "-1 year 2 mons", "1 day 02:03:04.5", "-00:00:01", "100 years",
+    "2 weeks", "0",     "1 mon -1 days",  "36 hours"};
+static const char *const units[] = {
+    "year",   "month",   "day",        "hour",         "minute",       "second", "week", "quarter",
+    "decade", "century", "millennium", "milliseconds", "microseconds", "epoch",  "dow",  "doy",
+    "isodow", "isoyear", "julian",     "timezone",     "Fortnight",    "MONTHS"};
 
 static void gexpr(gen *g, int t, int depth);
 
@@ -136,7 +177,11 @@ glit(gen *g, int t)
                                      "héllo",  "日本語", "a,b,,c",    "xXx",         "%_\\",
                                      "ÉCOLE",  "42",     " -17 ",     "1.5e3",       "true",
                                      "ñañaña", "straße", "abcabcabc", "NaN",         "off"};
-    if (pick(g, 12) == 0) {
+    /* Typed NULLs, but not of the date/numeric types: PostgreSQL folds a
+     * strict operator with a NULL constant to NULL at plan time without
+     * evaluating a STABLE sibling (timestamptz arithmetic, date_trunc...),
+     * which would have failed at run time. */
+    if (t < G_NUM && pick(g, 12) == 0) {
         put(g, "null:%s", gname[t]);
         return;
     }
@@ -161,8 +206,132 @@ glit(gen *g, int t)
         put(g, "'%s'", s);
         break;
     }
+    case G_NUM:
+        put(g, "(lit numeric '%s')", PICK(nums));
+        break;
+    case G_DATE:
+        put(g, "(lit date '%s')", PICK(dates));
+        break;
+    case G_TS:
+        put(g, "(lit timestamp '%s')", PICK(tss));
+        break;
+    case G_TSTZ:
+        put(g, "(lit timestamptz '%s')", PICK(tstzs));
+        break;
+    case G_IV:
+        put(g, "(lit interval '%s')", PICK(ivs));
+        break;
     default:
         put(g, pick(g, 2) ? "true" : "false");
+    }
+}
+
+/* A type to turn into text: the date/time ones print through STABLE
+ * output functions (DateStyle), so not inside lazy constructs. */
+static int
+text_source(gen *g)
+{
+    int t = (int)pick(g, G_NT);
+    return g->lazy && t >= G_DATE ? G_INT4 : t;
+}
+
+/* Binary expression with each side generated from its own type. */
+static void
+gbin(gen *g, const char *op, int a, int b, int d)
+{
+    put(g, "(%s ", op);
+    gexpr(g, a, d);
+    put(g, " ");
+    gexpr(g, b, d);
+    put(g, ")");
+}
+
+/* Expressions of the types the type library brings (numeric, dates).
+ * Nothing STABLE on timestamptz (date_trunc, +- interval, casts to it,
+ * extract from it, comparison with date/timestamp): PostgreSQL cannot
+ * fold those at plan time, so the immutable parts around them get folded
+ * (and fail) in an order no executor follows; they are covered by the
+ * hand-written cases instead. */
+static bool
+gexpr_lib(gen *g, int t, int d)
+{
+    static const char *const ops[] = {"+", "-", "*", "/", "%"};
+    switch (t) {
+    case G_NUM:
+        switch (pick(g, 5)) {
+        case 0:
+        case 1: {
+            int other = (int)pick(g, 3) ? G_NUM : (pick(g, 2) ? G_INT4 : G_INT8);
+            bool swap = pick(g, 2);
+            gbin(g, PICK(ops), swap ? other : G_NUM, swap ? G_NUM : other, d);
+            return true;
+        }
+        case 2:
+            put(g, pick(g, 2) ? "(neg " : "(abs ");
+            gexpr(g, G_NUM, d);
+            put(g, ")");
+            return true;
+        case 3:
+            put(g, "(cast numeric ");
+            gexpr(g, (int)pick(g, 5), d);
+            put(g, ")");
+            return true;
+        default: {
+            static const int src[] = {G_DATE, G_TS, G_IV};
+            put(g, "(extract %s ", PICK(units));
+            gexpr(g, PICK(src), d);
+            put(g, ")");
+            return true;
+        }
+        }
+    case G_DATE:
+        if (pick(g, 3) == 0) {
+            put(g, "(cast date ");
+            gexpr(g, G_TS, d);
+            put(g, ")");
+            return true;
+        }
+        put(g, pick(g, 2) ? "(+ " : "(- ");
+        gexpr(g, G_DATE, d);
+        put(g, " %d)", (int)pick(g, 800) - 400);
+        return true;
+    case G_TSTZ:
+        glit(g, G_TSTZ);
+        return true;
+    case G_TS:
+        switch (pick(g, 3)) {
+        case 0:
+            gbin(g, pick(g, 2) ? "+" : "-", pick(g, 3) == 0 ? G_DATE : G_TS, G_IV, d);
+            return true;
+        case 1:
+            put(g, "(date_trunc '%s' ", PICK(units));
+            gexpr(g, G_TS, d);
+            put(g, ")");
+            return true;
+        default:
+            put(g, "(cast timestamp ");
+            gexpr(g, G_DATE, d);
+            put(g, ")");
+            return true;
+        }
+    case G_IV:
+        switch (pick(g, 3)) {
+        case 0: {
+            int a = G_TS + (int)pick(g, 2);
+            gbin(g, "-", a, a, d);
+            return true;
+        }
+        case 1:
+            gbin(g, pick(g, 2) ? "+" : "-", G_IV, G_IV, d);
+            return true;
+        default:
+            put(g, "(neg ");
+            gexpr(g, G_IV, d);
+            put(g, ")");
+            return true;
+        }
+    default:
+        return false;
     }
 }
 
@@ -191,6 +360,41 @@ gexpr(gen *g, int t, int depth)
         return;
     }
     int d = depth - 1;
+    if (t >= G_NUM) {
+        if (pick(g, 4) == 0) { /* conditionals over any type */
+            g->lazy++;
+            if (pick(g, 2)) {
+                put(g, "(coalesce ");
+                gexpr(g, t, d);
+                put(g, " ");
+                gexpr(g, t, d);
+                put(g, ")");
+            } else {
+                put(g, "(case (when ");
+                gexpr(g, G_BOOL, d);
+                put(g, " ");
+                gexpr(g, t, d);
+                put(g, ") (else ");
+                gexpr(g, t, d);
+                put(g, "))");
+            }
+            g->lazy--;
+            return;
+        }
+        gexpr_lib(g, t, d);
+        return;
+    }
+    if (t == G_F8 && pick(g, 10) == 0) {
+        static const int src[] = {G_DATE, G_TS, G_IV};
+        put(g, "(date_part '%s' ", PICK(units));
+        gexpr(g, PICK(src), d);
+        put(g, ")");
+        return;
+    }
+    if (t == G_INT4 && pick(g, 12) == 0) {
+        gbin(g, "-", G_DATE, G_DATE, d);
+        return;
+    }
     switch (t) {
     case G_INT2:
     case G_INT4:
@@ -376,7 +580,7 @@ gexpr(gen *g, int t, int depth)
             return;
         case 11:
             put(g, "(cast text ");
-            gexpr(g, (int)pick(g, G_NT), d);
+            gexpr(g, text_source(g), d);
             put(g, ")");
             return;
         case 12:
@@ -422,8 +626,10 @@ gexpr(gen *g, int t, int depth)
         case 1: { /* comparison of two values of comparable types */
             static const char *const ops[] = {"=", "<>", "<", "<=", ">", ">=", "distinct"};
             int a = (int)pick(g, G_NT), b = a;
-            if (a < G_TEXT)
-                b = num_type(g);
+            if (a < G_TEXT || a == G_NUM)
+                b = pick(g, 3) ? num_type(g) : G_NUM;
+            else if (a == G_DATE || a == G_TS)
+                b = G_DATE + (int)pick(g, 2);
             put(g, "(%s ", ops[pick(g, 7)]);
             gexpr(g, a, d);
             put(g, " ");
