@@ -193,6 +193,10 @@ enum {
     D_IV_PL_IV,
     D_IV_MI_IV,
     D_IV_NEG,
+    D_TIME_PL_IV,   /* time + interval, either order */
+    D_TIME_MI_IV,   /* time - interval */
+    D_TIME_MI_TIME, /* time - time */
+    D_DATE_PL_TIME, /* date + time, either order */
 };
 
 static int
@@ -299,6 +303,32 @@ x_date_arith(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, eng_e
         if (iv_add(get_iv(x), n, &res, err))
             return -1;
         return set_iv(ev, r, res, err);
+    }
+    case D_TIME_PL_IV:
+    case D_TIME_MI_IV: { /* wraps around midnight; months and days ignored */
+        int64_t span = get_iv(y).usecs % ENG_USECS_PER_DAY;
+        int64_t t = get_i64(x) + (in->aux8 == D_TIME_PL_IV ? span : -span);
+        t -= t / ENG_USECS_PER_DAY * ENG_USECS_PER_DAY;
+        if (t < 0)
+            t += ENG_USECS_PER_DAY;
+        return set_ts(ev, r, ENG_TAG_TIME, t, err);
+    }
+    case D_TIME_MI_TIME: {
+        eng_interval iv = {0, 0, get_i64(x) - get_i64(y)};
+        return set_iv(ev, r, iv, err);
+    }
+    case D_DATE_PL_TIME: {
+        int32_t d = get_i32(x);
+        int64_t ts;
+        if (d == ENG_DATE_NOBEGIN || d == ENG_DATE_NOEND)
+            return set_ts(ev, r, ENG_TAG_TIMESTAMP,
+                          d == ENG_DATE_NOBEGIN ? ENG_TS_NOBEGIN : ENG_TS_NOEND, err);
+        if (eng_date_to_timestamp(d, &ts, err))
+            return -1;
+        ts += get_i64(y);
+        if (!eng_timestamp_in_range(ts))
+            return ts_range(err);
+        return set_ts(ev, r, ENG_TAG_TIMESTAMP, ts, err);
     }
     default: {
         eng_interval res = {0, 0, 0};
@@ -498,9 +528,77 @@ date2isoyear(int year, int mon, int mday)
 
 /* ------------------------------------------------------------------ date_trunc */
 
+/* date_trunc(unit, interval): PostgreSQL's interval_trunc over the
+ * interval's fields (years and months from its months, hours... from its
+ * time). */
+static int
+trunc_interval(op_eval *ev, const op_val *a, op_val *r, eng_err *err)
+{
+    char low[64];
+    eng_interval iv = get_iv(&a[1]);
+    int unit = decode_units(&a[0], low, false);
+    if (unit == U_UNKNOWN)
+        return unit_not_recognized(low, OP_T_INTERVAL, err);
+    int64_t year = iv.months / 12, mon = iv.months % 12, mday = iv.days;
+    int64_t hour = iv.usecs / ENG_USECS_PER_HOUR;
+    int64_t rest = iv.usecs - hour * ENG_USECS_PER_HOUR;
+    int64_t min = rest / ENG_USECS_PER_MINUTE;
+    rest -= min * ENG_USECS_PER_MINUTE;
+    int64_t sec = rest / ENG_USECS_PER_SEC, usec = rest % ENG_USECS_PER_SEC;
+    switch (unit) {
+    case U_MILLENNIUM:
+    case U_CENTURY:
+    case U_DECADE:
+    case U_YEAR:
+    case U_QUARTER:
+    case U_MONTH:
+    case U_DAY:
+    case U_HOUR:
+    case U_MINUTE:
+    case U_SECOND:
+        /* C division truncates toward zero, as PostgreSQL's does here */
+        if (unit == U_MILLENNIUM)
+            year = year / 1000 * 1000;
+        if (unit == U_CENTURY)
+            year = year / 100 * 100;
+        if (unit == U_DECADE)
+            year = year / 10 * 10;
+        if (unit >= U_YEAR)
+            mon = 0;
+        if (unit >= U_QUARTER)
+            mon = 3 * (mon / 3);
+        if (unit >= U_MONTH)
+            mday = 0;
+        if (unit >= U_DAY)
+            hour = 0;
+        if (unit >= U_HOUR)
+            min = 0;
+        if (unit >= U_MINUTE)
+            sec = 0;
+        usec = 0;
+        break;
+    case U_MILLISEC:
+        usec = usec / 1000 * 1000;
+        break;
+    case U_MICROSEC:
+        break;
+    default: {
+        int rc = unit_not_supported(low, OP_T_INTERVAL, err);
+        if (unit == U_WEEK)
+            eng_err_detail(err, "Months usually have fractional weeks.");
+        return rc;
+    }
+    }
+    eng_interval res = {(int32_t)(year * 12 + mon), (int32_t)mday,
+                        ((hour * 60 + min) * 60 + sec) * ENG_USECS_PER_SEC + usec};
+    return set_iv(ev, r, res, err);
+}
+
 static int
 x_date_trunc(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, eng_err *err)
 {
+    if (a[1].tag == ENG_TAG_INTERVAL)
+        return trunc_interval(ev, a, r, err);
     char low[64];
     int64_t ts = get_i64(&a[1]);
     if (ts == ENG_TS_NOBEGIN || ts == ENG_TS_NOEND) /* before the unit is even looked at */
@@ -1017,6 +1115,28 @@ resolve_arith(op_expr *e, const op_type *at, eng_err *err)
         e->impl_aux8 = add ? D_IV_PL_IV : D_IV_MI_IV;
         return 0;
     }
+    if (a == OP_T_TIME && b == OP_T_INTERVAL) {
+        e->rtype = OP_T_TIME;
+        e->impl_aux8 = add ? D_TIME_PL_IV : D_TIME_MI_IV;
+        return 0;
+    }
+    if (add && a == OP_T_INTERVAL && b == OP_T_TIME) {
+        e->rtype = OP_T_TIME;
+        e->impl_aux8 = D_TIME_PL_IV;
+        e->impl_flags = 1;
+        return 0;
+    }
+    if (!add && a == OP_T_TIME && b == OP_T_TIME) {
+        e->rtype = OP_T_INTERVAL;
+        e->impl_aux8 = D_TIME_MI_TIME;
+        return 0;
+    }
+    if (add && ((a == OP_T_DATE && b == OP_T_TIME) || (a == OP_T_TIME && b == OP_T_DATE))) {
+        e->rtype = OP_T_TIMESTAMP;
+        e->impl_aux8 = D_DATE_PL_TIME;
+        e->impl_flags = a == OP_T_TIME;
+        return 0;
+    }
     return no_op(e, at, err);
 }
 
@@ -1044,7 +1164,7 @@ op_x_resolve_date(op_expr *e, const op_type *at, eng_err *err)
         op_type t = at[1];
         if (t == OP_T_DATE || t == OP_T_UNKNOWN) /* PostgreSQL picks timestamptz for a date */
             t = OP_T_TIMESTAMPTZ;
-        if (!is_ts(t))
+        if (!is_ts(t) && t != OP_T_INTERVAL)
             goto nofn;
         w[0] = at[0] == OP_T_BPCHAR ? OP_T_TEXT : OP_T_UNKNOWN;
         w[1] = t;
