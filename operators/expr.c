@@ -1255,20 +1255,18 @@ x_ext(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, eng_err *err
 {
     eng_datum dsmall[8], *d = dsmall;
     uint8_t bsmall[8][8], (*bufs)[8] = bsmall;
-    if (in->nargs > 8) {
-        d = malloc(in->nargs * sizeof *d);
-        bufs = malloc(in->nargs * sizeof *bufs);
-        ENG_ASSERT(d != NULL && bufs != NULL);
+    if (in->nargs > 8) { /* scratch, not malloc: this runs per row */
+        d = (eng_datum *)(void *)op_x_alloc(ev, in->nargs * sizeof *d, err);
+        if (d == NULL)
+            return -1;
+        bufs = (uint8_t(*)[8])op_x_alloc(ev, in->nargs * sizeof *bufs, err);
+        if (bufs == NULL)
+            return -1;
     }
     for (int i = 0; i < in->nargs; i++)
         d[i] = op_x_datum(&a[i], bufs[i]);
     eng_rowbuf_reset(&ev->tmp);
-    int rc = in->extfn(d, in->nargs, &ev->tmp, err);
-    if (d != dsmall) {
-        free(d);
-        free(bufs);
-    }
-    if (rc)
+    if (in->extfn(d, in->nargs, &ev->tmp, err))
         return -1;
     return op_x_take_tmp(ev, in->rtype, r, err);
 }

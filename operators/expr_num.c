@@ -373,6 +373,8 @@ op_x_comparable(op_type a, op_type b, const char *opname, op_type *ca, op_type *
 {
     *ca = *cb = OP_T_UNKNOWN;
     *bpchar = false;
+    if (a == OP_T_JSON || b == OP_T_JSON) /* json has no comparison operators */
+        goto none;
     if (a == OP_T_UNKNOWN || b == OP_T_UNKNOWN || a == b) {
         *bpchar = a == OP_T_BPCHAR && b == OP_T_BPCHAR;
         return 0;
@@ -401,6 +403,7 @@ op_x_comparable(op_type a, op_type b, const char *opname, op_type *ca, op_type *
         *cb = b == OP_T_BPCHAR ? OP_T_TEXT : OP_T_UNKNOWN;
         return 0;
     }
+none:
     return eng_err_set(err, ENG_ERRCODE_UNDEFINED_FUNCTION, "operator does not exist: %s %s %s",
                        op_type_name(a), opname, op_type_name(b));
 }

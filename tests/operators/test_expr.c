@@ -244,6 +244,12 @@ test_compile_errors(void **st)
         {"(+ $1 1)", "COMPILE 42883: operator does not exist: text + integer"},
         {"(abs 'x')", "COMPILE 42883: function abs(text) does not exist"},
         {"(neg true)", "COMPILE 42883: operator does not exist: - boolean"},
+        {"(= (cast json '1') (cast json '1'))",
+         "COMPILE 42883: operator does not exist: json = json"},
+        {"(length (cast json '1'))", "COMPILE 42883: function length(json) does not exist"},
+        {"(+ (lit date '2020-01-01') i8:1)",
+         "COMPILE 42883: operator does not exist: date + bigint"},
+        {"(extract year 1)", "COMPILE 42883: function extract(text, integer) does not exist"},
     };
     int bad = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -318,6 +324,19 @@ test_extensions(void **st)
     assert_string_equal(err.sqlstate, "22003");
     op_prog_free(p);
     op_expr_free(e2);
+
+    /* many arguments: their datums live in the scratch arena */
+    op_expr *many[12];
+    for (int i = 0; i < 12; i++)
+        many[i] = op_expr_int8(i);
+    e = op_expr_ext("sum12", ext_sum, OP_T_INT8, true, 12, many);
+    eng_err_clear(&err);
+    assert_int_equal(op_expr_compile(e, 1, types, &p, &err), 0);
+    eng_rowbuf_reset(&out);
+    assert_int_equal(op_eval_datum(ev, p, r, &out, &err), 0);
+    assert_int_equal(eng_load_i64(out.data + 1), 66);
+    op_prog_free(p);
+    op_expr_free(e);
 
     /* strict external: NULL argument, no call */
     op_expr *sargs[1] = {op_expr_null(OP_T_INT8)};
