@@ -3,5 +3,6 @@
 #define BENCH_H
 
 int bench_core_main(int argc, char **argv);
+int bench_expr_main(int argc, char **argv);
 
 #endif

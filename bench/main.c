@@ -9,6 +9,8 @@ main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "core") == 0)
         return bench_core_main(argc - 2, argv + 2);
-    fprintf(stderr, "usage: sluice-bench core [options]   (see bench/README.md)\n");
+    if (argc >= 2 && strcmp(argv[1], "expr") == 0)
+        return bench_expr_main(argc - 2, argv + 2);
+    fprintf(stderr, "usage: sluice-bench core|expr [options]   (see bench/README.md)\n");
     return 2;
 }

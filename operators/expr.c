@@ -988,14 +988,33 @@ op_x_alloc(op_eval *ev, size_t n, eng_err *err)
 }
 
 static void
+free_blocks(op_x_blk *b)
+{
+    while (b) {
+        op_x_blk *next = b->next;
+        free(b);
+        b = next;
+    }
+}
+
+static void
 arena_reset(op_eval *ev)
 {
+    op_x_blk *b = ev->blk;
+    if (b == NULL)
+        return;
+    /* The common case: the row used (part of) one standard block, which
+     * stays current. */
+    if (b->next == NULL && b->cap == BLK_SIZE) {
+        b->used = 0;
+        return;
+    }
     /* Keep at most a few standard blocks; oversized ones go back to malloc. */
     int kept = 0;
     for (op_x_blk *s = ev->spare; s; s = s->next)
         kept++;
     while (ev->blk) {
-        op_x_blk *b = ev->blk;
+        b = ev->blk;
         ev->blk = b->next;
         if (b->cap == BLK_SIZE && kept < 4) {
             b->used = 0;
@@ -1023,12 +1042,8 @@ op_eval_free(op_eval *ev)
 {
     if (ev == NULL)
         return;
-    arena_reset(ev);
-    while (ev->spare) {
-        op_x_blk *b = ev->spare;
-        ev->spare = b->next;
-        free(b);
-    }
+    free_blocks(ev->blk);
+    free_blocks(ev->spare);
     free(ev->slots);
     free(ev->cols);
     free(ev->off);
