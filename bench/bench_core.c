@@ -10,6 +10,7 @@
  * updates retract an earlier insert. Each case checks its final answer
  * against the plain loop's (exit 1 on mismatch). One JSON object per line. */
 #include "bench/bench.h"
+#include "engine/core/eng_numeric.h"
 #include "engine/core/eng_log.h"
 #include "engine/runtime/eng_rt.h"
 #include "operators/op_join.h"
@@ -405,7 +406,7 @@ case_sum_avg(eng_rt *rt, int W, int64_t keys, int batch, int64_t total)
     eng_plan *p = eng_plan_new();
     int in = eng_plan_input(p, "updates");
     op_reduce_params *rp = op_reduce_params_new(1, 2);
-    rp->aggs[0] = (op_agg){OP_AGG_SUM_INT, 0, NULL};
+    rp->aggs[0] = (op_agg){OP_AGG_SUM_INT8, 0, NULL}; /* sum(int8) is numeric, as in PostgreSQL */
     rp->aggs[1] = (op_agg){OP_AGG_AVG_INT, 0, NULL};
     int red = eng_plan_node(p, "sum_avg", op_reduce_make, rp, free, 1);
     eng_plan_edge(p, in, red, 0, 1);
@@ -422,8 +423,16 @@ case_sum_avg(eng_rt *rt, int W, int64_t keys, int batch, int64_t total)
         for (uint32_t i = 0; i < out->n; i++) {
             eng_row row = eng_batch_row(out, i);
             uint32_t pos = eng_row_col_offset(row, 1);
-            if (row.data[pos] == ENG_TAG_INT8)
-                sum += eng_load_i64(row.data + pos + 1) * out->upd[i].diff;
+            eng_datum d = eng_row_next(row, &pos);
+            if (d.tag == ENG_TAG_NUMERIC) {
+                eng_numeric n;
+                int64_t v = 0;
+                eng_numeric_init(&n);
+                eng_numeric_from_datum(d, &n);
+                if (eng_numeric_to_int(&n, 64, &v, NULL) == 0)
+                    sum += v * out->upd[i].diff;
+                eng_numeric_free(&n);
+            }
         }
         bad = sum != want;
         if (bad)

@@ -11,6 +11,7 @@
  * history costs memory only for changes no reader can still need. */
 #include "operators/op_common.h"
 #include "operators/op_reduce.h"
+#include "engine/core/eng_numeric.h"
 #include "shard/shard_arr.h"
 
 #include <math.h>
@@ -27,6 +28,12 @@ typedef struct acc_float {
     double sum;
     int64_t nn;
 } acc_float;
+
+/* sum/avg of numerics: the exact accumulator lives on the heap (it grows
+ * with the values' digit range); the group holds a pointer. */
+typedef struct acc_num {
+    eng_numeric_acc *acc;
+} acc_num;
 
 typedef struct acc_bool {
     int64_t ntrue;
@@ -65,6 +72,7 @@ typedef struct reduce {
     size_t stride;
     size_t *acc_off;
     bool has_multiset;
+    bool has_heap_acc; /* numeric accumulators to free */
     bool simple_count; /* only count(*): no value decoding */
     uint8_t *groups;
     uint32_t ngroups, gcap;
@@ -194,6 +202,24 @@ group_mult(const reduce *r, const group *gr)
     return r->p->mode == OP_REDUCE_THRESHOLD ? gr->count : 1;
 }
 
+/* An exact 128-bit integer as a numeric (through its decimal digits). */
+static void
+numeric_from_int128(__int128 v, eng_numeric *out)
+{
+    char buf[48];
+    int n = sizeof buf;
+    bool neg = v < 0;
+    unsigned __int128 u = neg ? (unsigned __int128)(-(v + 1)) + 1 : (unsigned __int128)v;
+    do {
+        buf[--n] = (char)('0' + (int)(u % 10));
+        u /= 10;
+    } while (u != 0);
+    if (neg)
+        buf[--n] = '-';
+    int rc = eng_numeric_parse(buf + n, sizeof buf - (size_t)n, -1, out, NULL);
+    ENG_ASSERT(rc == 0);
+}
+
 /* Appends aggregate a's current result for group gr to out. */
 static void
 push_result(reduce *r, const group *gr, int a, eng_rowbuf *out)
@@ -217,19 +243,59 @@ push_result(reduce *r, const group *gr, int a, eng_rowbuf *out)
             eng_push_int8(out, (int64_t)ai->sum);
         return;
     }
+    case OP_AGG_SUM_INT8:
     case OP_AGG_AVG_INT: {
         const acc_int *ai = (const acc_int *)acc;
-        if (ai->nn == 0)
+        if (ai->nn == 0) {
             eng_push_null(out);
+            return;
+        }
+        eng_numeric sum, res;
+        eng_numeric_init(&sum);
+        eng_numeric_init(&res);
+        numeric_from_int128(ai->sum, &sum);
+        if (ag->kind == OP_AGG_SUM_INT8) {
+            eng_numeric_push(out, &sum);
+        } else {
+            eng_numeric cnt;
+            eng_numeric_init(&cnt);
+            eng_numeric_from_int64(&cnt, ai->nn);
+            if (eng_numeric_div(&sum, &cnt, &res, NULL) == 0)
+                eng_numeric_push(out, &res);
+            else
+                eng_push_null(out);
+            eng_numeric_free(&cnt);
+        }
+        eng_numeric_free(&sum);
+        eng_numeric_free(&res);
+        return;
+    }
+    case OP_AGG_SUM_NUMERIC:
+    case OP_AGG_AVG_NUMERIC: {
+        const acc_num *an = (const acc_num *)acc;
+        if (an->acc == NULL || an->acc->count == 0) {
+            eng_push_null(out);
+            return;
+        }
+        eng_numeric res;
+        eng_numeric_init(&res);
+        int rc = ag->kind == OP_AGG_SUM_NUMERIC ? eng_numeric_acc_sum(an->acc, &res, NULL)
+                                                : eng_numeric_acc_avg(an->acc, &res, NULL);
+        if (rc == 0)
+            eng_numeric_push(out, &res);
         else
-            eng_push_float8(out, (double)ai->sum / (double)ai->nn);
+            eng_push_null(out); /* overflow: reported as an error in data by emit_dirty */
+        eng_numeric_free(&res);
         return;
     }
     case OP_AGG_SUM_FLOAT:
+    case OP_AGG_SUM_FLOAT4:
     case OP_AGG_AVG_FLOAT: {
         const acc_float *af = (const acc_float *)acc;
         if (af->nn == 0)
             eng_push_null(out);
+        else if (ag->kind == OP_AGG_SUM_FLOAT4)
+            eng_push_float4(out, (float)af->sum);
         else
             eng_push_float8(out, ag->kind == OP_AGG_SUM_FLOAT ? af->sum : af->sum / (double)af->nn);
         return;
@@ -377,13 +443,34 @@ apply(reduce *r, eng_row row, uint64_t h, eng_row key, int64_t diff)
             *(int64_t *)acc += diff;
             break;
         case OP_AGG_SUM_INT:
+        case OP_AGG_SUM_INT8:
         case OP_AGG_AVG_INT: {
             acc_int *ai = (acc_int *)acc;
             ai->sum += (__int128)op_datum_int(d) * diff;
             ai->nn += diff;
             break;
         }
+        case OP_AGG_SUM_NUMERIC:
+        case OP_AGG_AVG_NUMERIC: {
+            acc_num *an = (acc_num *)acc;
+            if (an->acc == NULL) {
+                an->acc = malloc(sizeof *an->acc);
+                ENG_ASSERT(an->acc != NULL);
+                eng_numeric_acc_init(an->acc);
+            }
+            if (d.tag == ENG_TAG_NUMERIC) {
+                eng_numeric v;
+                eng_numeric_init(&v);
+                eng_numeric_from_datum(d, &v);
+                eng_numeric_acc_add(an->acc, &v, diff);
+                eng_numeric_free(&v);
+            } else {
+                eng_numeric_acc_add_int64(an->acc, op_datum_int(d), diff);
+            }
+            break;
+        }
         case OP_AGG_SUM_FLOAT:
+        case OP_AGG_SUM_FLOAT4:
         case OP_AGG_AVG_FLOAT: {
             acc_float *af = (acc_float *)acc;
             af->sum += op_datum_float(d) * (double)diff;
@@ -474,6 +561,12 @@ emit_dirty(reduce *r, eng_time t)
             if (r->p->aggs[a].kind == OP_AGG_SUM_INT) {
                 const acc_int *ai = (const acc_int *)((const uint8_t *)gr + r->acc_off[a]);
                 overflow |= ai->nn && (ai->sum > INT64_MAX || ai->sum < INT64_MIN);
+            } else if (r->p->aggs[a].kind == OP_AGG_SUM_NUMERIC) {
+                const acc_num *an = (const acc_num *)((const uint8_t *)gr + r->acc_off[a]);
+                eng_numeric tmp;
+                eng_numeric_init(&tmp);
+                overflow |= an->acc && an->acc->count && eng_numeric_acc_sum(an->acc, &tmp, NULL) != 0;
+                eng_numeric_free(&tmp);
             }
         }
         track_error(r, gr, G_OVERFLOW, overflow, ENG_ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
@@ -743,6 +836,8 @@ reduce_peek(eng_op *op, eng_time t, const eng_row *key, eng_batch *out)
     free(base);
 }
 
+static void free_heap_accs(reduce *r, group *gr);
+
 /* Shrinks a buffer whose capacity far exceeds its use (after a burst). */
 static void
 shrink_rowbuf(eng_rowbuf *b)
@@ -790,6 +885,8 @@ gc_groups(reduce *r)
         bool keep = map[g] || group_exists(r, gr) || gr->count != 0 ||
                     (gr->flags & (G_DIRTY | G_OVERFLOW | G_NEGATIVE));
         if (!keep) {
+            if (r->has_heap_acc)
+                free_heap_accs(r, gr);
             map[g] = UINT32_MAX;
             continue;
         }
@@ -877,9 +974,28 @@ reduce_records(const eng_op *op)
 }
 
 static void
+free_heap_accs(reduce *r, group *gr)
+{
+    for (int a = 0; a < r->p->naggs; a++) {
+        op_agg_kind k = r->p->aggs[a].kind;
+        if (k != OP_AGG_SUM_NUMERIC && k != OP_AGG_AVG_NUMERIC)
+            continue;
+        acc_num *an = (acc_num *)((uint8_t *)gr + r->acc_off[a]);
+        if (an->acc) {
+            eng_numeric_acc_free(an->acc);
+            free(an->acc);
+            an->acc = NULL;
+        }
+    }
+}
+
+static void
 reduce_destroy(eng_op *op)
 {
     reduce *r = (reduce *)op;
+    if (r->has_heap_acc)
+        for (uint32_t g = 0; g < r->ngroups; g++)
+            free_heap_accs(r, G(r, g));
     free(r->acc_off);
     free(r->groups);
     free(r->index);
@@ -929,13 +1045,20 @@ op_reduce_make(const void *params, eng_wctx *w)
             sz = 8;
             break;
         case OP_AGG_SUM_INT:
+        case OP_AGG_SUM_INT8:
         case OP_AGG_AVG_INT:
             sz = sizeof(acc_int);
             al = 16;
             break;
         case OP_AGG_SUM_FLOAT:
+        case OP_AGG_SUM_FLOAT4:
         case OP_AGG_AVG_FLOAT:
             sz = sizeof(acc_float);
+            break;
+        case OP_AGG_SUM_NUMERIC:
+        case OP_AGG_AVG_NUMERIC:
+            sz = sizeof(acc_num);
+            r->has_heap_acc = true;
             break;
         case OP_AGG_BOOL_AND:
         case OP_AGG_BOOL_OR:
