@@ -76,7 +76,8 @@ typedef struct reduce {
     bool simple_count; /* only count(*): no value decoding */
     uint8_t *groups;
     uint32_t ngroups, gcap;
-    uint64_t nlive; /* groups with an output row */
+    uint64_t nlive;          /* groups with an output row */
+    uint32_t dead_after_gc;  /* dead groups the last rebuild had to keep */
     uint64_t *index; /* (hash high 32 << 32) | (group + 1); 0 = empty */
     uint32_t imask;
     eng_rowbuf keys; /* long keys */
@@ -119,10 +120,10 @@ group_key(const reduce *r, const group *g)
     return (eng_row){r->keys.data + g->key.off, g->key_len};
 }
 
+/* Rebuilds the index with cap slots (a power of two). */
 static void
-index_grow(reduce *r)
+index_rebuild(reduce *r, uint32_t cap)
 {
-    uint32_t cap = r->imask ? (r->imask + 1) * 2 : 1024;
     uint64_t *ix = calloc(cap, sizeof *ix);
     ENG_ASSERT(ix != NULL);
     for (uint32_t g = 0; g < r->ngroups; g++) {
@@ -135,6 +136,12 @@ index_grow(reduce *r)
     free(r->index);
     r->index = ix;
     r->imask = cap - 1;
+}
+
+static void
+index_grow(reduce *r)
+{
+    index_rebuild(r, r->imask ? (r->imask + 1) * 2 : 1024);
 }
 
 static inline bool
@@ -916,11 +923,11 @@ gc_groups(reduce *r)
         r->groups = gs;
         r->gcap = gcap;
     }
-    free(r->index);
-    r->index = NULL;
-    r->imask = 0;
-    while (r->index == NULL || (uint64_t)r->ngroups * 4 > (uint64_t)(r->imask + 1) * 3)
-        index_grow(r);
+    uint32_t cap = 1024;
+    while ((uint64_t)r->ngroups * 4 > (uint64_t)cap * 3)
+        cap *= 2;
+    index_rebuild(r, cap);
+    r->dead_after_gc = r->ngroups - (uint32_t)r->nlive;
 }
 
 static void
@@ -947,8 +954,11 @@ reduce_compact(eng_op *op, eng_time since)
     shrink_rowbuf(&r->logbuf);
     shrink_undo(&r->dirty, r->ndirty, &r->dcap);
     shrink_rowbuf(&r->prevbuf);
+    /* Rebuild once dead groups (beyond those the last rebuild had to keep)
+     * are a quarter of all: amortised O(1) per death. */
     uint32_t min = r->p->gc_min_groups ? r->p->gc_min_groups : 4096;
-    if (r->ngroups > min && (uint64_t)(r->ngroups - r->nlive) * 4 > r->ngroups)
+    uint64_t dead = r->ngroups - r->nlive;
+    if (r->ngroups > min && dead > r->dead_after_gc && (dead - r->dead_after_gc) * 4 > r->ngroups)
         gc_groups(r);
 }
 
