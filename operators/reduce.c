@@ -45,8 +45,9 @@ typedef struct acc_bool {
 #define G_OVERFLOW 2u /* an error in data is reported for this group: sum overflow */
 #define G_NEGATIVE 4u /* an error in data is reported for this group: negative count */
 
+/* 32 bytes plus accumulators. The key's hash is not stored: the index
+ * slot holds its top 32 bits as a tag, and a rebuild rehashes the key. */
 typedef struct group {
-    uint64_t hash;
     int64_t count; /* rows in the group */
     uint32_t key_len;
     uint32_t flags;
@@ -127,7 +128,7 @@ index_rebuild(reduce *r, uint32_t cap)
     uint64_t *ix = calloc(cap, sizeof *ix);
     ENG_ASSERT(ix != NULL);
     for (uint32_t g = 0; g < r->ngroups; g++) {
-        uint64_t h = G(r, g)->hash;
+        uint64_t h = eng_row_hash(group_key(r, G(r, g)));
         uint32_t s = (uint32_t)h & (cap - 1);
         while (ix[s])
             s = (s + 1) & (cap - 1);
@@ -147,7 +148,8 @@ index_grow(reduce *r)
 static inline bool
 group_matches(const reduce *r, const group *gr, uint64_t h, eng_row key)
 {
-    if (gr->hash != h || gr->key_len != key.len)
+    (void)h; /* the index tag already matched the hash's top 32 bits */
+    if (gr->key_len != key.len)
         return false;
     eng_row k = group_key(r, gr);
     return eng_bytes_eq(k.data, key.data, key.len);
@@ -177,14 +179,13 @@ group_lookup(reduce *r, uint64_t h, eng_row key, bool create)
     if (!create)
         return UINT32_MAX;
     if (r->ngroups == r->gcap) {
-        r->gcap = r->gcap ? r->gcap * 2 : 1024;
+        r->gcap = r->gcap ? r->gcap + r->gcap / 2 : 1024; /* 1.5x: memory over speed */
         r->groups = realloc(r->groups, (size_t)r->gcap * r->stride);
         ENG_ASSERT(r->groups != NULL);
     }
     uint32_t g = r->ngroups++;
     group *gr = G(r, g);
     memset(gr, 0, r->stride);
-    gr->hash = h;
     gr->key_len = key.len;
     if (key.len <= KEY_INLINE) {
         if (key.len)
@@ -627,12 +628,10 @@ fold_batch(reduce *r, const eng_batch *b, eng_time t)
     uint32_t n = b->n;
     r->open = true;
     r->open_time = t;
-    /* Grow the index for the worst case up front: no growth mid-pipeline. */
-    while (r->index == NULL || (uint64_t)(r->ngroups + n) * 4 > (uint64_t)(r->imask + 1) * 3) {
-        if (r->imask + 1 >= (1u << 31))
-            break;
+    /* The index may grow mid-batch (group_lookup): prefetches read it
+     * through r->index each time, so they stay valid. */
+    if (r->index == NULL)
         index_grow(r);
-    }
     uint64_t hs[DIST];
     uint32_t kl[DIST];
     int kn = r->p->key_ncols;
@@ -914,9 +913,7 @@ gc_groups(reduce *r)
     eng_rowbuf_free(&r->keys);
     r->keys = keys;
     r->ngroups = k;
-    uint32_t gcap = 1024;
-    while (gcap < k)
-        gcap *= 2;
+    uint32_t gcap = k + k / 4 > 1024 ? k + k / 4 : 1024; /* room to grow a little */
     if (gcap < r->gcap) {
         uint8_t *gs = realloc(r->groups, (size_t)gcap * r->stride);
         ENG_ASSERT(gs != NULL);
