@@ -24,6 +24,10 @@
 #include <string.h>
 #include <time.h>
 
+/* Timestamps the driver keeps in flight (sent but not yet past the output
+ * frontier): a pipeline deep enough to keep every worker busy. */
+static int INFLIGHT = 4;
+
 typedef struct opts {
     int workers[8];
     int nworkers;
@@ -48,7 +52,7 @@ now_s(void)
 static void
 nap(void)
 {
-    struct timespec ts = {0, 10000};
+    struct timespec ts = {0, 200000};
     nanosleep(&ts, NULL);
 }
 
@@ -66,15 +70,16 @@ rnd(uint64_t *s)
 /* A pre-generated stream: warm-up batches then measured batches, one
  * timestamp per batch. Rows are [k int8] or [k int8][v int8]. */
 typedef struct stream {
-    eng_batch **b;
+    eng_batch **b; /* n batches, or n * parts once partitioned */
     int n, nwarm;
+    int parts; /* 0: not partitioned */
     int64_t measured_updates;
 } stream;
 
 static void
 stream_free(stream *s)
 {
-    for (int i = 0; i < s->n; i++)
+    for (int i = 0; i < s->n * (s->parts ? s->parts : 1); i++)
         eng_batch_free(s->b[i]);
     free(s->b);
 }
@@ -209,6 +214,30 @@ cmp_double(const void *x, const void *y)
     return a < b ? -1 : a > b;
 }
 
+/* Splits every batch of s by key owner into W batches (untimed: a source
+ * that knows its partitioning, like a generator per worker, produces these
+ * directly). s->b becomes an array of n * W batches, [i * W + w]. */
+static void
+partition(stream *s, eng_rt *rt, int W)
+{
+    eng_batch **pb = calloc((size_t)s->n * (size_t)W, sizeof *pb);
+    for (int i = 0; i < s->n; i++) {
+        for (int w = 0; w < W; w++)
+            pb[(size_t)i * W + (size_t)w] = calloc(1, sizeof(eng_batch));
+        eng_batch *b = s->b[i];
+        for (uint32_t j = 0; b && j < b->n; j++) {
+            eng_row r = eng_batch_row(b, j);
+            uint32_t klen = eng_row_col_offset(r, 1);
+            int w = eng_rt_owner(rt, XXH3_64bits(r.data, klen));
+            eng_batch_push(pb[(size_t)i * W + (size_t)w], r, b->upd[j].time, b->upd[j].diff);
+        }
+        eng_batch_free(b);
+    }
+    free(s->b);
+    s->b = pb;
+    s->parts = W;
+}
+
 /* Sends every batch of the streams (ninputs parallel streams, batch i of
  * each at time i), keeping at most `inflight` timestamps in flight, and
  * waits for node `out` to pass the last time. Times only the measured
@@ -249,9 +278,17 @@ drive(eng_client *c, eng_df *df, const int *inputs, stream *const *streams, int 
         }
         sent[i] = now_s();
         for (int k = 0; k < ninputs; k++) {
-            if (i < streams[k]->n && streams[k]->b[i] != NULL && streams[k]->b[i]->n > 0) {
-                eng_df_send(c, df, inputs[k], streams[k]->b[i]);
-                streams[k]->b[i] = NULL;
+            stream *st = streams[k];
+            int P = st->parts ? st->parts : 1;
+            for (int w = 0; w < P && i < st->n; w++) {
+                eng_batch **bp = &st->b[(size_t)i * P + (size_t)w];
+                if (*bp != NULL && (*bp)->n > 0) {
+                    if (st->parts)
+                        eng_df_send_to(c, df, inputs[k], w, *bp, 1);
+                    else
+                        eng_df_send(c, df, inputs[k], *bp);
+                    *bp = NULL;
+                }
             }
             eng_df_advance(c, df, inputs[k], (eng_time)i + 1);
         }
@@ -328,7 +365,8 @@ case_count_by_key(eng_rt *rt, int W, int64_t keys, int batch, int64_t total, dou
     eng_plan_edge(p, in, red, 0, 1);
     eng_df *df = eng_df_install(c, p);
     stream *sp = &s;
-    run_result r = drive(c, df, &in, &sp, 1, red, 4);
+    partition(&s, rt, W);
+    run_result r = drive(c, df, &in, &sp, 1, red, INFLIGHT);
 
     /* verify */
     eng_batch *out;
@@ -412,7 +450,8 @@ case_sum_avg(eng_rt *rt, int W, int64_t keys, int batch, int64_t total)
     eng_plan_edge(p, in, red, 0, 1);
     eng_df *df = eng_df_install(c, p);
     stream *sp = &s;
-    run_result r = drive(c, df, &in, &sp, 1, red, 4);
+    partition(&s, rt, W);
+    run_result r = drive(c, df, &in, &sp, 1, red, INFLIGHT);
     eng_batch *out;
     eng_time at;
     int bad = 0;
@@ -518,7 +557,9 @@ case_join_count(eng_rt *rt, int W, int64_t keys, int batch, int64_t total)
     eng_df *df = eng_df_install(c, p);
     int ins[2] = {in_o, in_c};
     stream *sps[2] = {&orders, &cust};
-    run_result r = drive(c, df, ins, sps, 2, red, 4);
+    partition(&orders, rt, W);
+    partition(&cust, rt, W);
+    run_result r = drive(c, df, ins, sps, 2, red, INFLIGHT);
     eng_batch *out;
     eng_time at;
     int bad = 0;
@@ -587,7 +628,8 @@ case_topk(eng_rt *rt, int W, int64_t keys, int batch, int64_t total)
     eng_plan_edge(p, in, tk, 0, 1);
     eng_df *df = eng_df_install(c, p);
     stream *sp = &s;
-    run_result r = drive(c, df, &in, &sp, 1, tk, 4);
+    partition(&s, rt, W);
+    run_result r = drive(c, df, &in, &sp, 1, tk, INFLIGHT);
     int bad = 0;
     eng_batch *out;
     eng_time at;
@@ -702,6 +744,9 @@ bench_core_main(int argc, char **argv)
             i++;
         } else if (strcmp(a, "--seconds") == 0 && v) {
             o.seconds = atof(v);
+            i++;
+        } else if (strcmp(a, "--inflight") == 0 && v) {
+            INFLIGHT = atoi(v) > 0 ? atoi(v) : 1;
             i++;
         } else if (strcmp(a, "--case") == 0 && v && o.ncases < 8) {
             o.cases[o.ncases++] = v;

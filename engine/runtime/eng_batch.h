@@ -45,6 +45,8 @@ typedef struct eng_batch {
     uint16_t port;
     uint32_t node;
     uint32_t sender;  /* sending worker (or client) index */
+    int32_t part_key; /* >= 0: every update belongs to this worker by the hash of its
+                         first part_key datums (an exchange on that key keeps it whole) */
     uint64_t dataflow;
     eng_time frontier;
     void *payload;    /* control messages */
@@ -111,6 +113,7 @@ eng_batch_clear(eng_batch *b)
     b->control = 0;
     b->payload = NULL;
     b->next = NULL;
+    b->part_key = -1;
 }
 
 /* Sorts the updates by (time, row bytes) and merges equal (row, time)

@@ -306,6 +306,16 @@ static void
 exchange(eng_wctx *w, wdf *d, const rt_plan_edge *e, eng_batch *b)
 {
     int W = w->rt->W;
+    if (b->part_key == e->key_ncols && e->key_ncols > 0) {
+        /* Already partitioned by this key for this worker. */
+        b->kind = ENG_MSG_DATA;
+        b->dataflow = d->df->id;
+        b->node = (uint32_t)e->to;
+        b->port = (uint16_t)e->port;
+        b->sender = (uint32_t)w->index;
+        deliver_local(w, d, e->to, e->port, b);
+        return;
+    }
     if (W == 1 || e->key_ncols == 0) {
         int dst = 0;
         b->kind = ENG_MSG_DATA;
@@ -1401,6 +1411,59 @@ eng_df_send(eng_client *c, eng_df *df, int input, eng_batch *b)
     b->port = 0;
     b->sender = 0;
     client_send(c, wi, b);
+}
+
+int
+eng_rt_owner(const eng_rt *rt, uint64_t key_hash)
+{
+    return (int)shard_owner(&rt->route, key_hash);
+}
+
+void
+eng_df_send_to(eng_client *c, eng_df *df, int input, int w, eng_batch *b, int key_ncols)
+{
+    ENG_ASSERT(w >= 0 && w < df->W);
+    b->kind = ENG_MSG_DATA;
+    b->dataflow = df->id;
+    b->node = (uint32_t)input;
+    b->port = 0;
+    b->sender = 0;
+    b->part_key = key_ncols;
+    client_send(c, w, b);
+}
+
+void
+eng_df_send_keyed(eng_client *c, eng_df *df, int input, eng_batch *b, int key_ncols)
+{
+    int W = df->W;
+    if (W == 1 || key_ncols <= 0) {
+        eng_df_send(c, df, input, b);
+        return;
+    }
+    eng_batch *parts[W];
+    for (int i = 0; i < W; i++)
+        parts[i] = NULL;
+    for (uint32_t i = 0; i < b->n; i++) {
+        eng_row r = eng_batch_row(b, i);
+        uint32_t klen = eng_row_col_offset(r, key_ncols);
+        int dst = (int)shard_owner(&c->rt->route, XXH3_64bits(r.data, klen));
+        if (parts[dst] == NULL)
+            parts[dst] = eng_batch_get(&c->pool);
+        eng_batch_push(parts[dst], r, b->upd[i].time, b->upd[i].diff);
+    }
+    eng_batch_put(&c->pool, b);
+    for (int wi = 0; wi < W; wi++) {
+        eng_batch *p = parts[wi];
+        if (p == NULL)
+            continue;
+        p->kind = ENG_MSG_DATA;
+        p->dataflow = df->id;
+        p->node = (uint32_t)input;
+        p->port = 0;
+        p->sender = 0;
+        p->part_key = key_ncols;
+        client_send(c, wi, p);
+    }
 }
 
 void
