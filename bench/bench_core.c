@@ -27,6 +27,7 @@
 /* Timestamps the driver keeps in flight (sent but not yet past the output
  * frontier): a pipeline deep enough to keep every worker busy. */
 static int INFLIGHT = 4;
+static bool inflight_set; /* --inflight given; else 4 for throughput runs, 2 for latency runs */
 
 typedef struct opts {
     int workers[8];
@@ -747,6 +748,7 @@ bench_core_main(int argc, char **argv)
             i++;
         } else if (strcmp(a, "--inflight") == 0 && v) {
             INFLIGHT = atoi(v) > 0 ? atoi(v) : 1;
+            inflight_set = true;
             i++;
         } else if (strcmp(a, "--case") == 0 && v && o.ncases < 8) {
             o.cases[o.ncases++] = v;
@@ -784,6 +786,8 @@ bench_core_main(int argc, char **argv)
         /* Size the measured stream for about --seconds at 5M updates/s, at
          * least 20 batches. */
         int64_t total = (int64_t)(o.seconds * 5e6);
+        if (!inflight_set)
+            INFLIGHT = batch < 10000 ? 2 : 4;
         if (batch < 10000) /* latency runs: fewer, smaller timestamps */
             total = (int64_t)batch * 2000;
         if (total < (int64_t)batch * 20)
