@@ -580,6 +580,58 @@ run_join(int W, op_join_kind kind, uint64_t seed)
     eng_rt_stop(s.rt);
 }
 
+/* Cross join: no key, every pair (left row ++ right row). */
+static eng_batch *
+cross_expect(gen *g, void *ctx)
+{
+    (void)ctx;
+    eng_batch *out = calloc(1, sizeof *out);
+    const eng_batch *L = g[0].state.b, *R = g[1].state.b;
+    for (uint32_t i = 0; i < L->n; i++)
+        for (uint32_t j = 0; j < R->n; j++)
+            if (L->upd[i].diff && R->upd[j].diff)
+                eng_batch_push2(out, eng_batch_row(L, i), eng_batch_row(R, j), 0,
+                                L->upd[i].diff * R->upd[j].diff);
+    return out;
+}
+
+static void
+run_cross(int W, uint64_t seed)
+{
+    scen s = {0};
+    eng_err err;
+    eng_err_clear(&err);
+    assert_int_equal(eng_rt_start(&s.rt, topo, W, &err), 0);
+    s.c = eng_client_new(s.rt);
+    eng_plan *p = eng_plan_new();
+    s.inputs[0] = eng_plan_input(p, "left");
+    s.inputs[1] = eng_plan_input(p, "right");
+    s.ninputs = 2;
+    op_join_params *jp = calloc(1, sizeof *jp);
+    *jp = (op_join_params){.kind = OP_JOIN_INNER, .key_ncols = 0, .left_vcols = 2,
+                           .right_vcols = 2, .shared_side = -1};
+    int j = eng_plan_node(p, "cross", op_join_make, jp, free, 2);
+    eng_plan_edge(p, s.inputs[0], j, 0, 0);
+    eng_plan_edge(p, s.inputs[1], j, 1, 0);
+    op_arrange_params *ap = calloc(1, sizeof *ap);
+    ap->key_ncols = 1;
+    s.peek = eng_plan_node(p, "arrange", op_arrange_make, ap, free, 1);
+    eng_plan_edge(p, j, s.peek, 0, 1);
+    eng_plan_subscribe(p, j, s.c, &s.sub);
+    s.df = eng_df_install(s.c, p);
+    t_mset_init(&s.subacc);
+    gen g[2] = {{.seed = seed, .keys = 3, .cols = 1}, {.seed = seed * 5 + 2, .keys = 3, .cols = 1}};
+    t_mset_init(&g[0].state);
+    t_mset_init(&g[1].state);
+    drive(&s, g, 20, 6, cross_expect, NULL, seed, "cross join");
+    t_mset_free(&g[0].state);
+    t_mset_free(&g[1].state);
+    t_mset_free(&s.subacc);
+    eng_df_drop(s.c, s.df);
+    eng_client_free(s.c);
+    eng_rt_stop(s.rt);
+}
+
 /* ------------------------------------------------------------------ set operations */
 
 typedef enum setop {
@@ -995,6 +1047,8 @@ test_join(void **st)
         for (int i = 0; i < 3; i++)
             for (uint64_t k = 0; k < 2; k++)
                 run_join(ws[i], (op_join_kind)kind, base_seed + 100 + k);
+    for (int i = 0; i < 3; i++)
+        run_cross(ws[i], base_seed + 150);
 }
 
 int
