@@ -81,8 +81,10 @@ parse_float(const char *s, size_t n, bool is4, double *out, eng_err *err)
             end = (char *)num + strlen(sp[k].w);
         } else if (save == ERANGE) {
             if (val == 0.0 || isinf(val)) {
+                /* PostgreSQL quotes only the number: no surrounding space */
                 rc = eng_err_set(err, ENG_ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
-                                 "\"%s\" is out of range for type %s", buf, tname);
+                                 "\"%.*s\" is out of range for type %s", (int)(end - num), num,
+                                 tname);
                 goto done;
             }
         } else {
