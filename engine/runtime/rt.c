@@ -1506,8 +1506,7 @@ eng_df_memory(const eng_df *df, int node)
 {
     size_t s = 0;
     for (int i = 0; i < df->W; i++)
-        s += atomic_load_explicit(&df->pub[(size_t)node * (size_t)df->W + (size_t)i].memory,
-                                  memory_order_relaxed);
+        s += atomic_load_explicit(&pub_of((eng_df *)df, node, i)->memory, memory_order_relaxed);
     return s;
 }
 
@@ -1516,8 +1515,7 @@ eng_df_records(const eng_df *df, int node)
 {
     size_t s = 0;
     for (int i = 0; i < df->W; i++)
-        s += atomic_load_explicit(&df->pub[(size_t)node * (size_t)df->W + (size_t)i].records,
-                                  memory_order_relaxed);
+        s += atomic_load_explicit(&pub_of((eng_df *)df, node, i)->records, memory_order_relaxed);
     return s;
 }
 
@@ -1538,6 +1536,18 @@ eng_df_wait(eng_client *c, eng_df *df, int node, eng_time t, int timeout_ms, eng
     return 0;
 }
 
+/* Publishes the node's minimum hold (hold_mu held). seq_cst store: the
+ * other half of the handshake in maybe_compact. */
+static void
+hold_publish(eng_df *df, int node)
+{
+    eng_time m = ENG_TIME_MAX;
+    for (int i = 0; i < df->nholds; i++)
+        if (df->hold_list[2 * i] == (eng_time)node && df->hold_list[2 * i + 1] < m)
+            m = df->hold_list[2 * i + 1];
+    atomic_store(&df->hold[node], m);
+}
+
 static void
 hold_add(eng_df *df, int node, eng_time t)
 {
@@ -1550,11 +1560,7 @@ hold_add(eng_df *df, int node, eng_time t)
     df->hold_list[2 * df->nholds] = (eng_time)node;
     df->hold_list[2 * df->nholds + 1] = t;
     df->nholds++;
-    eng_time m = ENG_TIME_MAX;
-    for (int i = 0; i < df->nholds; i++)
-        if (df->hold_list[2 * i] == (eng_time)node && df->hold_list[2 * i + 1] < m)
-            m = df->hold_list[2 * i + 1];
-    atomic_store(&df->hold[node], m);
+    hold_publish(df, node);
     pthread_mutex_unlock(&df->hold_mu);
 }
 
@@ -1570,11 +1576,7 @@ hold_remove(eng_df *df, int node, eng_time t)
             break;
         }
     }
-    eng_time m = ENG_TIME_MAX;
-    for (int i = 0; i < df->nholds; i++)
-        if (df->hold_list[2 * i] == (eng_time)node && df->hold_list[2 * i + 1] < m)
-            m = df->hold_list[2 * i + 1];
-    atomic_store(&df->hold[node], m);
+    hold_publish(df, node);
     pthread_mutex_unlock(&df->hold_mu);
 }
 
