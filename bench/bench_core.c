@@ -543,7 +543,11 @@ case_join_count(eng_rt *rt, int W, int64_t keys, int batch, int64_t total)
     int in_o = eng_plan_input(p, "orders");
     int in_c = eng_plan_input(p, "customers");
     op_join_params *jp = calloc(1, sizeof *jp);
-    *jp = (op_join_params){.kind = OP_JOIN_INNER, .key_ncols = 1, .left_vcols = 1, .right_vcols = 1, .shared_side = -1};
+    *jp = (op_join_params){.kind = OP_JOIN_INNER,
+                           .key_ncols = 1,
+                           .left_vcols = 1,
+                           .right_vcols = 1,
+                           .shared_side = -1};
     int j = eng_plan_node(p, "join", op_join_make, jp, free, 2);
     eng_plan_edge(p, in_o, j, 0, 1);
     eng_plan_edge(p, in_c, j, 1, 1);
@@ -581,11 +585,12 @@ case_join_count(eng_rt *rt, int W, int64_t keys, int batch, int64_t total)
         eng_batch_free(out);
     }
     char extra[256];
-    snprintf(extra, sizeof extra,
-             ",\"baseline\":\"plain_loop\",\"baseline_per_s\":%.0f,\"ratio\":%.3f,\"customers\":%lld,"
-             "\"verified\":%s",
-             plain_rate, ((double)total / r.seconds) / plain_rate, (long long)ncust,
-             bad ? "false" : "true");
+    snprintf(
+        extra, sizeof extra,
+        ",\"baseline\":\"plain_loop\",\"baseline_per_s\":%.0f,\"ratio\":%.3f,\"customers\":%lld,"
+        "\"verified\":%s",
+        plain_rate, ((double)total / r.seconds) / plain_rate, (long long)ncust,
+        bad ? "false" : "true");
     print_line("join_count", W, batch, keys, total, &r, extra);
     eng_df_drop(c, df);
     stream_free(&orders);
@@ -754,9 +759,9 @@ bench_core_main(int argc, char **argv)
             o.cases[o.ncases++] = v;
             i++;
         } else {
-            fprintf(stderr,
-                    "usage: sluice-bench core [--workers N]... [--keys K] [--batch B]... "
-                    "[--seconds S] [--case count_by_key|sum_avg_by_key|join_count|topk_per_group]...\n");
+            fprintf(stderr, "usage: sluice-bench core [--workers N]... [--keys K] [--batch B]... "
+                            "[--seconds S] [--case "
+                            "count_by_key|sum_avg_by_key|join_count|topk_per_group]...\n");
             return 2;
         }
     }

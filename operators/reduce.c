@@ -77,9 +77,9 @@ typedef struct reduce {
     bool simple_count; /* only count(*): no value decoding */
     uint8_t *groups;
     uint32_t ngroups, gcap;
-    uint64_t nlive;          /* groups with an output row */
-    uint32_t dead_after_gc;  /* dead groups the last rebuild had to keep */
-    uint64_t *index; /* (hash high 32 << 32) | (group + 1); 0 = empty */
+    uint64_t nlive;         /* groups with an output row */
+    uint32_t dead_after_gc; /* dead groups the last rebuild had to keep */
+    uint64_t *index;        /* (hash high 32 << 32) | (group + 1); 0 = empty */
     uint32_t imask;
     eng_rowbuf keys; /* long keys */
     undo *dirty;     /* groups changed at open_time, with their previous rows in prevbuf */
@@ -573,7 +573,8 @@ emit_dirty(reduce *r, eng_time t)
                 const acc_num *an = (const acc_num *)((const uint8_t *)gr + r->acc_off[a]);
                 eng_numeric tmp;
                 eng_numeric_init(&tmp);
-                overflow |= an->acc && an->acc->count && eng_numeric_acc_sum(an->acc, &tmp, NULL) != 0;
+                overflow |=
+                    an->acc && an->acc->count && eng_numeric_acc_sum(an->acc, &tmp, NULL) != 0;
                 eng_numeric_free(&tmp);
             }
         }

@@ -6,7 +6,6 @@
 
 #include <stdlib.h>
 
-
 typedef struct vc {
     eng_row val;
     int64_t count;
@@ -148,7 +147,8 @@ recompute(topk *k, uint32_t i, eng_time t)
                 ENG_ASSERT(k->vals != NULL);
             }
             k->vals[k->nvals].val.len = v.len;
-            k->vals[k->nvals].val.data = (const uint8_t *)(uintptr_t)k->keep.len; /* offset for now */
+            k->vals[k->nvals].val.data =
+                (const uint8_t *)(uintptr_t)k->keep.len; /* offset for now */
             k->vals[k->nvals].count = d;
             memcpy(eng_rowbuf_extend(&k->keep, v.len), v.data, v.len);
             k->nvals++;

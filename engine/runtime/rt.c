@@ -87,7 +87,7 @@ struct eng_wctx {
     bool started;
     shard_bell bell;
     eng_batch_pool pool;
-    shard_chan **from_peer; /* [W]: peer -> me */
+    shard_chan **from_peer;           /* [W]: peer -> me */
     eng_batch **ovf_head, **ovf_tail; /* [W]: overflow when a peer channel is full */
     client_link *clients;
     int nclients;
@@ -1163,8 +1163,6 @@ eng_rt_stop(eng_rt *rt)
 
 /* ------------------------------------------------------------------ clients */
 
-
-
 eng_client *
 eng_client_new(eng_rt *rt)
 {
@@ -1493,8 +1491,8 @@ eng_df_frontier(const eng_df *df, int node)
 {
     eng_time f = ENG_TIME_MAX;
     for (int i = 0; i < df->W; i++) {
-        eng_time x = atomic_load_explicit(&df->pub[(size_t)node * (size_t)df->W + (size_t)i].frontier,
-                                          memory_order_acquire);
+        eng_time x = atomic_load_explicit(
+            &df->pub[(size_t)node * (size_t)df->W + (size_t)i].frontier, memory_order_acquire);
         if (x < f)
             f = x;
     }

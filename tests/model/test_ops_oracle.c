@@ -298,8 +298,8 @@ drive(scen *s, gen *g, int T, int per_step, eng_batch *(*expect)(gen *g, void *c
         eng_err_clear(&err);
         int rc = eng_df_peek(s->c, s->df, s->peek, (eng_time)t, NULL, &got, &at, &err);
         if (rc != 0)
-            fprintf(stderr, "%s seed %llu t=%d: peek failed: %s\n", name,
-                    (unsigned long long)seed, t, err.message);
+            fprintf(stderr, "%s seed %llu t=%d: peek failed: %s\n", name, (unsigned long long)seed,
+                    t, err.message);
         assert_int_equal(rc, 0);
         char what[128];
         snprintf(what, sizeof what, "%s seed %llu: peek at t=%d", name, (unsigned long long)seed,
@@ -438,7 +438,7 @@ reduce_num_expect(gen *g, void *ctx)
                 assert_int_equal(eng_numeric_acc_sum(&acc, &x, NULL), 0);
                 eng_numeric_push(&rb, &x); /* sum(numeric) */
                 assert_int_equal(eng_numeric_acc_avg(&acc, &x, NULL), 0);
-                eng_numeric_push(&rb, &x); /* avg(numeric) */
+                eng_numeric_push(&rb, &x);        /* avg(numeric) */
                 eng_push_float4(&rb, (float)sum); /* sum(float4) of ints-as-floats */
                 eng_numeric_free(&ns);
                 eng_numeric_free(&nc);
@@ -516,8 +516,9 @@ run_reduce(int W, uint64_t seed)
     s.ninputs = 1;
     op_reduce_params *rp = op_reduce_params_new(1, 8);
     rp->gc_min_groups = 1; /* drop dead groups as soon as possible */
-    op_agg_kind kinds[8] = {OP_AGG_COUNT_STAR, OP_AGG_COUNT, OP_AGG_SUM_INT, OP_AGG_MIN,
-                            OP_AGG_MAX, OP_AGG_COUNT_DISTINCT, OP_AGG_BOOL_AND, OP_AGG_BOOL_OR};
+    op_agg_kind kinds[8] = {OP_AGG_COUNT_STAR, OP_AGG_COUNT,  OP_AGG_SUM_INT,
+                            OP_AGG_MIN,        OP_AGG_MAX,    OP_AGG_COUNT_DISTINCT,
+                            OP_AGG_BOOL_AND,   OP_AGG_BOOL_OR};
     int cols[8] = {0, 0, 0, 0, 0, 0, 1, 1};
     for (int i = 0; i < 8; i++)
         rp->aggs[i] = (op_agg){kinds[i], cols[i], NULL};
@@ -555,7 +556,8 @@ run_join(int W, op_join_kind kind, uint64_t seed)
     s.inputs[1] = eng_plan_input(p, "right");
     s.ninputs = 2;
     op_join_params *jp = calloc(1, sizeof *jp);
-    *jp = (op_join_params){.kind = kind, .key_ncols = 1, .left_vcols = 1, .right_vcols = 1, .shared_side = -1};
+    *jp = (op_join_params){
+        .kind = kind, .key_ncols = 1, .left_vcols = 1, .right_vcols = 1, .shared_side = -1};
     int j = eng_plan_node(p, "join", op_join_make, jp, free, 2);
     eng_plan_edge(p, s.inputs[0], j, 0, 1);
     eng_plan_edge(p, s.inputs[1], j, 1, 1);
@@ -608,8 +610,11 @@ run_cross(int W, uint64_t seed)
     s.inputs[1] = eng_plan_input(p, "right");
     s.ninputs = 2;
     op_join_params *jp = calloc(1, sizeof *jp);
-    *jp = (op_join_params){.kind = OP_JOIN_INNER, .key_ncols = 0, .left_vcols = 2,
-                           .right_vcols = 2, .shared_side = -1};
+    *jp = (op_join_params){.kind = OP_JOIN_INNER,
+                           .key_ncols = 0,
+                           .left_vcols = 2,
+                           .right_vcols = 2,
+                           .shared_side = -1};
     int j = eng_plan_node(p, "cross", op_join_make, jp, free, 2);
     eng_plan_edge(p, s.inputs[0], j, 0, 0);
     eng_plan_edge(p, s.inputs[1], j, 1, 0);
@@ -643,8 +648,8 @@ typedef enum setop {
     S_INTERSECT,
 } setop;
 
-static const char *setop_names[] = {"union all", "distinct", "except all",
-                                    "except", "intersect all", "intersect"};
+static const char *setop_names[] = {"union all", "distinct",      "except all",
+                                    "except",    "intersect all", "intersect"};
 
 static int64_t
 count_of(const t_mset *m, eng_row r)
@@ -776,7 +781,8 @@ run_setop(int W, setop op, uint64_t seed)
     eng_plan_subscribe(p, res, s.c, &s.sub);
     s.df = eng_df_install(s.c, p);
     t_mset_init(&s.subacc);
-    gen g[2] = {{.seed = seed, .keys = 4, .cols = 1}, {.seed = seed * 17 + 3, .keys = 4, .cols = 1}};
+    gen g[2] = {{.seed = seed, .keys = 4, .cols = 1},
+                {.seed = seed * 17 + 3, .keys = 4, .cols = 1}};
     t_mset_init(&g[0].state);
     t_mset_init(&g[1].state);
     drive(&s, g, 25, 12, setop_expect, &op, seed, setop_names[op]);
@@ -856,7 +862,8 @@ topk_expect(gen *g, void *ctx)
         int64_t rank = 0, hi = tc->limit < 0 ? INT64_MAX : tc->offset + tc->limit;
         for (uint32_t a = 0; a < n; a++) {
             int64_t c = in->upd[idx[a]].diff;
-            int64_t from = rank > tc->offset ? rank : tc->offset, to = rank + c < hi ? rank + c : hi;
+            int64_t from = rank > tc->offset ? rank : tc->offset,
+                    to = rank + c < hi ? rank + c : hi;
             if (to > from)
                 eng_batch_push(out, eng_batch_row(in, idx[a]), 0, to - from);
             rank += c;
@@ -900,8 +907,8 @@ test_topk(void **st)
 {
     (void)st;
     const topk_case cases[] = {
-        {3, 0, false, false}, {3, 1, true, true}, {2, 2, false, true}, {-1, 3, true, false},
-        {1, 0, true, false},
+        {3, 0, false, false}, {3, 1, true, true},  {2, 2, false, true},
+        {-1, 3, true, false}, {1, 0, true, false},
     };
     int ws[] = {1, 2, 4};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
@@ -948,9 +955,14 @@ run_shared(int W, uint64_t seed)
     assert_true(imp >= 0);
     int inR = eng_plan_input(pb, "R");
     op_join_params *jp = calloc(1, sizeof *jp);
-    *jp = (op_join_params){.kind = OP_JOIN_INNER, .key_ncols = 1, .left_vcols = 1,
-                           .right_vcols = 1, .shared_side = 0, .shared_df = eng_df_id(A),
-                           .shared_node = arrL, .shared_as_of = as_of};
+    *jp = (op_join_params){.kind = OP_JOIN_INNER,
+                           .key_ncols = 1,
+                           .left_vcols = 1,
+                           .right_vcols = 1,
+                           .shared_side = 0,
+                           .shared_df = eng_df_id(A),
+                           .shared_node = arrL,
+                           .shared_as_of = as_of};
     int j = eng_plan_node(pb, "join", op_join_make, jp, free, 2);
     eng_plan_edge(pb, imp, j, 0, -1); /* the import emits this worker's shard */
     eng_plan_edge(pb, inR, j, 1, 1);
@@ -1055,11 +1067,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_reduce),
-        cmocka_unit_test(test_join),
-        cmocka_unit_test(test_setops),
-        cmocka_unit_test(test_topk),
-        cmocka_unit_test(test_shared),
+        cmocka_unit_test(test_reduce), cmocka_unit_test(test_join),   cmocka_unit_test(test_setops),
+        cmocka_unit_test(test_topk),   cmocka_unit_test(test_shared),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
