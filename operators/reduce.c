@@ -378,7 +378,7 @@ push_result(reduce *r, const group *gr, int a, eng_rowbuf *out)
             eng_push_null(out);
         break;
     default:
-        ENG_ASSERT(!"unhandled aggregate");
+        ENG_UNREACHABLE("unhandled aggregate");
     }
 }
 

@@ -918,7 +918,7 @@ handle_control(eng_wctx *w, eng_batch *b)
         break;
     }
     default:
-        ENG_ASSERT(!"unknown control message");
+        ENG_UNREACHABLE("unknown control message");
     }
     eng_batch_put(&w->pool, b);
 }
