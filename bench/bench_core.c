@@ -10,6 +10,7 @@
  * updates retract an earlier insert. Each case checks its final answer
  * against the plain loop's (exit 1 on mismatch). One JSON object per line. */
 #include "bench/bench.h"
+#include "engine/core/eng_numeric.h"
 #include "engine/core/eng_log.h"
 #include "engine/runtime/eng_rt.h"
 #include "operators/op_join.h"
@@ -22,6 +23,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* Timestamps the driver keeps in flight (sent but not yet past the output
+ * frontier): a pipeline deep enough to keep every worker busy. */
+static int INFLIGHT = 4;
+static bool inflight_set; /* --inflight given; else 4 for throughput runs, 2 for latency runs */
 
 typedef struct opts {
     int workers[8];
@@ -47,7 +53,7 @@ now_s(void)
 static void
 nap(void)
 {
-    struct timespec ts = {0, 10000};
+    struct timespec ts = {0, 200000};
     nanosleep(&ts, NULL);
 }
 
@@ -65,15 +71,16 @@ rnd(uint64_t *s)
 /* A pre-generated stream: warm-up batches then measured batches, one
  * timestamp per batch. Rows are [k int8] or [k int8][v int8]. */
 typedef struct stream {
-    eng_batch **b;
+    eng_batch **b; /* n batches, or n * parts once partitioned */
     int n, nwarm;
+    int parts; /* 0: not partitioned */
     int64_t measured_updates;
 } stream;
 
 static void
 stream_free(stream *s)
 {
-    for (int i = 0; i < s->n; i++)
+    for (int i = 0; i < s->n * (s->parts ? s->parts : 1); i++)
         eng_batch_free(s->b[i]);
     free(s->b);
 }
@@ -208,6 +215,30 @@ cmp_double(const void *x, const void *y)
     return a < b ? -1 : a > b;
 }
 
+/* Splits every batch of s by key owner into W batches (untimed: a source
+ * that knows its partitioning, like a generator per worker, produces these
+ * directly). s->b becomes an array of n * W batches, [i * W + w]. */
+static void
+partition(stream *s, eng_rt *rt, int W)
+{
+    eng_batch **pb = calloc((size_t)s->n * (size_t)W, sizeof *pb);
+    for (int i = 0; i < s->n; i++) {
+        for (int w = 0; w < W; w++)
+            pb[(size_t)i * W + (size_t)w] = calloc(1, sizeof(eng_batch));
+        eng_batch *b = s->b[i];
+        for (uint32_t j = 0; b && j < b->n; j++) {
+            eng_row r = eng_batch_row(b, j);
+            uint32_t klen = eng_row_col_offset(r, 1);
+            int w = eng_rt_owner(rt, XXH3_64bits(r.data, klen));
+            eng_batch_push(pb[(size_t)i * W + (size_t)w], r, b->upd[j].time, b->upd[j].diff);
+        }
+        eng_batch_free(b);
+    }
+    free(s->b);
+    s->b = pb;
+    s->parts = W;
+}
+
 /* Sends every batch of the streams (ninputs parallel streams, batch i of
  * each at time i), keeping at most `inflight` timestamps in flight, and
  * waits for node `out` to pass the last time. Times only the measured
@@ -248,9 +279,17 @@ drive(eng_client *c, eng_df *df, const int *inputs, stream *const *streams, int 
         }
         sent[i] = now_s();
         for (int k = 0; k < ninputs; k++) {
-            if (i < streams[k]->n && streams[k]->b[i] != NULL && streams[k]->b[i]->n > 0) {
-                eng_df_send(c, df, inputs[k], streams[k]->b[i]);
-                streams[k]->b[i] = NULL;
+            stream *st = streams[k];
+            int P = st->parts ? st->parts : 1;
+            for (int w = 0; w < P && i < st->n; w++) {
+                eng_batch **bp = &st->b[(size_t)i * P + (size_t)w];
+                if (*bp != NULL && (*bp)->n > 0) {
+                    if (st->parts)
+                        eng_df_send_to(c, df, inputs[k], w, *bp, 1);
+                    else
+                        eng_df_send(c, df, inputs[k], *bp);
+                    *bp = NULL;
+                }
             }
             eng_df_advance(c, df, inputs[k], (eng_time)i + 1);
         }
@@ -327,7 +366,8 @@ case_count_by_key(eng_rt *rt, int W, int64_t keys, int batch, int64_t total, dou
     eng_plan_edge(p, in, red, 0, 1);
     eng_df *df = eng_df_install(c, p);
     stream *sp = &s;
-    run_result r = drive(c, df, &in, &sp, 1, red, 4);
+    partition(&s, rt, W);
+    run_result r = drive(c, df, &in, &sp, 1, red, INFLIGHT);
 
     /* verify */
     eng_batch *out;
@@ -405,13 +445,14 @@ case_sum_avg(eng_rt *rt, int W, int64_t keys, int batch, int64_t total)
     eng_plan *p = eng_plan_new();
     int in = eng_plan_input(p, "updates");
     op_reduce_params *rp = op_reduce_params_new(1, 2);
-    rp->aggs[0] = (op_agg){OP_AGG_SUM_INT, 0, NULL};
+    rp->aggs[0] = (op_agg){OP_AGG_SUM_INT8, 0, NULL}; /* sum(int8) is numeric, as in PostgreSQL */
     rp->aggs[1] = (op_agg){OP_AGG_AVG_INT, 0, NULL};
     int red = eng_plan_node(p, "sum_avg", op_reduce_make, rp, free, 1);
     eng_plan_edge(p, in, red, 0, 1);
     eng_df *df = eng_df_install(c, p);
     stream *sp = &s;
-    run_result r = drive(c, df, &in, &sp, 1, red, 4);
+    partition(&s, rt, W);
+    run_result r = drive(c, df, &in, &sp, 1, red, INFLIGHT);
     eng_batch *out;
     eng_time at;
     int bad = 0;
@@ -422,8 +463,16 @@ case_sum_avg(eng_rt *rt, int W, int64_t keys, int batch, int64_t total)
         for (uint32_t i = 0; i < out->n; i++) {
             eng_row row = eng_batch_row(out, i);
             uint32_t pos = eng_row_col_offset(row, 1);
-            if (row.data[pos] == ENG_TAG_INT8)
-                sum += eng_load_i64(row.data + pos + 1) * out->upd[i].diff;
+            eng_datum d = eng_row_next(row, &pos);
+            if (d.tag == ENG_TAG_NUMERIC) {
+                eng_numeric n;
+                int64_t v = 0;
+                eng_numeric_init(&n);
+                eng_numeric_from_datum(d, &n);
+                if (eng_numeric_to_int(&n, 64, &v, NULL) == 0)
+                    sum += v * out->upd[i].diff;
+                eng_numeric_free(&n);
+            }
         }
         bad = sum != want;
         if (bad)
@@ -494,7 +543,11 @@ case_join_count(eng_rt *rt, int W, int64_t keys, int batch, int64_t total)
     int in_o = eng_plan_input(p, "orders");
     int in_c = eng_plan_input(p, "customers");
     op_join_params *jp = calloc(1, sizeof *jp);
-    *jp = (op_join_params){.kind = OP_JOIN_INNER, .key_ncols = 1, .left_vcols = 1, .right_vcols = 1, .shared_side = -1};
+    *jp = (op_join_params){.kind = OP_JOIN_INNER,
+                           .key_ncols = 1,
+                           .left_vcols = 1,
+                           .right_vcols = 1,
+                           .shared_side = -1};
     int j = eng_plan_node(p, "join", op_join_make, jp, free, 2);
     eng_plan_edge(p, in_o, j, 0, 1);
     eng_plan_edge(p, in_c, j, 1, 1);
@@ -509,7 +562,9 @@ case_join_count(eng_rt *rt, int W, int64_t keys, int batch, int64_t total)
     eng_df *df = eng_df_install(c, p);
     int ins[2] = {in_o, in_c};
     stream *sps[2] = {&orders, &cust};
-    run_result r = drive(c, df, ins, sps, 2, red, 4);
+    partition(&orders, rt, W);
+    partition(&cust, rt, W);
+    run_result r = drive(c, df, ins, sps, 2, red, INFLIGHT);
     eng_batch *out;
     eng_time at;
     int bad = 0;
@@ -530,11 +585,12 @@ case_join_count(eng_rt *rt, int W, int64_t keys, int batch, int64_t total)
         eng_batch_free(out);
     }
     char extra[256];
-    snprintf(extra, sizeof extra,
-             ",\"baseline\":\"plain_loop\",\"baseline_per_s\":%.0f,\"ratio\":%.3f,\"customers\":%lld,"
-             "\"verified\":%s",
-             plain_rate, ((double)total / r.seconds) / plain_rate, (long long)ncust,
-             bad ? "false" : "true");
+    snprintf(
+        extra, sizeof extra,
+        ",\"baseline\":\"plain_loop\",\"baseline_per_s\":%.0f,\"ratio\":%.3f,\"customers\":%lld,"
+        "\"verified\":%s",
+        plain_rate, ((double)total / r.seconds) / plain_rate, (long long)ncust,
+        bad ? "false" : "true");
     print_line("join_count", W, batch, keys, total, &r, extra);
     eng_df_drop(c, df);
     stream_free(&orders);
@@ -578,7 +634,8 @@ case_topk(eng_rt *rt, int W, int64_t keys, int batch, int64_t total)
     eng_plan_edge(p, in, tk, 0, 1);
     eng_df *df = eng_df_install(c, p);
     stream *sp = &s;
-    run_result r = drive(c, df, &in, &sp, 1, tk, 4);
+    partition(&s, rt, W);
+    run_result r = drive(c, df, &in, &sp, 1, tk, INFLIGHT);
     int bad = 0;
     eng_batch *out;
     eng_time at;
@@ -694,13 +751,17 @@ bench_core_main(int argc, char **argv)
         } else if (strcmp(a, "--seconds") == 0 && v) {
             o.seconds = atof(v);
             i++;
+        } else if (strcmp(a, "--inflight") == 0 && v) {
+            INFLIGHT = atoi(v) > 0 ? atoi(v) : 1;
+            inflight_set = true;
+            i++;
         } else if (strcmp(a, "--case") == 0 && v && o.ncases < 8) {
             o.cases[o.ncases++] = v;
             i++;
         } else {
-            fprintf(stderr,
-                    "usage: sluice-bench core [--workers N]... [--keys K] [--batch B]... "
-                    "[--seconds S] [--case count_by_key|sum_avg_by_key|join_count|topk_per_group]...\n");
+            fprintf(stderr, "usage: sluice-bench core [--workers N]... [--keys K] [--batch B]... "
+                            "[--seconds S] [--case "
+                            "count_by_key|sum_avg_by_key|join_count|topk_per_group]...\n");
             return 2;
         }
     }
@@ -730,6 +791,8 @@ bench_core_main(int argc, char **argv)
         /* Size the measured stream for about --seconds at 5M updates/s, at
          * least 20 batches. */
         int64_t total = (int64_t)(o.seconds * 5e6);
+        if (!inflight_set)
+            INFLIGHT = batch < 10000 ? 2 : 4;
         if (batch < 10000) /* latency runs: fewer, smaller timestamps */
             total = (int64_t)batch * 2000;
         if (total < (int64_t)batch * 20)

@@ -5,7 +5,6 @@
 
 #include <stdlib.h>
 
-
 typedef struct arrange {
     eng_op op;
     int key_ncols;

@@ -1,5 +1,6 @@
 /* Helpers shared by operators: datum order and numeric access. */
 #include "operators/op_common.h"
+#include "engine/core/eng_cmp.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -41,44 +42,8 @@ op_datum_int(eng_datum d)
 int
 op_datum_cmp(eng_datum a, eng_datum b)
 {
-    if (a.tag != b.tag)
-        return a.tag < b.tag ? -1 : 1;
-    switch (a.tag) {
-    case ENG_TAG_FALSE:
-    case ENG_TAG_TRUE:
-    case ENG_TAG_NULL:
-        return 0;
-    case ENG_TAG_INT2:
-    case ENG_TAG_INT4:
-    case ENG_TAG_INT8: {
-        int64_t x = op_datum_int(a), y = op_datum_int(b);
-        return x < y ? -1 : x > y;
-    }
-    case ENG_TAG_DATE: {
-        int32_t x = eng_load_i32(a.ptr), y = eng_load_i32(b.ptr);
-        return x < y ? -1 : x > y;
-    }
-    case ENG_TAG_TIME:
-    case ENG_TAG_TIMESTAMP:
-    case ENG_TAG_TIMESTAMPTZ: {
-        int64_t x = eng_load_i64(a.ptr), y = eng_load_i64(b.ptr);
-        return x < y ? -1 : x > y;
-    }
-    case ENG_TAG_FLOAT4:
-    case ENG_TAG_FLOAT8: {
-        double x = op_datum_float(a), y = op_datum_float(b);
-        if (isnan(x) || isnan(y))
-            return isnan(x) ? (isnan(y) ? 0 : 1) : -1;
-        return x < y ? -1 : x > y;
-    }
-    default: {
-        uint32_t n = a.len < b.len ? a.len : b.len;
-        int c = memcmp(a.ptr, b.ptr, n);
-        return c ? c : (a.len < b.len ? -1 : a.len > b.len);
-    }
-    }
+    return eng_datum_cmp(a, b);
 }
-
 void
 op_pending_push(op_pending *p, eng_batch_pool *pool, eng_row row, eng_time t, int64_t diff)
 {

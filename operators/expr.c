@@ -526,7 +526,7 @@ infer(comp *c, op_expr *e)
     case E_CALL:
         break;
     default:
-        ENG_ASSERT(0 && "bad expression node");
+        ENG_UNREACHABLE("bad expression node");
     }
     op_type at_small[8], *at = at_small;
     if (e->nargs > 8) {
@@ -1186,7 +1186,7 @@ op_eval_run(op_eval *ev, const op_prog *p, op_val *res, eng_err *err)
             s[in->dst] = s[in->arg];
             break;
         default:
-            ENG_ASSERT(0 && "bad instruction");
+            ENG_UNREACHABLE("bad instruction");
         }
     }
     *res = s[p->result];

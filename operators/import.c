@@ -122,8 +122,7 @@ op_import_make(const void *params, eng_wctx *w)
 /* ------------------------------------------------------------------ client side */
 
 int
-op_import_add(eng_plan *p, eng_client *c, eng_df *src, int src_node, eng_time *as_of,
-              eng_err *err)
+op_import_add(eng_plan *p, eng_client *c, eng_df *src, int src_node, eng_time *as_of, eng_err *err)
 {
     for (;;) {
         eng_time f = eng_df_frontier(src, src_node);
@@ -150,8 +149,7 @@ op_import_add(eng_plan *p, eng_client *c, eng_df *src, int src_node, eng_time *a
 }
 
 void
-op_import_ready(eng_client *c, eng_df *dst, int node, eng_df *src, int src_node,
-                eng_time as_of)
+op_import_ready(eng_client *c, eng_df *dst, int node, eng_df *src, int src_node, eng_time as_of)
 {
     /* Attached everywhere once the import's frontier passed as_of on every
      * worker (attach sets it to the source's, which is past as_of). */

@@ -10,7 +10,7 @@ typedef struct join {
     eng_op op;
     op_join_params p;
     shard_arr *side[2]; /* side[shared_side] is borrowed from the source arrange op */
-    eng_op *shared_src;  /* that op; NULL if none or gone */
+    eng_op *shared_src; /* that op; NULL if none or gone */
     bool gone_reported;
     eng_batch *pending; /* updates at times > frontier; port in upd via parity list */
     uint8_t *pending_port;

@@ -46,10 +46,9 @@ eng_batch *op_pending_pop(op_pending *p, eng_time f, bool inclusive, eng_time *t
 
 void op_pending_free(op_pending *p);
 
-/* Type-aware order of two non-NULL datums as PostgreSQL sorts them (ints by
- * value, floats with NaN greatest, dates/times by value, text and bytes
- * bytewise, i.e. C collation). Numerics compare by their canonical bytes
- * until the numeric library is wired in. Different tags order by tag. */
+/* Type-aware order of two non-NULL datums as PostgreSQL sorts them
+ * (engine/core/eng_cmp.h: ints across widths and numerics by value, floats
+ * with NaN greatest, text bytewise, i.e. C collation). */
 int op_datum_cmp(eng_datum a, eng_datum b);
 
 /* Integer and float value of a datum (0 for other tags). */

@@ -10,6 +10,10 @@
  * aggregate (count, sum, avg, bool_and/or: running sums, so a retraction
  * is a subtraction); the non-accumulable ones (min, max, count(distinct),
  * string_agg) keep the group's multiset of values so retractions work.
+ * Result types follow PostgreSQL: sum(int2/int4) int8, sum(int8) numeric,
+ * sum(numeric) numeric, sum(float4) float4, sum(float8) float8, avg of
+ * integers and numerics numeric (sum / count at PostgreSQL's division
+ * scale), avg of floats float8.
  *
  * Progress: updates at the input frontier are folded into the groups as
  * they arrive; later ones wait in a buffer. When the frontier passes t,
@@ -32,16 +36,20 @@
 typedef enum op_agg_kind {
     OP_AGG_COUNT_STAR = 0, /* count(*): int8 */
     OP_AGG_COUNT,          /* count(x): int8, non-NULL values */
-    OP_AGG_SUM_INT,        /* sum of int2/int4/int8: exact; int8 result */
-    OP_AGG_SUM_FLOAT,      /* sum of float4/float8: float8 */
-    OP_AGG_AVG_INT,        /* avg of ints: exact sum/count, float8 result for now */
-    OP_AGG_AVG_FLOAT,      /* avg of floats: float8 */
+    OP_AGG_SUM_INT,        /* sum(int2/int4): exact, int8 result (22003 past int8) */
+    OP_AGG_SUM_FLOAT,      /* sum(float8): float8 */
+    OP_AGG_AVG_INT,        /* avg(int2/int4/int8): exact sum / count, numeric result */
+    OP_AGG_AVG_FLOAT,      /* avg(float4/float8): float8 */
     OP_AGG_BOOL_AND,
     OP_AGG_BOOL_OR,
     OP_AGG_MIN,
     OP_AGG_MAX,
     OP_AGG_COUNT_DISTINCT, /* count(DISTINCT x): int8 */
     OP_AGG_STRING_AGG,     /* string_agg(x, sep) over text, in value byte order */
+    OP_AGG_SUM_INT8,       /* sum(int8): exact, numeric result (as PostgreSQL) */
+    OP_AGG_SUM_FLOAT4,     /* sum(float4): float4 */
+    OP_AGG_SUM_NUMERIC,    /* sum(numeric): numeric */
+    OP_AGG_AVG_NUMERIC,    /* avg(numeric): numeric */
 } op_agg_kind;
 
 typedef struct op_agg {

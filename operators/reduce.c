@@ -11,6 +11,7 @@
  * history costs memory only for changes no reader can still need. */
 #include "operators/op_common.h"
 #include "operators/op_reduce.h"
+#include "engine/core/eng_numeric.h"
 #include "shard/shard_arr.h"
 
 #include <math.h>
@@ -28,6 +29,12 @@ typedef struct acc_float {
     int64_t nn;
 } acc_float;
 
+/* sum/avg of numerics: the exact accumulator lives on the heap (it grows
+ * with the values' digit range); the group holds a pointer. */
+typedef struct acc_num {
+    eng_numeric_acc *acc;
+} acc_num;
+
 typedef struct acc_bool {
     int64_t ntrue;
     int64_t nn;
@@ -38,8 +45,9 @@ typedef struct acc_bool {
 #define G_OVERFLOW 2u /* an error in data is reported for this group: sum overflow */
 #define G_NEGATIVE 4u /* an error in data is reported for this group: negative count */
 
+/* 32 bytes plus accumulators. The key's hash is not stored: the index
+ * slot holds its top 32 bits as a tag, and a rebuild rehashes the key. */
 typedef struct group {
-    uint64_t hash;
     int64_t count; /* rows in the group */
     uint32_t key_len;
     uint32_t flags;
@@ -65,11 +73,13 @@ typedef struct reduce {
     size_t stride;
     size_t *acc_off;
     bool has_multiset;
+    bool has_heap_acc; /* numeric accumulators to free */
     bool simple_count; /* only count(*): no value decoding */
     uint8_t *groups;
     uint32_t ngroups, gcap;
-    uint64_t nlive; /* groups with an output row */
-    uint64_t *index; /* (hash high 32 << 32) | (group + 1); 0 = empty */
+    uint64_t nlive;         /* groups with an output row */
+    uint32_t dead_after_gc; /* dead groups the last rebuild had to keep */
+    uint64_t *index;        /* (hash high 32 << 32) | (group + 1); 0 = empty */
     uint32_t imask;
     eng_rowbuf keys; /* long keys */
     undo *dirty;     /* groups changed at open_time, with their previous rows in prevbuf */
@@ -111,14 +121,14 @@ group_key(const reduce *r, const group *g)
     return (eng_row){r->keys.data + g->key.off, g->key_len};
 }
 
+/* Rebuilds the index with cap slots (a power of two). */
 static void
-index_grow(reduce *r)
+index_rebuild(reduce *r, uint32_t cap)
 {
-    uint32_t cap = r->imask ? (r->imask + 1) * 2 : 1024;
     uint64_t *ix = calloc(cap, sizeof *ix);
     ENG_ASSERT(ix != NULL);
     for (uint32_t g = 0; g < r->ngroups; g++) {
-        uint64_t h = G(r, g)->hash;
+        uint64_t h = eng_row_hash(group_key(r, G(r, g)));
         uint32_t s = (uint32_t)h & (cap - 1);
         while (ix[s])
             s = (s + 1) & (cap - 1);
@@ -129,10 +139,17 @@ index_grow(reduce *r)
     r->imask = cap - 1;
 }
 
+static void
+index_grow(reduce *r)
+{
+    index_rebuild(r, r->imask ? (r->imask + 1) * 2 : 1024);
+}
+
 static inline bool
 group_matches(const reduce *r, const group *gr, uint64_t h, eng_row key)
 {
-    if (gr->hash != h || gr->key_len != key.len)
+    (void)h; /* the index tag already matched the hash's top 32 bits */
+    if (gr->key_len != key.len)
         return false;
     eng_row k = group_key(r, gr);
     return eng_bytes_eq(k.data, key.data, key.len);
@@ -162,14 +179,13 @@ group_lookup(reduce *r, uint64_t h, eng_row key, bool create)
     if (!create)
         return UINT32_MAX;
     if (r->ngroups == r->gcap) {
-        r->gcap = r->gcap ? r->gcap * 2 : 1024;
+        r->gcap = r->gcap ? r->gcap + r->gcap / 2 : 1024; /* 1.5x: memory over speed */
         r->groups = realloc(r->groups, (size_t)r->gcap * r->stride);
         ENG_ASSERT(r->groups != NULL);
     }
     uint32_t g = r->ngroups++;
     group *gr = G(r, g);
     memset(gr, 0, r->stride);
-    gr->hash = h;
     gr->key_len = key.len;
     if (key.len <= KEY_INLINE) {
         if (key.len)
@@ -192,6 +208,24 @@ static inline int64_t
 group_mult(const reduce *r, const group *gr)
 {
     return r->p->mode == OP_REDUCE_THRESHOLD ? gr->count : 1;
+}
+
+/* An exact 128-bit integer as a numeric (through its decimal digits). */
+static void
+numeric_from_int128(__int128 v, eng_numeric *out)
+{
+    char buf[48];
+    int n = sizeof buf;
+    bool neg = v < 0;
+    unsigned __int128 u = neg ? (unsigned __int128)(-(v + 1)) + 1 : (unsigned __int128)v;
+    do {
+        buf[--n] = (char)('0' + (int)(u % 10));
+        u /= 10;
+    } while (u != 0);
+    if (neg)
+        buf[--n] = '-';
+    int rc = eng_numeric_parse(buf + n, sizeof buf - (size_t)n, -1, out, NULL);
+    ENG_ASSERT(rc == 0);
 }
 
 /* Appends aggregate a's current result for group gr to out. */
@@ -217,19 +251,59 @@ push_result(reduce *r, const group *gr, int a, eng_rowbuf *out)
             eng_push_int8(out, (int64_t)ai->sum);
         return;
     }
+    case OP_AGG_SUM_INT8:
     case OP_AGG_AVG_INT: {
         const acc_int *ai = (const acc_int *)acc;
-        if (ai->nn == 0)
+        if (ai->nn == 0) {
             eng_push_null(out);
+            return;
+        }
+        eng_numeric sum, res;
+        eng_numeric_init(&sum);
+        eng_numeric_init(&res);
+        numeric_from_int128(ai->sum, &sum);
+        if (ag->kind == OP_AGG_SUM_INT8) {
+            eng_numeric_push(out, &sum);
+        } else {
+            eng_numeric cnt;
+            eng_numeric_init(&cnt);
+            eng_numeric_from_int64(&cnt, ai->nn);
+            if (eng_numeric_div(&sum, &cnt, &res, NULL) == 0)
+                eng_numeric_push(out, &res);
+            else
+                eng_push_null(out);
+            eng_numeric_free(&cnt);
+        }
+        eng_numeric_free(&sum);
+        eng_numeric_free(&res);
+        return;
+    }
+    case OP_AGG_SUM_NUMERIC:
+    case OP_AGG_AVG_NUMERIC: {
+        const acc_num *an = (const acc_num *)acc;
+        if (an->acc == NULL || an->acc->count == 0) {
+            eng_push_null(out);
+            return;
+        }
+        eng_numeric res;
+        eng_numeric_init(&res);
+        int rc = ag->kind == OP_AGG_SUM_NUMERIC ? eng_numeric_acc_sum(an->acc, &res, NULL)
+                                                : eng_numeric_acc_avg(an->acc, &res, NULL);
+        if (rc == 0)
+            eng_numeric_push(out, &res);
         else
-            eng_push_float8(out, (double)ai->sum / (double)ai->nn);
+            eng_push_null(out); /* overflow: reported as an error in data by emit_dirty */
+        eng_numeric_free(&res);
         return;
     }
     case OP_AGG_SUM_FLOAT:
+    case OP_AGG_SUM_FLOAT4:
     case OP_AGG_AVG_FLOAT: {
         const acc_float *af = (const acc_float *)acc;
         if (af->nn == 0)
             eng_push_null(out);
+        else if (ag->kind == OP_AGG_SUM_FLOAT4)
+            eng_push_float4(out, (float)af->sum);
         else
             eng_push_float8(out, ag->kind == OP_AGG_SUM_FLOAT ? af->sum : af->sum / (double)af->nn);
         return;
@@ -304,7 +378,7 @@ push_result(reduce *r, const group *gr, int a, eng_rowbuf *out)
             eng_push_null(out);
         break;
     default:
-        ENG_ASSERT(!"unhandled aggregate");
+        ENG_UNREACHABLE("unhandled aggregate");
     }
 }
 
@@ -377,13 +451,34 @@ apply(reduce *r, eng_row row, uint64_t h, eng_row key, int64_t diff)
             *(int64_t *)acc += diff;
             break;
         case OP_AGG_SUM_INT:
+        case OP_AGG_SUM_INT8:
         case OP_AGG_AVG_INT: {
             acc_int *ai = (acc_int *)acc;
             ai->sum += (__int128)op_datum_int(d) * diff;
             ai->nn += diff;
             break;
         }
+        case OP_AGG_SUM_NUMERIC:
+        case OP_AGG_AVG_NUMERIC: {
+            acc_num *an = (acc_num *)acc;
+            if (an->acc == NULL) {
+                an->acc = malloc(sizeof *an->acc);
+                ENG_ASSERT(an->acc != NULL);
+                eng_numeric_acc_init(an->acc);
+            }
+            if (d.tag == ENG_TAG_NUMERIC) {
+                eng_numeric v;
+                eng_numeric_init(&v);
+                eng_numeric_from_datum(d, &v);
+                eng_numeric_acc_add(an->acc, &v, diff);
+                eng_numeric_free(&v);
+            } else {
+                eng_numeric_acc_add_int64(an->acc, op_datum_int(d), diff);
+            }
+            break;
+        }
         case OP_AGG_SUM_FLOAT:
+        case OP_AGG_SUM_FLOAT4:
         case OP_AGG_AVG_FLOAT: {
             acc_float *af = (acc_float *)acc;
             af->sum += op_datum_float(d) * (double)diff;
@@ -474,6 +569,13 @@ emit_dirty(reduce *r, eng_time t)
             if (r->p->aggs[a].kind == OP_AGG_SUM_INT) {
                 const acc_int *ai = (const acc_int *)((const uint8_t *)gr + r->acc_off[a]);
                 overflow |= ai->nn && (ai->sum > INT64_MAX || ai->sum < INT64_MIN);
+            } else if (r->p->aggs[a].kind == OP_AGG_SUM_NUMERIC) {
+                const acc_num *an = (const acc_num *)((const uint8_t *)gr + r->acc_off[a]);
+                eng_numeric tmp;
+                eng_numeric_init(&tmp);
+                overflow |=
+                    an->acc && an->acc->count && eng_numeric_acc_sum(an->acc, &tmp, NULL) != 0;
+                eng_numeric_free(&tmp);
             }
         }
         track_error(r, gr, G_OVERFLOW, overflow, ENG_ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
@@ -527,12 +629,10 @@ fold_batch(reduce *r, const eng_batch *b, eng_time t)
     uint32_t n = b->n;
     r->open = true;
     r->open_time = t;
-    /* Grow the index for the worst case up front: no growth mid-pipeline. */
-    while (r->index == NULL || (uint64_t)(r->ngroups + n) * 4 > (uint64_t)(r->imask + 1) * 3) {
-        if (r->imask + 1 >= (1u << 31))
-            break;
+    /* The index may grow mid-batch (group_lookup): prefetches read it
+     * through r->index each time, so they stay valid. */
+    if (r->index == NULL)
         index_grow(r);
-    }
     uint64_t hs[DIST];
     uint32_t kl[DIST];
     int kn = r->p->key_ncols;
@@ -743,6 +843,8 @@ reduce_peek(eng_op *op, eng_time t, const eng_row *key, eng_batch *out)
     free(base);
 }
 
+static void free_heap_accs(reduce *r, group *gr);
+
 /* Shrinks a buffer whose capacity far exceeds its use (after a burst). */
 static void
 shrink_rowbuf(eng_rowbuf *b)
@@ -790,6 +892,8 @@ gc_groups(reduce *r)
         bool keep = map[g] || group_exists(r, gr) || gr->count != 0 ||
                     (gr->flags & (G_DIRTY | G_OVERFLOW | G_NEGATIVE));
         if (!keep) {
+            if (r->has_heap_acc)
+                free_heap_accs(r, gr);
             map[g] = UINT32_MAX;
             continue;
         }
@@ -810,20 +914,18 @@ gc_groups(reduce *r)
     eng_rowbuf_free(&r->keys);
     r->keys = keys;
     r->ngroups = k;
-    uint32_t gcap = 1024;
-    while (gcap < k)
-        gcap *= 2;
+    uint32_t gcap = k + k / 4 > 1024 ? k + k / 4 : 1024; /* room to grow a little */
     if (gcap < r->gcap) {
         uint8_t *gs = realloc(r->groups, (size_t)gcap * r->stride);
         ENG_ASSERT(gs != NULL);
         r->groups = gs;
         r->gcap = gcap;
     }
-    free(r->index);
-    r->index = NULL;
-    r->imask = 0;
-    while (r->index == NULL || (uint64_t)r->ngroups * 4 > (uint64_t)(r->imask + 1) * 3)
-        index_grow(r);
+    uint32_t cap = 1024;
+    while ((uint64_t)r->ngroups * 4 > (uint64_t)cap * 3)
+        cap *= 2;
+    index_rebuild(r, cap);
+    r->dead_after_gc = r->ngroups - (uint32_t)r->nlive;
 }
 
 static void
@@ -850,8 +952,11 @@ reduce_compact(eng_op *op, eng_time since)
     shrink_rowbuf(&r->logbuf);
     shrink_undo(&r->dirty, r->ndirty, &r->dcap);
     shrink_rowbuf(&r->prevbuf);
+    /* Rebuild once dead groups (beyond those the last rebuild had to keep)
+     * are a quarter of all: amortised O(1) per death. */
     uint32_t min = r->p->gc_min_groups ? r->p->gc_min_groups : 4096;
-    if (r->ngroups > min && (uint64_t)(r->ngroups - r->nlive) * 4 > r->ngroups)
+    uint64_t dead = r->ngroups - r->nlive;
+    if (r->ngroups > min && dead > r->dead_after_gc && (dead - r->dead_after_gc) * 4 > r->ngroups)
         gc_groups(r);
 }
 
@@ -877,9 +982,28 @@ reduce_records(const eng_op *op)
 }
 
 static void
+free_heap_accs(reduce *r, group *gr)
+{
+    for (int a = 0; a < r->p->naggs; a++) {
+        op_agg_kind k = r->p->aggs[a].kind;
+        if (k != OP_AGG_SUM_NUMERIC && k != OP_AGG_AVG_NUMERIC)
+            continue;
+        acc_num *an = (acc_num *)((uint8_t *)gr + r->acc_off[a]);
+        if (an->acc) {
+            eng_numeric_acc_free(an->acc);
+            free(an->acc);
+            an->acc = NULL;
+        }
+    }
+}
+
+static void
 reduce_destroy(eng_op *op)
 {
     reduce *r = (reduce *)op;
+    if (r->has_heap_acc)
+        for (uint32_t g = 0; g < r->ngroups; g++)
+            free_heap_accs(r, G(r, g));
     free(r->acc_off);
     free(r->groups);
     free(r->index);
@@ -929,13 +1053,20 @@ op_reduce_make(const void *params, eng_wctx *w)
             sz = 8;
             break;
         case OP_AGG_SUM_INT:
+        case OP_AGG_SUM_INT8:
         case OP_AGG_AVG_INT:
             sz = sizeof(acc_int);
             al = 16;
             break;
         case OP_AGG_SUM_FLOAT:
+        case OP_AGG_SUM_FLOAT4:
         case OP_AGG_AVG_FLOAT:
             sz = sizeof(acc_float);
+            break;
+        case OP_AGG_SUM_NUMERIC:
+        case OP_AGG_AVG_NUMERIC:
+            sz = sizeof(acc_num);
+            r->has_heap_acc = true;
             break;
         case OP_AGG_BOOL_AND:
         case OP_AGG_BOOL_OR:

@@ -6,7 +6,6 @@
 
 #include <stdlib.h>
 
-
 typedef struct vc {
     eng_row val;
     int64_t count;
@@ -19,7 +18,7 @@ typedef struct topk {
     eng_time frontier;
     bool open;
     eng_time open_time;
-    eng_batch *pending;
+    op_pending pending; /* updates at times > frontier */
     /* groups changed at the open time: keys in dkeys, set in dset */
     eng_rowbuf dkeys;
     uint32_t *doff, *dlen;
@@ -148,7 +147,8 @@ recompute(topk *k, uint32_t i, eng_time t)
                 ENG_ASSERT(k->vals != NULL);
             }
             k->vals[k->nvals].val.len = v.len;
-            k->vals[k->nvals].val.data = (const uint8_t *)(uintptr_t)k->keep.len; /* offset for now */
+            k->vals[k->nvals].val.data =
+                (const uint8_t *)(uintptr_t)k->keep.len; /* offset for now */
             k->vals[k->nvals].count = d;
             memcpy(eng_rowbuf_extend(&k->keep, v.len), v.data, v.len);
             k->nvals++;
@@ -245,16 +245,10 @@ topk_input(eng_op *op, int port, const eng_batch *b)
             k->open_time = t;
             apply(k, eng_batch_row(b, i), t, b->upd[i].diff);
         } else {
-            eng_batch_push(k->pending, eng_batch_row(b, i), t, b->upd[i].diff);
+            op_pending_push(&k->pending, eng_wctx_pool(op->w), eng_batch_row(b, i), t,
+                            b->upd[i].diff);
         }
     }
-}
-
-static int
-cmp_time(const void *x, const void *y)
-{
-    const eng_update *a = x, *b = y;
-    return a->time < b->time ? -1 : a->time > b->time;
 }
 
 static eng_time
@@ -265,30 +259,19 @@ topk_frontier(eng_op *op, eng_time f)
         emit_dirty(k, k->open_time);
         k->open = false;
     }
-    if (k->pending->n > 0) {
-        eng_batch *pb = k->pending;
-        qsort(pb->upd, pb->n, sizeof *pb->upd, cmp_time);
-        uint32_t i = 0;
-        while (i < pb->n && pb->upd[i].time < f) {
-            eng_time t = pb->upd[i].time;
-            while (i < pb->n && pb->upd[i].time == t) {
-                apply(k, eng_batch_row(pb, i), t, pb->upd[i].diff);
-                i++;
-            }
-            emit_dirty(k, t);
-        }
-        eng_batch *rest = eng_batch_get(eng_wctx_pool(op->w));
-        for (; i < pb->n; i++) {
-            if (pb->upd[i].time == f) {
-                k->open = true;
-                k->open_time = f;
-                apply(k, eng_batch_row(pb, i), f, pb->upd[i].diff);
-            } else {
-                eng_batch_push(rest, eng_batch_row(pb, i), pb->upd[i].time, pb->upd[i].diff);
-            }
-        }
+    /* Held updates, one time at a time; those at f open the next time. */
+    eng_batch *pb;
+    eng_time t;
+    while ((pb = op_pending_pop(&k->pending, f, true, &t)) != NULL) {
+        for (uint32_t i = 0; i < pb->n; i++)
+            apply(k, eng_batch_row(pb, i), t, pb->upd[i].diff);
         eng_batch_put(eng_wctx_pool(op->w), pb);
-        k->pending = rest;
+        if (t < f) {
+            emit_dirty(k, t);
+        } else {
+            k->open = true;
+            k->open_time = f;
+        }
     }
     k->frontier = f;
     shard_arr_advance_upper(k->in, f);
@@ -333,7 +316,7 @@ topk_destroy(eng_op *op)
     topk *k = (topk *)op;
     shard_arr_free(k->in);
     shard_arr_free(k->out);
-    eng_batch_free(k->pending);
+    op_pending_free(&k->pending);
     eng_rowbuf_free(&k->dkeys);
     eng_rowbuf_free(&k->keep);
     free(k->doff);
@@ -359,6 +342,7 @@ static const eng_op_vt topk_vt = {
 eng_op *
 op_topk_make(const void *params, eng_wctx *w)
 {
+    (void)w;
     topk *k = calloc(1, sizeof *k);
     if (k == NULL)
         return NULL;
@@ -366,7 +350,6 @@ op_topk_make(const void *params, eng_wctx *w)
     k->p = params;
     k->in = shard_arr_new();
     k->out = shard_arr_new();
-    k->pending = eng_batch_get(eng_wctx_pool(w));
     shard_arr_cursor_init(&k->cur);
     return &k->op;
 }

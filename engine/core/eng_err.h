@@ -68,6 +68,9 @@ const char *eng_err_severity_name(eng_severity sev);
 #define ENG_DASSERT(cond) ((void)0)
 #endif
 
+/* Marks code our own invariants make unreachable (always on). */
+#define ENG_UNREACHABLE(what) eng_assert_fail(what, __FILE__, __LINE__, __func__)
+
 _Noreturn void eng_assert_fail(const char *expr, const char *file, int line, const char *func);
 
 #endif

@@ -75,8 +75,8 @@ typedef struct eng_row {
 /* A decoded view of one datum inside a row (borrowed like the row). */
 typedef struct eng_datum {
     uint8_t tag;
-    uint32_t len;        /* payload length */
-    const uint8_t *ptr;  /* payload (for TEXT/BYTES/NUMERIC: after the length word) */
+    uint32_t len;       /* payload length */
+    const uint8_t *ptr; /* payload (for TEXT/BYTES/NUMERIC: after the length word) */
 } eng_datum;
 
 static inline uint64_t
@@ -115,8 +115,8 @@ eng_row_eq(eng_row a, eng_row b)
 static inline int
 eng_tag_fixed_size(uint8_t tag)
 {
-    static const signed char sizes[ENG_TAG_COUNT_] = {
-        0, 0, 0, 2, 4, 8, 4, 8, 4, 8, 8, 8, 16, 16, -1, -1, -1};
+    static const signed char sizes[ENG_TAG_COUNT_] = {0, 0, 0, 2,  4,  8,  4,  8, 4,
+                                                      8, 8, 8, 16, 16, -1, -1, -1};
     return tag < ENG_TAG_COUNT_ ? sizes[tag] : -2;
 }
 

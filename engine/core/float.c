@@ -283,7 +283,8 @@ step(decimal *d, bool up)
     } else {
         while (i >= 0 && d->digits[i] == '0')
             d->digits[i--] = '9';
-        d->digits[i]--;            /* digits[0] >= 1, so i >= 0 */
+        // cppcheck-suppress negativeIndex ; digits[0] >= 1, so the loop stops at i >= 0
+        d->digits[i]--;
         if (d->digits[0] == '0') { /* 100..0 -> 099..9: renormalise */
             memmove(d->digits, d->digits + 1, (size_t)d->len - 1);
             d->digits[d->len - 1] = '9';

@@ -629,7 +629,7 @@ emit_scalar(parser *p)
         return rc;
     }
     default:
-        ENG_ASSERT(!"not a scalar");
+        ENG_UNREACHABLE("not a scalar");
         return -1;
     }
 }

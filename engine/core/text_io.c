@@ -337,5 +337,5 @@ eng_text_format(const eng_type *t, eng_datum d, eng_strbuf *out)
         break;
     }
     (void)t;
-    ENG_ASSERT(!"eng_text_format: bad tag");
+    ENG_UNREACHABLE("eng_text_format: bad tag");
 }

@@ -4,7 +4,7 @@
 
 #include <stdlib.h>
 
-#define POOL_KEEP 256          /* batches kept per pool; more are freed */
+#define POOL_KEEP 256               /* batches kept per pool; more are freed */
 #define BATCH_KEEP_BYTES (4u << 20) /* a recycled batch keeps at most this much byte arena */
 
 void

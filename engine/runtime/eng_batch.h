@@ -28,9 +28,9 @@ typedef struct eng_update {
 } eng_update;
 
 typedef enum eng_msg_kind {
-    ENG_MSG_DATA = 0,    /* updates for (dataflow, node, port) */
-    ENG_MSG_FRONTIER,    /* sender's frontier on (dataflow, node, port) advanced to `frontier` */
-    ENG_MSG_CONTROL,     /* runtime control message; `control` says which */
+    ENG_MSG_DATA = 0, /* updates for (dataflow, node, port) */
+    ENG_MSG_FRONTIER, /* sender's frontier on (dataflow, node, port) advanced to `frontier` */
+    ENG_MSG_CONTROL,  /* runtime control message; `control` says which */
 } eng_msg_kind;
 
 typedef struct eng_batch {
@@ -40,14 +40,16 @@ typedef struct eng_batch {
     uint32_t blen, bcap;
 
     /* envelope */
-    uint8_t kind;     /* eng_msg_kind */
-    uint8_t control;  /* runtime-defined when kind == ENG_MSG_CONTROL */
+    uint8_t kind;    /* eng_msg_kind */
+    uint8_t control; /* runtime-defined when kind == ENG_MSG_CONTROL */
     uint16_t port;
     uint32_t node;
     uint32_t sender;  /* sending worker (or client) index */
+    int32_t part_key; /* >= 0: every update belongs to this worker by the hash of its
+                         first part_key datums (an exchange on that key keeps it whole) */
     uint64_t dataflow;
     eng_time frontier;
-    void *payload;    /* control messages */
+    void *payload;          /* control messages */
     struct eng_batch *next; /* pool / queue link */
 } eng_batch;
 
@@ -111,6 +113,7 @@ eng_batch_clear(eng_batch *b)
     b->control = 0;
     b->payload = NULL;
     b->next = NULL;
+    b->part_key = -1;
 }
 
 /* Sorts the updates by (time, row bytes) and merges equal (row, time)

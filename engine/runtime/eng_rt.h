@@ -63,6 +63,17 @@ void eng_df_drop(eng_client *c, eng_df *df);
  * spread over workers; exchange edges route them onwards. */
 void eng_df_send(eng_client *c, eng_df *df, int input, eng_batch *b);
 
+/* As eng_df_send, but routes each update to the worker that owns the hash
+ * of its first key_ncols datums, so an exchange on that key downstream of
+ * the input moves nothing (sources that know their keys use this). */
+void eng_df_send_keyed(eng_client *c, eng_df *df, int input, eng_batch *b, int key_ncols);
+
+/* The worker that owns a key hash (for sources that partition their data
+ * themselves), and sending a batch whose updates all belong to worker w by
+ * the hash of their first key_ncols datums. */
+int eng_rt_owner(const eng_rt *rt, uint64_t key_hash);
+void eng_df_send_to(eng_client *c, eng_df *df, int input, int w, eng_batch *b, int key_ncols);
+
 /* Promises no more updates at times < frontier on input node `input`. */
 void eng_df_advance(eng_client *c, eng_df *df, int input, eng_time frontier);
 

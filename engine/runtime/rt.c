@@ -87,7 +87,7 @@ struct eng_wctx {
     bool started;
     shard_bell bell;
     eng_batch_pool pool;
-    shard_chan **from_peer; /* [W]: peer -> me */
+    shard_chan **from_peer;           /* [W]: peer -> me */
     eng_batch **ovf_head, **ovf_tail; /* [W]: overflow when a peer channel is full */
     client_link *clients;
     int nclients;
@@ -306,6 +306,16 @@ static void
 exchange(eng_wctx *w, wdf *d, const rt_plan_edge *e, eng_batch *b)
 {
     int W = w->rt->W;
+    if (b->part_key == e->key_ncols && e->key_ncols > 0) {
+        /* Already partitioned by this key for this worker. */
+        b->kind = ENG_MSG_DATA;
+        b->dataflow = d->df->id;
+        b->node = (uint32_t)e->to;
+        b->port = (uint16_t)e->port;
+        b->sender = (uint32_t)w->index;
+        deliver_local(w, d, e->to, e->port, b);
+        return;
+    }
     if (W == 1 || e->key_ncols == 0) {
         int dst = 0;
         b->kind = ENG_MSG_DATA;
@@ -908,7 +918,7 @@ handle_control(eng_wctx *w, eng_batch *b)
         break;
     }
     default:
-        ENG_ASSERT(!"unknown control message");
+        ENG_UNREACHABLE("unknown control message");
     }
     eng_batch_put(&w->pool, b);
 }
@@ -1152,8 +1162,6 @@ eng_rt_stop(eng_rt *rt)
 }
 
 /* ------------------------------------------------------------------ clients */
-
-
 
 eng_client *
 eng_client_new(eng_rt *rt)
@@ -1403,6 +1411,59 @@ eng_df_send(eng_client *c, eng_df *df, int input, eng_batch *b)
     client_send(c, wi, b);
 }
 
+int
+eng_rt_owner(const eng_rt *rt, uint64_t key_hash)
+{
+    return (int)shard_owner(&rt->route, key_hash);
+}
+
+void
+eng_df_send_to(eng_client *c, eng_df *df, int input, int w, eng_batch *b, int key_ncols)
+{
+    ENG_ASSERT(w >= 0 && w < df->W);
+    b->kind = ENG_MSG_DATA;
+    b->dataflow = df->id;
+    b->node = (uint32_t)input;
+    b->port = 0;
+    b->sender = 0;
+    b->part_key = key_ncols;
+    client_send(c, w, b);
+}
+
+void
+eng_df_send_keyed(eng_client *c, eng_df *df, int input, eng_batch *b, int key_ncols)
+{
+    int W = df->W;
+    if (W == 1 || key_ncols <= 0) {
+        eng_df_send(c, df, input, b);
+        return;
+    }
+    eng_batch *parts[W];
+    for (int i = 0; i < W; i++)
+        parts[i] = NULL;
+    for (uint32_t i = 0; i < b->n; i++) {
+        eng_row r = eng_batch_row(b, i);
+        uint32_t klen = eng_row_col_offset(r, key_ncols);
+        int dst = (int)shard_owner(&c->rt->route, XXH3_64bits(r.data, klen));
+        if (parts[dst] == NULL)
+            parts[dst] = eng_batch_get(&c->pool);
+        eng_batch_push(parts[dst], r, b->upd[i].time, b->upd[i].diff);
+    }
+    eng_batch_put(&c->pool, b);
+    for (int wi = 0; wi < W; wi++) {
+        eng_batch *p = parts[wi];
+        if (p == NULL)
+            continue;
+        p->kind = ENG_MSG_DATA;
+        p->dataflow = df->id;
+        p->node = (uint32_t)input;
+        p->port = 0;
+        p->sender = 0;
+        p->part_key = key_ncols;
+        client_send(c, wi, p);
+    }
+}
+
 void
 eng_df_advance(eng_client *c, eng_df *df, int input, eng_time frontier)
 {
@@ -1430,8 +1491,8 @@ eng_df_frontier(const eng_df *df, int node)
 {
     eng_time f = ENG_TIME_MAX;
     for (int i = 0; i < df->W; i++) {
-        eng_time x = atomic_load_explicit(&df->pub[(size_t)node * (size_t)df->W + (size_t)i].frontier,
-                                          memory_order_acquire);
+        eng_time x = atomic_load_explicit(
+            &df->pub[(size_t)node * (size_t)df->W + (size_t)i].frontier, memory_order_acquire);
         if (x < f)
             f = x;
     }
@@ -1443,8 +1504,7 @@ eng_df_memory(const eng_df *df, int node)
 {
     size_t s = 0;
     for (int i = 0; i < df->W; i++)
-        s += atomic_load_explicit(&df->pub[(size_t)node * (size_t)df->W + (size_t)i].memory,
-                                  memory_order_relaxed);
+        s += atomic_load_explicit(&pub_of((eng_df *)df, node, i)->memory, memory_order_relaxed);
     return s;
 }
 
@@ -1453,8 +1513,7 @@ eng_df_records(const eng_df *df, int node)
 {
     size_t s = 0;
     for (int i = 0; i < df->W; i++)
-        s += atomic_load_explicit(&df->pub[(size_t)node * (size_t)df->W + (size_t)i].records,
-                                  memory_order_relaxed);
+        s += atomic_load_explicit(&pub_of((eng_df *)df, node, i)->records, memory_order_relaxed);
     return s;
 }
 
@@ -1475,6 +1534,18 @@ eng_df_wait(eng_client *c, eng_df *df, int node, eng_time t, int timeout_ms, eng
     return 0;
 }
 
+/* Publishes the node's minimum hold (hold_mu held). seq_cst store: the
+ * other half of the handshake in maybe_compact. */
+static void
+hold_publish(eng_df *df, int node)
+{
+    eng_time m = ENG_TIME_MAX;
+    for (int i = 0; i < df->nholds; i++)
+        if (df->hold_list[2 * i] == (eng_time)node && df->hold_list[2 * i + 1] < m)
+            m = df->hold_list[2 * i + 1];
+    atomic_store(&df->hold[node], m);
+}
+
 static void
 hold_add(eng_df *df, int node, eng_time t)
 {
@@ -1487,11 +1558,7 @@ hold_add(eng_df *df, int node, eng_time t)
     df->hold_list[2 * df->nholds] = (eng_time)node;
     df->hold_list[2 * df->nholds + 1] = t;
     df->nholds++;
-    eng_time m = ENG_TIME_MAX;
-    for (int i = 0; i < df->nholds; i++)
-        if (df->hold_list[2 * i] == (eng_time)node && df->hold_list[2 * i + 1] < m)
-            m = df->hold_list[2 * i + 1];
-    atomic_store(&df->hold[node], m);
+    hold_publish(df, node);
     pthread_mutex_unlock(&df->hold_mu);
 }
 
@@ -1507,11 +1574,7 @@ hold_remove(eng_df *df, int node, eng_time t)
             break;
         }
     }
-    eng_time m = ENG_TIME_MAX;
-    for (int i = 0; i < df->nholds; i++)
-        if (df->hold_list[2 * i] == (eng_time)node && df->hold_list[2 * i + 1] < m)
-            m = df->hold_list[2 * i + 1];
-    atomic_store(&df->hold[node], m);
+    hold_publish(df, node);
     pthread_mutex_unlock(&df->hold_mu);
 }
 

@@ -64,14 +64,14 @@ struct eng_df {
     uint64_t id;
     eng_plan *plan;
     int W;
-    rt_pub *pub;               /* [node * W + worker] */
-    _Atomic eng_time *hold;    /* [node]: minimum read hold, ENG_TIME_MAX if none */
-    pthread_mutex_t hold_mu;   /* guards hold_list */
+    rt_pub *pub;             /* [node * W + worker] */
+    _Atomic eng_time *hold;  /* [node]: minimum read hold, ENG_TIME_MAX if none */
+    pthread_mutex_t hold_mu; /* guards hold_list */
     eng_time *hold_list;
     int nholds, hold_cap;
-    _Atomic int dropped;       /* workers that tore it down */
-    int next_worker;           /* round-robin target for eng_df_send (client-owned) */
-    eng_sub **subs;            /* per node: subscription, if a subscribe sink */
+    _Atomic int dropped; /* workers that tore it down */
+    int next_worker;     /* round-robin target for eng_df_send (client-owned) */
+    eng_sub **subs;      /* per node: subscription, if a subscribe sink */
 };
 
 #endif

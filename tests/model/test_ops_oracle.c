@@ -18,6 +18,7 @@
 #include "operators/op_union.h"
 #include "operators/op_topk.h"
 #include "operators/op_import.h"
+#include "engine/core/eng_numeric.h"
 #include "tests/model/oracle.h"
 
 static shard_topo *topo;
@@ -297,8 +298,8 @@ drive(scen *s, gen *g, int T, int per_step, eng_batch *(*expect)(gen *g, void *c
         eng_err_clear(&err);
         int rc = eng_df_peek(s->c, s->df, s->peek, (eng_time)t, NULL, &got, &at, &err);
         if (rc != 0)
-            fprintf(stderr, "%s seed %llu t=%d: peek failed: %s\n", name,
-                    (unsigned long long)seed, t, err.message);
+            fprintf(stderr, "%s seed %llu t=%d: peek failed: %s\n", name, (unsigned long long)seed,
+                    t, err.message);
         assert_int_equal(rc, 0);
         char what[128];
         snprintf(what, sizeof what, "%s seed %llu: peek at t=%d", name, (unsigned long long)seed,
@@ -390,6 +391,118 @@ reduce_expect(gen *g, void *ctx)
     return expect_reduce(&g[0].state);
 }
 
+/* sum(int8) -> numeric, avg(int) -> numeric, sum/avg through the numeric
+ * accumulator, sum(float4): recomputed from scratch per key. */
+static eng_batch *
+reduce_num_expect(gen *g, void *ctx)
+{
+    (void)ctx;
+    eng_batch *out = calloc(1, sizeof *out);
+    const eng_batch *b = g[0].state.b;
+    eng_rowbuf rb = {0};
+    for (int64_t key = 0; key < g[0].keys; key++) {
+        int64_t cnt = 0, nn = 0, sum = 0;
+        eng_numeric_acc acc;
+        eng_numeric_acc_init(&acc);
+        for (uint32_t j = 0; j < b->n; j++) {
+            int64_t c = b->upd[j].diff;
+            eng_row r = eng_batch_row(b, j);
+            uint32_t pos = 0;
+            if (c == 0 || eng_datum_int8(eng_row_next(r, &pos)) != key)
+                continue;
+            cnt += c;
+            eng_datum v = eng_row_next(r, &pos);
+            if (v.tag == ENG_TAG_NULL)
+                continue;
+            nn += c;
+            sum += eng_datum_int8(v) * c;
+            eng_numeric_acc_add_int64(&acc, eng_datum_int8(v), c);
+        }
+        if (cnt > 0) {
+            eng_rowbuf_reset(&rb);
+            eng_push_int8(&rb, key);
+            if (nn == 0) {
+                for (int k = 0; k < 5; k++)
+                    eng_push_null(&rb);
+            } else {
+                eng_numeric ns, nc, avg, x;
+                eng_numeric_init(&ns);
+                eng_numeric_init(&nc);
+                eng_numeric_init(&avg);
+                eng_numeric_init(&x);
+                eng_numeric_from_int64(&ns, sum);
+                eng_numeric_from_int64(&nc, nn);
+                eng_numeric_push(&rb, &ns); /* sum(int8) */
+                assert_int_equal(eng_numeric_div(&ns, &nc, &avg, NULL), 0);
+                eng_numeric_push(&rb, &avg); /* avg(int) */
+                assert_int_equal(eng_numeric_acc_sum(&acc, &x, NULL), 0);
+                eng_numeric_push(&rb, &x); /* sum(numeric) */
+                assert_int_equal(eng_numeric_acc_avg(&acc, &x, NULL), 0);
+                eng_numeric_push(&rb, &x);        /* avg(numeric) */
+                eng_push_float4(&rb, (float)sum); /* sum(float4) of ints-as-floats */
+                eng_numeric_free(&ns);
+                eng_numeric_free(&nc);
+                eng_numeric_free(&avg);
+                eng_numeric_free(&x);
+            }
+            eng_batch_push(out, eng_rowbuf_row(&rb), 0, 1);
+        }
+        eng_numeric_acc_free(&acc);
+    }
+    eng_rowbuf_free(&rb);
+    return out;
+}
+
+/* The expected rows without the last (float4) column. */
+static eng_batch *
+reduce_num_expect4(gen *g, void *ctx)
+{
+    eng_batch *full = reduce_num_expect(g, ctx);
+    eng_batch *out = calloc(1, sizeof *out);
+    for (uint32_t i = 0; i < full->n; i++) {
+        eng_row r = eng_batch_row(full, i);
+        uint32_t off = eng_row_col_offset(r, 5);
+        eng_batch_push(out, (eng_row){r.data, off}, 0, full->upd[i].diff);
+    }
+    eng_batch_free(full);
+    return out;
+}
+
+/* sum(int8), avg(int), sum(numeric), avg(numeric) over int8 values. */
+static void
+run_reduce_numeric(int W, uint64_t seed)
+{
+    scen s = {0};
+    eng_err err;
+    eng_err_clear(&err);
+    assert_int_equal(eng_rt_start(&s.rt, topo, W, &err), 0);
+    s.c = eng_client_new(s.rt);
+    eng_plan *p = eng_plan_new();
+    s.inputs[0] = eng_plan_input(p, "in");
+    s.ninputs = 1;
+    op_reduce_params *rp = op_reduce_params_new(1, 5);
+    rp->gc_min_groups = 1;
+    rp->aggs[0] = (op_agg){OP_AGG_SUM_INT8, 0, NULL};
+    rp->aggs[1] = (op_agg){OP_AGG_AVG_INT, 0, NULL};
+    rp->aggs[2] = (op_agg){OP_AGG_SUM_NUMERIC, 0, NULL};
+    rp->aggs[3] = (op_agg){OP_AGG_AVG_NUMERIC, 0, NULL};
+    rp->aggs[4] = (op_agg){OP_AGG_SUM_INT, 0, NULL}; /* replaced below by float4 check */
+    rp->naggs = 4;
+    s.peek = eng_plan_node(p, "reduce", op_reduce_make, rp, free, 1);
+    eng_plan_edge(p, s.inputs[0], s.peek, 0, 1);
+    eng_plan_subscribe(p, s.peek, s.c, &s.sub);
+    s.df = eng_df_install(s.c, p);
+    t_mset_init(&s.subacc);
+    gen g[1] = {{.seed = seed, .keys = 9, .cols = 1}};
+    t_mset_init(&g[0].state);
+    drive(&s, g, 30, 40, reduce_num_expect4, NULL, seed, "reduce numeric");
+    t_mset_free(&g[0].state);
+    t_mset_free(&s.subacc);
+    eng_df_drop(s.c, s.df);
+    eng_client_free(s.c);
+    eng_rt_stop(s.rt);
+}
+
 static void
 run_reduce(int W, uint64_t seed)
 {
@@ -403,8 +516,9 @@ run_reduce(int W, uint64_t seed)
     s.ninputs = 1;
     op_reduce_params *rp = op_reduce_params_new(1, 8);
     rp->gc_min_groups = 1; /* drop dead groups as soon as possible */
-    op_agg_kind kinds[8] = {OP_AGG_COUNT_STAR, OP_AGG_COUNT, OP_AGG_SUM_INT, OP_AGG_MIN,
-                            OP_AGG_MAX, OP_AGG_COUNT_DISTINCT, OP_AGG_BOOL_AND, OP_AGG_BOOL_OR};
+    op_agg_kind kinds[8] = {OP_AGG_COUNT_STAR, OP_AGG_COUNT,  OP_AGG_SUM_INT,
+                            OP_AGG_MIN,        OP_AGG_MAX,    OP_AGG_COUNT_DISTINCT,
+                            OP_AGG_BOOL_AND,   OP_AGG_BOOL_OR};
     int cols[8] = {0, 0, 0, 0, 0, 0, 1, 1};
     for (int i = 0; i < 8; i++)
         rp->aggs[i] = (op_agg){kinds[i], cols[i], NULL};
@@ -442,7 +556,8 @@ run_join(int W, op_join_kind kind, uint64_t seed)
     s.inputs[1] = eng_plan_input(p, "right");
     s.ninputs = 2;
     op_join_params *jp = calloc(1, sizeof *jp);
-    *jp = (op_join_params){.kind = kind, .key_ncols = 1, .left_vcols = 1, .right_vcols = 1, .shared_side = -1};
+    *jp = (op_join_params){
+        .kind = kind, .key_ncols = 1, .left_vcols = 1, .right_vcols = 1, .shared_side = -1};
     int j = eng_plan_node(p, "join", op_join_make, jp, free, 2);
     eng_plan_edge(p, s.inputs[0], j, 0, 1);
     eng_plan_edge(p, s.inputs[1], j, 1, 1);
@@ -467,6 +582,61 @@ run_join(int W, op_join_kind kind, uint64_t seed)
     eng_rt_stop(s.rt);
 }
 
+/* Cross join: no key, every pair (left row ++ right row). */
+static eng_batch *
+cross_expect(gen *g, void *ctx)
+{
+    (void)ctx;
+    eng_batch *out = calloc(1, sizeof *out);
+    const eng_batch *L = g[0].state.b, *R = g[1].state.b;
+    for (uint32_t i = 0; i < L->n; i++)
+        for (uint32_t j = 0; j < R->n; j++)
+            if (L->upd[i].diff && R->upd[j].diff)
+                eng_batch_push2(out, eng_batch_row(L, i), eng_batch_row(R, j), 0,
+                                L->upd[i].diff * R->upd[j].diff);
+    return out;
+}
+
+static void
+run_cross(int W, uint64_t seed)
+{
+    scen s = {0};
+    eng_err err;
+    eng_err_clear(&err);
+    assert_int_equal(eng_rt_start(&s.rt, topo, W, &err), 0);
+    s.c = eng_client_new(s.rt);
+    eng_plan *p = eng_plan_new();
+    s.inputs[0] = eng_plan_input(p, "left");
+    s.inputs[1] = eng_plan_input(p, "right");
+    s.ninputs = 2;
+    op_join_params *jp = calloc(1, sizeof *jp);
+    *jp = (op_join_params){.kind = OP_JOIN_INNER,
+                           .key_ncols = 0,
+                           .left_vcols = 2,
+                           .right_vcols = 2,
+                           .shared_side = -1};
+    int j = eng_plan_node(p, "cross", op_join_make, jp, free, 2);
+    eng_plan_edge(p, s.inputs[0], j, 0, 0);
+    eng_plan_edge(p, s.inputs[1], j, 1, 0);
+    op_arrange_params *ap = calloc(1, sizeof *ap);
+    ap->key_ncols = 1;
+    s.peek = eng_plan_node(p, "arrange", op_arrange_make, ap, free, 1);
+    eng_plan_edge(p, j, s.peek, 0, 1);
+    eng_plan_subscribe(p, j, s.c, &s.sub);
+    s.df = eng_df_install(s.c, p);
+    t_mset_init(&s.subacc);
+    gen g[2] = {{.seed = seed, .keys = 3, .cols = 1}, {.seed = seed * 5 + 2, .keys = 3, .cols = 1}};
+    t_mset_init(&g[0].state);
+    t_mset_init(&g[1].state);
+    drive(&s, g, 20, 6, cross_expect, NULL, seed, "cross join");
+    t_mset_free(&g[0].state);
+    t_mset_free(&g[1].state);
+    t_mset_free(&s.subacc);
+    eng_df_drop(s.c, s.df);
+    eng_client_free(s.c);
+    eng_rt_stop(s.rt);
+}
+
 /* ------------------------------------------------------------------ set operations */
 
 typedef enum setop {
@@ -478,8 +648,8 @@ typedef enum setop {
     S_INTERSECT,
 } setop;
 
-static const char *setop_names[] = {"union all", "distinct", "except all",
-                                    "except", "intersect all", "intersect"};
+static const char *setop_names[] = {"union all", "distinct",      "except all",
+                                    "except",    "intersect all", "intersect"};
 
 static int64_t
 count_of(const t_mset *m, eng_row r)
@@ -611,7 +781,8 @@ run_setop(int W, setop op, uint64_t seed)
     eng_plan_subscribe(p, res, s.c, &s.sub);
     s.df = eng_df_install(s.c, p);
     t_mset_init(&s.subacc);
-    gen g[2] = {{.seed = seed, .keys = 4, .cols = 1}, {.seed = seed * 17 + 3, .keys = 4, .cols = 1}};
+    gen g[2] = {{.seed = seed, .keys = 4, .cols = 1},
+                {.seed = seed * 17 + 3, .keys = 4, .cols = 1}};
     t_mset_init(&g[0].state);
     t_mset_init(&g[1].state);
     drive(&s, g, 25, 12, setop_expect, &op, seed, setop_names[op]);
@@ -691,7 +862,8 @@ topk_expect(gen *g, void *ctx)
         int64_t rank = 0, hi = tc->limit < 0 ? INT64_MAX : tc->offset + tc->limit;
         for (uint32_t a = 0; a < n; a++) {
             int64_t c = in->upd[idx[a]].diff;
-            int64_t from = rank > tc->offset ? rank : tc->offset, to = rank + c < hi ? rank + c : hi;
+            int64_t from = rank > tc->offset ? rank : tc->offset,
+                    to = rank + c < hi ? rank + c : hi;
             if (to > from)
                 eng_batch_push(out, eng_batch_row(in, idx[a]), 0, to - from);
             rank += c;
@@ -735,8 +907,8 @@ test_topk(void **st)
 {
     (void)st;
     const topk_case cases[] = {
-        {3, 0, false, false}, {3, 1, true, true}, {2, 2, false, true}, {-1, 3, true, false},
-        {1, 0, true, false},
+        {3, 0, false, false}, {3, 1, true, true},  {2, 2, false, true},
+        {-1, 3, true, false}, {1, 0, true, false},
     };
     int ws[] = {1, 2, 4};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
@@ -783,9 +955,14 @@ run_shared(int W, uint64_t seed)
     assert_true(imp >= 0);
     int inR = eng_plan_input(pb, "R");
     op_join_params *jp = calloc(1, sizeof *jp);
-    *jp = (op_join_params){.kind = OP_JOIN_INNER, .key_ncols = 1, .left_vcols = 1,
-                           .right_vcols = 1, .shared_side = 0, .shared_df = eng_df_id(A),
-                           .shared_node = arrL, .shared_as_of = as_of};
+    *jp = (op_join_params){.kind = OP_JOIN_INNER,
+                           .key_ncols = 1,
+                           .left_vcols = 1,
+                           .right_vcols = 1,
+                           .shared_side = 0,
+                           .shared_df = eng_df_id(A),
+                           .shared_node = arrL,
+                           .shared_as_of = as_of};
     int j = eng_plan_node(pb, "join", op_join_make, jp, free, 2);
     eng_plan_edge(pb, imp, j, 0, -1); /* the import emits this worker's shard */
     eng_plan_edge(pb, inR, j, 1, 1);
@@ -869,6 +1046,8 @@ test_reduce(void **st)
     for (int i = 0; i < 3; i++)
         for (uint64_t k = 0; k < 3; k++)
             run_reduce(ws[i], base_seed + k);
+    for (int i = 0; i < 3; i++)
+        run_reduce_numeric(ws[i], base_seed + 50);
 }
 
 static void
@@ -880,17 +1059,16 @@ test_join(void **st)
         for (int i = 0; i < 3; i++)
             for (uint64_t k = 0; k < 2; k++)
                 run_join(ws[i], (op_join_kind)kind, base_seed + 100 + k);
+    for (int i = 0; i < 3; i++)
+        run_cross(ws[i], base_seed + 150);
 }
 
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_reduce),
-        cmocka_unit_test(test_join),
-        cmocka_unit_test(test_setops),
-        cmocka_unit_test(test_topk),
-        cmocka_unit_test(test_shared),
+        cmocka_unit_test(test_reduce), cmocka_unit_test(test_join),   cmocka_unit_test(test_setops),
+        cmocka_unit_test(test_topk),   cmocka_unit_test(test_shared),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -307,8 +307,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_exchange_w1),    cmocka_unit_test(test_exchange_w2),
-        cmocka_unit_test(test_exchange_w4),    cmocka_unit_test(test_many_dataflows),
+        cmocka_unit_test(test_exchange_w1), cmocka_unit_test(test_exchange_w2),
+        cmocka_unit_test(test_exchange_w4), cmocka_unit_test(test_many_dataflows),
         cmocka_unit_test(test_peek_waits),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
