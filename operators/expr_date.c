@@ -14,6 +14,7 @@
  * timestamps give +-Infinity for monotonic fields and NULL for the others.
  * Units are matched as PostgreSQL's DecodeUnits does (lower-cased, first
  * 10 characters). */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -197,7 +198,52 @@ enum {
     D_TIME_MI_IV,   /* time - interval */
     D_TIME_MI_TIME, /* time - time */
     D_DATE_PL_TIME, /* date + time, either order */
+    D_IV_MUL,       /* interval * float8, either order */
+    D_IV_DIV,       /* interval / float8 */
 };
+
+/* PostgreSQL's TSROUND: to microsecond precision. */
+static double
+ts_round(double v)
+{
+    return rint(v * 1000000.0) / 1000000.0;
+}
+
+static bool
+fits_i32(double v)
+{
+    return !isnan(v) && v >= -2147483648.0 && v < 2147483648.0;
+}
+
+/* interval * factor (or / divisor), PostgreSQL's interval_mul/interval_div:
+ * fractional months cascade into days (30 per month), fractional days into
+ * time, each rounded to microseconds. */
+static int
+iv_scale(eng_interval iv, double f, bool div, eng_interval *r, eng_err *err)
+{
+    if (div && f == 0.0)
+        return eng_err_set(err, ENG_ERRCODE_DIVISION_BY_ZERO, "division by zero");
+    double m = div ? iv.months / f : iv.months * f;
+    if (!fits_i32(m))
+        return iv_range(err);
+    r->months = (int32_t)m;
+    double d = div ? iv.days / f : iv.days * f;
+    if (!fits_i32(d))
+        return iv_range(err);
+    r->days = (int32_t)d;
+    double month_days = ts_round((m - r->months) * 30.0);
+    double sec = ts_round((d - r->days + month_days - (int)month_days) * 86400.0);
+    if (fabs(sec) >= 86400.0) {
+        r->days += (int)(sec / 86400.0);
+        sec -= (int)(sec / 86400.0) * 86400.0;
+    }
+    r->days += (int32_t)month_days;
+    double t = rint((div ? (double)iv.usecs / f : (double)iv.usecs * f) + sec * 1000000.0);
+    if (isnan(t) || !(t >= -9223372036854775808.0 && t < 9223372036854775808.0))
+        return iv_range(err);
+    r->usecs = (int64_t)t;
+    return 0;
+}
 
 static int
 date_range(eng_err *err)
@@ -329,6 +375,13 @@ x_date_arith(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, eng_e
         if (!eng_timestamp_in_range(ts))
             return ts_range(err);
         return set_ts(ev, r, ENG_TAG_TIMESTAMP, ts, err);
+    }
+    case D_IV_MUL:
+    case D_IV_DIV: {
+        eng_interval res = {0, 0, 0};
+        if (iv_scale(get_iv(x), op_x_num_f(y), in->aux8 == D_IV_DIV, &res, err))
+            return -1;
+        return set_iv(ev, r, res, err);
     }
     default: {
         eng_interval res = {0, 0, 0};
@@ -1140,10 +1193,37 @@ resolve_arith(op_expr *e, const op_type *at, eng_err *err)
     return no_op(e, at, err);
 }
 
+/* interval * number, number * interval, interval / number: the number is
+ * read as float8 (ints directly, numeric through a cast). */
+static int
+resolve_iv_scale(op_expr *e, const op_type *at, eng_err *err)
+{
+    bool mul = e->fn == OP_MUL;
+    int iv = at[0] == OP_T_INTERVAL ? 0 : 1, num = 1 - iv;
+    if (!mul && iv != 0)
+        return no_op(e, at, err);
+    if (!(op_x_is_num(at[num]) || at[num] == OP_T_UNKNOWN))
+        return no_op(e, at, err);
+    op_type *w = op_x_want(e);
+    if (at[num] == OP_T_NUMERIC || at[num] == OP_T_FLOAT4)
+        w[num] = OP_T_FLOAT8;
+    e->rtype = OP_T_INTERVAL;
+    e->impl_fn = x_date_arith;
+    e->impl_strict = true;
+    e->impl_aux8 = mul ? D_IV_MUL : D_IV_DIV;
+    e->impl_flags = iv == 1;
+    return 0;
+}
+
 int
 op_x_resolve_date(op_expr *e, const op_type *at, eng_err *err)
 {
     switch (e->fn) {
+    case OP_MUL:
+    case OP_DIV:
+        if (e->nargs != 2 || (at[0] != OP_T_INTERVAL && at[1] != OP_T_INTERVAL))
+            return 1;
+        return resolve_iv_scale(e, at, err);
     case OP_ADD:
     case OP_SUB:
         if (e->nargs != 2 || !(op_x_is_datetime(at[0]) || op_x_is_datetime(at[1])))

@@ -82,10 +82,13 @@ run(const char *src, const char *want)
 
 typedef struct gen {
     uint64_t seed;
-    /* Inside CASE/COALESCE/AND/OR: no STABLE functions (concat, concat_ws,
-     * || with a non-text side). PostgreSQL does not fold them, so a branch
-     * that would never run gets constant-folded, and fails, at plan time. */
+    /* STABLE functions (concat, concat_ws, || with a non-text side, date
+     * output) only at the root, outside CASE/COALESCE/AND/OR: PostgreSQL
+     * does not fold them at plan time, so the immutable parts around them
+     * get folded first (a branch that would never run fails, or a strict
+     * call with a NULL constant skips the STABLE argument's error). */
     int lazy;
+    int nest; /* gexpr nesting level */
     char *buf;
     size_t len, cap;
 } gen;
@@ -226,13 +229,19 @@ glit(gen *g, int t)
     }
 }
 
+static bool
+stable_ok(const gen *g)
+{
+    return g->lazy == 0 && g->nest <= 1;
+}
+
 /* A type to turn into text: the date/time ones print through STABLE
  * output functions (DateStyle), so not inside lazy constructs. */
 static int
 text_source(gen *g)
 {
     int t = (int)pick(g, G_NT);
-    return g->lazy && t >= G_DATE ? G_INT4 : t;
+    return !stable_ok(g) && t >= G_DATE ? G_INT4 : t;
 }
 
 /* Binary expression with each side generated from its own type. */
@@ -315,7 +324,16 @@ gexpr_lib(gen *g, int t, int d)
             return true;
         }
     case G_IV:
-        switch (pick(g, 3)) {
+        switch (pick(g, 4)) {
+        case 3: { /* interval * / a number */
+            static const int num[] = {G_INT4, G_F8, G_NUM};
+            bool div = pick(g, 3) == 0;
+            if (!div && pick(g, 2))
+                gbin(g, "*", PICK(num), G_IV, d);
+            else
+                gbin(g, div ? "/" : "*", G_IV, PICK(num), d);
+            return true;
+        }
         case 0: {
             int a = G_TS + (int)pick(g, 2);
             gbin(g, "-", a, a, d);
@@ -352,8 +370,18 @@ gint_small(gen *g)
         put(g, "%d", (int)pick(g, 13) - 4);
 }
 
+static void gexpr_body(gen *g, int t, int depth);
+
 static void
 gexpr(gen *g, int t, int depth)
+{
+    g->nest++;
+    gexpr_body(g, t, depth);
+    g->nest--;
+}
+
+static void
+gexpr_body(gen *g, int t, int depth)
 {
     if (depth <= 0 || pick(g, 4) == 0) {
         glit(g, t);
@@ -529,11 +557,11 @@ gexpr(gen *g, int t, int depth)
             put(g, "(|| ");
             gexpr(g, G_TEXT, d);
             put(g, " ");
-            gexpr(g, pick(g, 3) || g->lazy ? G_TEXT : (int)pick(g, G_NT), d);
+            gexpr(g, pick(g, 3) || !stable_ok(g) ? G_TEXT : (int)pick(g, G_NT), d);
             put(g, ")");
             return;
         case 5:
-            if (g->lazy) {
+            if (!stable_ok(g)) {
                 glit(g, t);
                 return;
             }
@@ -584,7 +612,7 @@ gexpr(gen *g, int t, int depth)
             put(g, ")");
             return;
         case 12:
-            if (g->lazy) {
+            if (!stable_ok(g)) {
                 glit(g, t);
                 return;
             }
