@@ -374,7 +374,12 @@ typedef struct comp {
     int ncols;
     const op_type *types;
     eng_err *err;
+    int depth; /* infer's recursion depth */
 } comp;
+
+/* Nesting the compiler accepts (its passes recurse over the tree), like
+ * PostgreSQL's max_stack_depth check. */
+#define MAX_EXPR_DEPTH 2000
 
 static int infer(comp *c, op_expr *e);
 
@@ -495,9 +500,17 @@ fail:
 static int
 infer(comp *c, op_expr *e)
 {
-    for (int i = 0; i < e->nargs; i++)
-        if (infer(c, e->args[i]))
+    if (c->depth >= MAX_EXPR_DEPTH)
+        return eng_err_set(c->err, ENG_ERRCODE_STATEMENT_TOO_COMPLEX,
+                           "expression nests more than %d levels deep", MAX_EXPR_DEPTH);
+    c->depth++;
+    for (int i = 0; i < e->nargs; i++) {
+        if (infer(c, e->args[i])) {
+            c->depth--;
             return -1;
+        }
+    }
+    c->depth--;
     switch (e->kind) {
     case E_COL:
         if (e->col < 0 || e->col >= c->ncols)

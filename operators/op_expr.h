@@ -251,7 +251,8 @@ typedef struct op_prog op_prog;
  * annotated with types, not kept). Returns 0, or -1 with err set: 42703
  * (column index out of range), 42883 (no such operator or function for
  * these types, wrong argument count), 42804 (argument types mismatch),
- * 42846 (no such cast), 42725 (operator is not unique: unknown + unknown). */
+ * 42846 (no such cast), 42725 (operator is not unique: unknown + unknown),
+ * 54001 (nested more than 2000 levels deep). */
 int op_expr_compile(op_expr *e, int ncols, const op_type *types, op_prog **out, eng_err *err);
 
 /* The result type of a program. */

@@ -633,6 +633,35 @@ test_like_deep(void **st)
     free(txt);
 }
 
+/* Absurdly deep trees are refused at compile time, not by a stack overflow. */
+static void
+test_deep_tree(void **st)
+{
+    (void)st;
+    op_expr *e = op_expr_int4(1);
+    for (int i = 0; i < 5000; i++)
+        e = op_expr_call1(OP_NEG, e);
+    op_prog *p;
+    eng_err err;
+    eng_err_clear(&err);
+    assert_int_equal(op_expr_compile(e, 0, NULL, &p, &err), -1);
+    assert_string_equal(err.sqlstate, "54001");
+    op_expr_free(e);
+    e = op_expr_int4(1);
+    for (int i = 0; i < 1000; i++)
+        e = op_expr_call2(OP_ADD, e, op_expr_int4(1));
+    eng_err_clear(&err);
+    assert_int_equal(op_expr_compile(e, 0, NULL, &p, &err), 0);
+    op_eval *ev = op_eval_new();
+    eng_rowbuf out = {0};
+    assert_int_equal(op_eval_datum(ev, p, no_row, &out, &err), 0);
+    assert_int_equal(eng_load_i32(out.data + 1), 1001);
+    eng_rowbuf_free(&out);
+    op_eval_free(ev);
+    op_prog_free(p);
+    op_expr_free(e);
+}
+
 /* Malformed UTF-8 in data never reads out of bounds (ASan checks). */
 static void
 test_bad_utf8(void **st)
@@ -675,6 +704,7 @@ main(void)
         cmocka_unit_test(test_like_random),
         cmocka_unit_test(test_like_deep),
         cmocka_unit_test(test_bad_utf8),
+        cmocka_unit_test(test_deep_tree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
