@@ -16,11 +16,8 @@
  * Errors in data: an expression that fails on a row (division by zero, bad
  * cast...) drops the row and reports eng_op_error(op, err, time, diff), as
  * Materialize does. Evaluation is deterministic, so the retraction of that
- * row (diff negated) reports the same error and cancels it. The runtime
- * keeps errors per worker: the retraction cancels the error only on the
- * worker that saw the insertion, so the input edge of an mfp whose
- * expressions can fail should exchange on the whole row (key_ncols
- * OP_KEY_ALL) unless its upstream already routes equal rows to one worker.
+ * row (diff negated) reports the same error and cancels it, on whichever
+ * worker it arrives: reads sum error counts over workers.
  *
  * Params are built once by the planner, shared read-only by every worker
  * (compiled programs are immutable); each worker has its own evaluator

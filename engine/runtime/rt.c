@@ -114,6 +114,7 @@ struct eng_client {
     eng_batch *peek_out;
     eng_err peek_err;
     bool peek_failed;
+    rt_errsum *peek_errs; /* error counts summed over the replies so far */
     eng_sub *subs; /* subscriptions delivered to this client */
 };
 
@@ -270,20 +271,38 @@ eng_op_error(eng_op *op, const eng_err *err, eng_time t, int64_t diff)
     d->errs[d->nerrs++] = (rt_errent){*err, t, diff};
 }
 
-/* The first error whose accumulated count at times <= t is non-zero. */
-static const eng_err *
+/* This worker's errors in data accumulated at times <= t, one entry per
+ * distinct (SQLSTATE, message) with a non-zero count, or NULL if none. A
+ * worker's count alone says nothing: an error inserted through one worker
+ * may be retracted through another, so the reader sums over workers. */
+static rt_errsum *
 errors_at(wdf *d, eng_time t)
 {
+    rt_errsum *es = NULL;
     for (int i = 0; i < d->nerrs; i++) {
-        int64_t sum = 0;
         const rt_errent *e = &d->errs[i];
-        for (int j = 0; j < d->nerrs; j++)
-            if (d->errs[j].time <= t && strcmp(d->errs[j].err.message, e->err.message) == 0)
+        bool seen = false;
+        for (int j = 0; j < i && !seen; j++)
+            seen = strcmp(d->errs[j].err.message, e->err.message) == 0 &&
+                   strcmp(d->errs[j].err.sqlstate, e->err.sqlstate) == 0;
+        if (seen)
+            continue;
+        int64_t sum = 0;
+        for (int j = i; j < d->nerrs; j++)
+            if (d->errs[j].time <= t && strcmp(d->errs[j].err.message, e->err.message) == 0 &&
+                strcmp(d->errs[j].err.sqlstate, e->err.sqlstate) == 0)
                 sum += d->errs[j].diff;
-        if (sum != 0)
-            return &e->err;
+        if (sum == 0)
+            continue;
+        if (es == NULL) {
+            es = calloc(1, sizeof *es + (size_t)d->nerrs * sizeof es->items[0]);
+            ENG_ASSERT(es != NULL);
+        }
+        es->items[es->n].err = e->err;
+        es->items[es->n].count = sum;
+        es->n++;
     }
-    return NULL;
+    return es;
 }
 
 /* ------------------------------------------------------------------ output */
@@ -838,22 +857,12 @@ try_peek(eng_wctx *w, rt_peek *pk)
     eng_batch *m = eng_batch_get(&w->pool);
     m->sender = (uint32_t)w->index;
     m->dataflow = pk->id;
+    ENG_ASSERT(n->since <= pk->t);
+    if (n->op && n->op->vt->peek)
+        n->op->vt->peek(n->op, pk->t, pk->key.data ? &pk->key : NULL, m);
     m->kind = ENG_MSG_CONTROL;
-    const eng_err *derr = errors_at(d, pk->t);
-    if (derr != NULL) {
-        eng_err *e = malloc(sizeof *e);
-        ENG_ASSERT(e != NULL);
-        *e = *derr;
-        m->control = RT_CTL_PEEK_ERROR;
-        m->payload = e;
-    } else {
-        ENG_ASSERT(n->since <= pk->t);
-        m->control = RT_CTL_PEEK_REPLY;
-        if (n->op && n->op->vt->peek)
-            n->op->vt->peek(n->op, pk->t, pk->key.data ? &pk->key : NULL, m);
-        m->kind = ENG_MSG_CONTROL;
-        m->control = RT_CTL_PEEK_REPLY;
-    }
+    m->control = RT_CTL_PEEK_REPLY;
+    m->payload = errors_at(d, pk->t); /* the reader sums these over workers */
     send_client(w, cl, m);
     return true;
 }
@@ -1232,7 +1241,7 @@ eng_client_free(eng_client *c)
         while ((b = shard_chan_pop(c->to_worker[i])) != NULL)
             eng_batch_free(b);
         while ((b = shard_chan_pop(c->from_worker[i])) != NULL) {
-            if (b->kind == ENG_MSG_CONTROL && b->control == RT_CTL_PEEK_ERROR)
+            if (b->kind == ENG_MSG_CONTROL)
                 free(b->payload);
             eng_batch_free(b);
         }
@@ -1276,6 +1285,32 @@ client_control(eng_client *c, int wi, int ctl, void *payload)
     client_send(c, wi, b);
 }
 
+/* Adds the counts of src into *dst (matching SQLSTATE and message). */
+static void
+errsum_merge(rt_errsum **dst, const rt_errsum *src)
+{
+    if (src == NULL)
+        return;
+    for (int i = 0; i < src->n; i++) {
+        rt_errsum *d = *dst;
+        int j = 0;
+        for (; d && j < d->n; j++)
+            if (strcmp(d->items[j].err.message, src->items[i].err.message) == 0 &&
+                strcmp(d->items[j].err.sqlstate, src->items[i].err.sqlstate) == 0)
+                break;
+        if (d && j < d->n) {
+            d->items[j].count += src->items[i].count;
+            continue;
+        }
+        int n = d ? d->n : 0;
+        d = realloc(d, sizeof *d + (size_t)(n + 1) * sizeof d->items[0]);
+        ENG_ASSERT(d != NULL);
+        d->n = n + 1;
+        d->items[n] = src->items[i];
+        *dst = d;
+    }
+}
+
 /* Drains replies from workers: subscription data and peek replies. */
 static void
 client_poll(eng_client *c)
@@ -1285,8 +1320,7 @@ client_poll(eng_client *c)
         while ((b = shard_chan_pop(c->from_worker[i])) != NULL) {
             if (b->kind == ENG_MSG_CONTROL) {
                 if (c->peek == NULL || b->dataflow != c->peek->id) {
-                    if (b->control == RT_CTL_PEEK_ERROR)
-                        free(b->payload);
+                    free(b->payload); /* eng_err or rt_errsum */
                     eng_batch_put(&c->pool, b); /* stale reply */
                     continue;
                 }
@@ -1301,6 +1335,8 @@ client_poll(eng_client *c)
                     for (uint32_t k = 0; k < b->n; k++)
                         eng_batch_push(c->peek_out, eng_batch_row(b, k), b->upd[k].time,
                                        b->upd[k].diff);
+                    errsum_merge(&c->peek_errs, b->payload);
+                    free(b->payload);
                 }
                 eng_batch_put(&c->pool, b);
                 continue;
@@ -1655,6 +1691,16 @@ eng_df_peek(eng_client *c, eng_df *df, int node, eng_time t, const eng_row *key,
     }
     c->peek = NULL;
     hold_remove(df, node, pt);
+    if (c->peek_errs != NULL) {
+        for (int i = 0; i < c->peek_errs->n && !c->peek_failed; i++) {
+            if (c->peek_errs->items[i].count != 0) {
+                c->peek_err = c->peek_errs->items[i].err;
+                c->peek_failed = true;
+            }
+        }
+        free(c->peek_errs);
+        c->peek_errs = NULL;
+    }
     eng_rowbuf_free(&kb);
     if (at)
         *at = pt;

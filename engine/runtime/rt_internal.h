@@ -39,9 +39,18 @@ enum {
     RT_CTL_INSTALL = 1, /* client -> worker: payload eng_df* */
     RT_CTL_DROP,        /* client -> worker: payload eng_df* */
     RT_CTL_PEEK,        /* client -> worker: payload rt_peek* */
-    RT_CTL_PEEK_REPLY,  /* worker -> client: rows in the batch, payload rt_peek* */
-    RT_CTL_PEEK_ERROR,  /* worker -> client: payload eng_err* (new), node = request id */
+    RT_CTL_PEEK_REPLY,  /* worker -> client: rows in the batch, payload rt_errsum* or NULL */
+    RT_CTL_PEEK_ERROR,  /* worker -> client: payload eng_err* (new): the peek cannot run */
 };
+
+/* A worker's errors in data at a peek's time (malloc'd; the client frees). */
+typedef struct rt_errsum {
+    int n;
+    struct {
+        eng_err err;
+        int64_t count;
+    } items[];
+} rt_errsum;
 
 typedef struct rt_peek {
     eng_df *df;

@@ -88,6 +88,44 @@ collect_make(const void *params, eng_wctx *w)
     return &c->op;
 }
 
+/* collect, but rows whose second column is negative are errors in data:
+ * reported at their time with their diff (and not collected). */
+static void
+failer_input(eng_op *op, int port, const eng_batch *b)
+{
+    (void)port;
+    collect *c = (collect *)op;
+    for (uint32_t i = 0; i < b->n; i++) {
+        eng_row r = eng_batch_row(b, i);
+        uint32_t pos = 0;
+        eng_row_next(r, &pos);
+        if (eng_datum_int8(eng_row_next(r, &pos)) < 0) {
+            eng_err e;
+            eng_err_clear(&e);
+            eng_err_set(&e, ENG_ERRCODE_DIVISION_BY_ZERO, "division by zero");
+            eng_op_error(op, &e, b->upd[i].time, b->upd[i].diff);
+            continue;
+        }
+        eng_batch_push(c->all, r, b->upd[i].time, b->upd[i].diff);
+    }
+}
+
+static const eng_op_vt failer_vt = {
+    .name = "failer",
+    .input = failer_input,
+    .frontier = collect_frontier,
+    .destroy = collect_destroy,
+    .peek = collect_peek,
+};
+
+static eng_op *
+failer_make(const void *params, eng_wctx *w)
+{
+    eng_op *op = collect_make(params, w);
+    op->vt = &failer_vt;
+    return op;
+}
+
 /* ------------------------------------------------------------------ helpers */
 
 static shard_topo *topo;
@@ -303,6 +341,47 @@ test_peek_waits(void **s)
     eng_rt_stop(rt);
 }
 
+/* An error inserted through one worker and retracted through another
+ * cancels out: reads sum error counts over workers. */
+static void
+test_errors_across_workers(void **s)
+{
+    (void)s;
+    eng_rt *rt;
+    eng_err err;
+    eng_err_clear(&err);
+    assert_int_equal(eng_rt_start(&rt, topo, 2, &err), 0);
+    eng_client *c = eng_client_new(rt);
+    eng_plan *p = eng_plan_new();
+    int in = eng_plan_input(p, "in");
+    int f = eng_plan_node(p, "failer", failer_make, NULL, NULL, 1);
+    eng_plan_edge(p, in, f, 0, -1); /* pipeline: each batch stays on its worker */
+    eng_df *df = eng_df_install(c, p);
+    eng_rowbuf rb = {0};
+    eng_batch *b = eng_client_batch(c);
+    eng_batch_push(b, int_row(&rb, 1, -1), 0, 1); /* an error row, via worker 0 */
+    eng_batch_push(b, int_row(&rb, 2, 5), 0, 1);
+    eng_df_send(c, df, in, b);
+    eng_df_advance(c, df, in, 1);
+    eng_batch *out;
+    eng_time at;
+    eng_err_clear(&err);
+    assert_int_equal(eng_df_peek(c, df, f, 0, NULL, &out, &at, &err), -1);
+    assert_string_equal(err.sqlstate, "22012");
+    b = eng_client_batch(c);
+    eng_batch_push(b, int_row(&rb, 1, -1), 1, -1); /* its retraction, via worker 1 */
+    eng_df_send(c, df, in, b);
+    eng_df_advance(c, df, in, 2);
+    eng_err_clear(&err);
+    assert_int_equal(eng_df_peek(c, df, f, 1, NULL, &out, &at, &err), 0);
+    assert_int_equal(total(out), 1);
+    eng_batch_free(out);
+    eng_rowbuf_free(&rb);
+    eng_df_drop(c, df);
+    eng_client_free(c);
+    eng_rt_stop(rt);
+}
+
 int
 main(void)
 {
@@ -310,6 +389,7 @@ main(void)
         cmocka_unit_test(test_exchange_w1), cmocka_unit_test(test_exchange_w2),
         cmocka_unit_test(test_exchange_w4), cmocka_unit_test(test_many_dataflows),
         cmocka_unit_test(test_peek_waits),
+        cmocka_unit_test(test_errors_across_workers),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
