@@ -6,9 +6,8 @@
  * every malformed or oversized message becomes a FATAL ErrorResponse
  * (08P01) and a closed connection, never a crash.
  *
- * Statement execution is not wired in yet: after a normal startup every
- * query is answered with ErrorResponse 0A000 and ReadyForQuery, so clients
- * see a live server and a clear message. */
+ * Statements go to the handler set with io_pgw_set_query_handler (the SQL
+ * front end); its errors become ErrorResponses with SQLSTATE and position. */
 #ifndef IO_PGW_H
 #define IO_PGW_H
 
@@ -20,6 +19,14 @@ typedef struct io_pgw_server io_pgw_server;
 /* Binds host:port (port 0 picks a free one) and starts accepting on loop.
  * Returns 0, or -1 with err set (08006 for bind/listen failures). */
 int io_pgw_listen(io_pgw_server **out, io_loop *loop, const char *host, int port, eng_err *err);
+
+/* Runs one simple-query statement string. Returns 0 when it completed
+ * (CommandComplete is sent with tag), or -1 with err set (ErrorResponse,
+ * with the position if err has one). Called on the io thread. */
+typedef int (*io_pgw_query_fn)(void *ctx, const char *sql, char *tag, size_t tagcap, eng_err *err);
+
+/* Installs the statement handler (without one, statements get 0A000). */
+void io_pgw_set_query_handler(io_pgw_server *srv, io_pgw_query_fn fn, void *ctx);
 
 /* The bound port (useful after port 0). */
 int io_pgw_port(const io_pgw_server *srv);

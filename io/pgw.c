@@ -50,7 +50,16 @@ struct io_pgw_server {
     conn *conns;
     int nconns;
     int32_t next_pid;
+    io_pgw_query_fn query;
+    void *query_ctx;
 };
+
+void
+io_pgw_set_query_handler(io_pgw_server *srv, io_pgw_query_fn fn, void *ctx)
+{
+    srv->query = fn;
+    srv->query_ctx = ctx;
+}
 
 /* ------------------------------------------------------------------ buffers */
 
@@ -413,8 +422,19 @@ handle_message(conn *c)
             if (*s == '\0') {
                 size_t at = msg_begin(&c->out, 'I'); /* EmptyQueryResponse */
                 msg_end(&c->out, at);
-            } else {
+            } else if (c->srv->query == NULL) {
                 not_supported(c);
+            } else {
+                eng_err e;
+                eng_err_clear(&e);
+                char tag[64] = "";
+                if (c->srv->query(c->srv->query_ctx, body, tag, sizeof tag, &e) != 0) {
+                    send_error(c, &e, false);
+                } else {
+                    size_t at = msg_begin(&c->out, 'C'); /* CommandComplete */
+                    put_str(&c->out, tag);
+                    msg_end(&c->out, at);
+                }
             }
         }
         send_ready(c);

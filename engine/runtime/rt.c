@@ -115,7 +115,7 @@ struct eng_client {
     eng_err peek_err;
     bool peek_failed;
     rt_errsum *peek_errs; /* error counts summed over the replies so far */
-    eng_sub *subs; /* subscriptions delivered to this client */
+    eng_sub *subs;        /* subscriptions delivered to this client */
 };
 
 struct eng_sub {
@@ -1320,7 +1320,7 @@ client_poll(eng_client *c)
         while ((b = shard_chan_pop(c->from_worker[i])) != NULL) {
             if (b->kind == ENG_MSG_CONTROL) {
                 if (c->peek == NULL || b->dataflow != c->peek->id) {
-                    free(b->payload); /* eng_err or rt_errsum */
+                    free(b->payload);           /* eng_err or rt_errsum */
                     eng_batch_put(&c->pool, b); /* stale reply */
                     continue;
                 }

@@ -8,6 +8,7 @@
 #include "engine/core/eng_log.h"
 #include "engine/core/eng_size.h"
 #include "engine/runtime/eng_rt.h"
+#include "engine/sql/eng_sql.h"
 #include "io/io_loop.h"
 #include "io/io_pgw.h"
 #include "shard/shard_topo.h"
@@ -170,6 +171,24 @@ mkdir_p(const char *path)
     return 0;
 }
 
+/* The statement handler: until the planner lands, statements are parsed
+ * (syntax errors with their position, as PostgreSQL reports them) and
+ * answered with 0A000 naming the statement. */
+static int
+run_query(void *ctx, const char *sql, char *tag, size_t tagcap, eng_err *err)
+{
+    (void)ctx;
+    (void)tag;
+    (void)tagcap;
+    eng_sql_stmt st;
+    if (eng_sql_classify(sql, &st, err) != 0)
+        return -1;
+    eng_err_set(err, ENG_ERRCODE_FEATURE_NOT_SUPPORTED, "%s is not supported yet", st.tag);
+    eng_err_hint(err, "this sluiced parses SQL but does not execute it; the SQL front end "
+                      "arrives with a later version");
+    return -1;
+}
+
 typedef struct sigctx {
     io_op op;
     int fd;
@@ -245,6 +264,7 @@ main(int argc, char **argv)
     io_uring_prep_read(io_loop_sqe(loop, &sig.op), sig.fd, &sig.info, sizeof sig.info, 0);
     if (io_pgw_listen(&srv, loop, o.host, o.port, &err) != 0)
         goto fail;
+    io_pgw_set_query_handler(srv, run_query, NULL);
     eng_log(ENG_LOG_INFO, "listening for pgwire connections on %s:%d", o.host, io_pgw_port(srv));
     if (io_loop_run(loop, &err) != 0)
         goto fail;

@@ -36,9 +36,16 @@ n=$(grep -c 'worker [0-9] pinned to CPU' "$H_SLUICED_LOG" || true)
 [ "$n" -eq 2 ] || h_fail "expected 2 pinned workers in the log, saw $n"
 grep -q 'topology: ' "$H_SLUICED_LOG" || h_fail "no topology line in the log"
 
-# psql connects; a statement gets a clean 0A000 error, not a dropped link.
+# psql connects; a statement gets a clean 0A000 error naming it, not a
+# dropped link; a syntax error gets 42601 with its position, as PostgreSQL.
 out=$(h_sluice_psql -v VERBOSITY=verbose -c 'SELECT 1' 2>&1 || true)
-echo "$out" | grep -q '0A000' || h_fail "expected SQLSTATE 0A000 from a statement, got: $out"
+echo "$out" | grep -q '0A000: SELECT is not supported yet' \
+    || h_fail "expected SQLSTATE 0A000 naming SELECT, got: $out"
+out=$(h_sluice_psql -v VERBOSITY=verbose -c 'SELECT a FROM t WHERE' 2>&1 || true)
+echo "$out" | grep -q '42601: syntax error at end of input' || h_fail "no 42601: $out"
+echo "$out" | grep -q '^ *\^' || h_fail "no error position caret: $out"
+out=$(h_sluice_psql -c "CREATE SOURCE s FROM POSTGRES CONNECTION c (PUBLICATION 'p') FOR ALL TABLES" 2>&1 || true)
+echo "$out" | grep -q 'CREATE SOURCE is not supported yet' || h_fail "CREATE SOURCE: $out"
 # Wrong database: FATAL 3D000.
 out=$(psql -X -h 127.0.0.1 -p "$H_SLUICED_PORT" -U materialize nosuchdb -c 'SELECT 1' 2>&1 || true)
 echo "$out" | grep -q 'database "nosuchdb" does not exist' || h_fail "wrong database accepted: $out"
