@@ -177,9 +177,14 @@ struct eng_rel {
     int64_t offset;
 };
 
-/* Constructors: take ownership of inputs and of the arrays passed (which
- * must come from malloc); types are computed (MAP by typechecking its
- * exprs: returns NULL with err set on a type error). */
+/* Constructors: take ownership of inputs (child relations, expressions)
+ * and of the non-const arrays passed (MAP/FILTER's exprs, UNION's ins:
+ * they must come from malloc); const arrays (types, rows, cols, keys,
+ * group, aggs with their separators, order) are copied, the caller keeps
+ * its own. Types are computed (MAP by typechecking its exprs over input
+ * columns ++ earlier exprs: returns NULL with err set on a type error,
+ * having freed in and exprs). FILTER does not typecheck (the renderer
+ * does: 42804 for a non-boolean predicate). */
 eng_rel *eng_rel_get(uint64_t id, const char *name, int ncols, const eng_type *types);
 eng_rel *eng_rel_const(int ncols, const eng_type *types, int nrows, const eng_row *rows,
                        const int64_t *diffs);
