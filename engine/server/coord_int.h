@@ -1,0 +1,71 @@
+/* The coordinator's internals, shared by coord.c (runtime side, reads),
+ * exec.c (statements) and system.c (introspection relations). */
+#ifndef ENG_COORD_INT_H
+#define ENG_COORD_INT_H
+
+#include <jansson.h>
+#include <pthread.h>
+
+#include "engine/server/coord.h"
+#include "engine/sql/eng_bind.h"
+#include "engine/sql/eng_render.h"
+#include "operators/op_topk.h"
+
+#define COORD_MAX_ARRS 16
+
+/* An object's runtime state (eng_obj.rt). */
+typedef struct objrt {
+    eng_coord *co;
+    eng_df *df;         /* its dataflow (NULL for views without index) */
+    int input;          /* TABLE: the input node */
+    bool has_arr;       /* arr describes an arrangement of this collection */
+    eng_render_arr arr; /* TABLE/MATVIEW: key_is_row; INDEX: keyed */
+    int *keycols;       /* INDEX: owned key columns (arr.keycols points here) */
+} objrt;
+
+struct eng_coord {
+    eng_rt *rt;
+    eng_catalog *cat;
+    eng_client *client; /* persistent dataflows and table writes (write lock) */
+    pthread_rwlock_t lock;
+    pthread_mutex_t id_mu;
+    eng_time ts; /* every table is readable at ts (write lock to change) */
+    bool replaying;
+    uint64_t forced_id; /* replay: the id the next created object gets */
+    eng_session *replay_session;
+    uint64_t sys_base;
+};
+
+typedef struct sess_var {
+    char *name, *value;
+} sess_var;
+
+struct eng_session {
+    eng_coord *co;
+    eng_client *client;
+    char txn; /* 'I', 'T', 'E' */
+    int nvars;
+    sess_var *vars;
+};
+
+uint64_t coord_new_id(eng_coord *co);
+/* Scratch for coord_lookup_arrs, owned by its caller. */
+typedef struct coord_look {
+    eng_coord *co;
+    int n;
+    eng_render_arr arrs[COORD_MAX_ARRS];
+} coord_look;
+/* The arrangements of collection id (an eng_render_lookup_fn; ctx is a
+ * coord_look with co set). */
+int coord_lookup_arrs(void *ctx, uint64_t id, const eng_render_arr **out, eng_err *err);
+int coord_eval(eng_session *s, const eng_rel *rel, eng_batch **out, eng_err *err);
+int64_t coord_send_rows(eng_batch *b, int ncols, const eng_type *types, int nvisible, int norder,
+                        const op_order *order, int64_t limit, int64_t offset,
+                        const eng_sink *sink, bool copy, eng_err *err);
+
+/* system.c */
+void coord_system_init(eng_coord *co);
+/* The rows of system relation o now (c: the calling thread's client). */
+int coord_system_rows(eng_coord *co, eng_client *c, eng_obj *o, eng_batch **out, eng_err *err);
+
+#endif

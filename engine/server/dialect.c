@@ -1,0 +1,416 @@
+/* Sluice's own statements, which PostgreSQL's grammar lacks: SHOW
+ * TABLES/VIEWS/MATERIALIZED VIEWS/INDEXES/SOURCES/COLUMNS/CREATE/SCHEMAS/
+ * OBJECTS/CLUSTERS/DATABASES/SECRETS/CONNECTIONS. The statements of later
+ * issues (CREATE SOURCE/CONNECTION/SECRET, SUBSCRIBE...) are recognised and
+ * answered 0A000 naming them.
+ *
+ * Notes: a small word tokenizer (identifiers, "quoted identifiers",
+ * punctuation); errors point at the offending word's position. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "engine/core/eng_type.h"
+#include "engine/server/exec_int.h"
+
+#define MAX_WORDS 32
+
+typedef struct word {
+    char text[128]; /* lower-cased unless quoted */
+    int pos;        /* 1-based character position */
+    bool quoted;
+} word;
+
+/* Splits sql into words. Returns the count (<= MAX_WORDS). */
+static int
+tokenize(const char *sql, word *w)
+{
+    int n = 0;
+    const char *p = sql;
+    while (*p && n < MAX_WORDS) {
+        if (isspace((unsigned char)*p)) {
+            p++;
+            continue;
+        }
+        if (p[0] == '-' && p[1] == '-') {
+            while (*p && *p != '\n')
+                p++;
+            continue;
+        }
+        word *x = &w[n];
+        memset(x, 0, sizeof *x);
+        x->pos = (int)(p - sql) + 1;
+        size_t k = 0;
+        if (*p == '"') {
+            x->quoted = true;
+            p++;
+            while (*p && !(*p == '"' && p[1] != '"')) {
+                if (*p == '"')
+                    p++;
+                if (k + 1 < sizeof x->text)
+                    x->text[k++] = *p;
+                p++;
+            }
+            if (*p)
+                p++;
+        } else if (isalnum((unsigned char)*p) || *p == '_') {
+            while (isalnum((unsigned char)*p) || *p == '_' || (unsigned char)*p >= 0x80) {
+                if (k + 1 < sizeof x->text)
+                    x->text[k++] = (char)tolower((unsigned char)*p);
+                p++;
+            }
+        } else {
+            x->text[k++] = *p++;
+        }
+        x->text[k] = '\0';
+        n++;
+    }
+    return n;
+}
+
+static bool
+is(const word *w, int n, int i, const char *kw)
+{
+    return i < n && !w[i].quoted && strcmp(w[i].text, kw) == 0;
+}
+
+static const char *const dialect_lead[] = {
+    "show tables",   "show views",       "show materialized", "show indexes",  "show sources",
+    "show columns",  "show create",      "show schemas",      "show objects",  "show clusters",
+    "show databases", "show secrets",    "show connections",  "show sinks",    "show subsources",
+    "create source", "create connection", "create secret",    "create sink",   "create cluster",
+    "create default", "alter source",    "alter connection",  "alter secret",  "drop source",
+    "drop connection", "drop secret",    "drop sink",         "drop cluster",  "subscribe",
+    "show index",
+};
+
+static bool
+lead_match(const word *w, int n, const char *lead)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s", lead);
+    char *save = NULL;
+    int i = 0;
+    for (char *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save), i++)
+        if (!is(w, n, i, t))
+            return false;
+    return true;
+}
+
+bool
+ex_dialect_match(const char *sql)
+{
+    word w[MAX_WORDS];
+    int n = tokenize(sql, w);
+    for (size_t i = 0; i < sizeof dialect_lead / sizeof dialect_lead[0]; i++)
+        if (lead_match(w, n, dialect_lead[i]))
+            return true;
+    return false;
+}
+
+bool
+ex_dialect_is_show(const char *sql)
+{
+    word w[MAX_WORDS];
+    int n = tokenize(sql, w);
+    if (!is(w, n, 0, "show"))
+        return false;
+    return ex_dialect_match(sql);
+}
+
+/* ------------------------------------------------------------------ SHOW */
+
+typedef struct rows {
+    int ncols, n, cap;
+    char **cells;
+} rows;
+
+static void
+rows_add(rows *r, const char *const *vals)
+{
+    if (r->n == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 16;
+        r->cells = realloc(r->cells, (size_t)r->cap * (size_t)r->ncols * sizeof *r->cells);
+        ENG_ASSERT(r->cells != NULL);
+    }
+    for (int i = 0; i < r->ncols; i++)
+        r->cells[(size_t)r->n * (size_t)r->ncols + (size_t)i] = vals[i] ? strdup(vals[i]) : NULL;
+    r->n++;
+}
+
+static int rows_ncols_sort;
+
+static int
+cmp_row(const void *a, const void *b)
+{
+    char *const *x = a, *const *y = b;
+    for (int i = 0; i < rows_ncols_sort; i++) {
+        int c = strcmp(x[i] ? x[i] : "", y[i] ? y[i] : "");
+        if (c)
+            return c;
+    }
+    return 0;
+}
+
+static int
+rows_send(rows *r, const eng_sink *sink, const char *const *names)
+{
+    /* Sort rows by their columns (qsort on row blocks). */
+    size_t rowsz = (size_t)r->ncols * sizeof(char *);
+    rows_ncols_sort = r->ncols;
+    if (r->n > 1)
+        qsort(r->cells, (size_t)r->n, rowsz, cmp_row);
+    int rc = ex_text_result(sink, r->ncols, names, r->n, (const char *const *)r->cells, NULL);
+    for (size_t i = 0; i < (size_t)r->n * (size_t)r->ncols; i++)
+        free(r->cells[i]);
+    free(r->cells);
+    return rc;
+}
+
+static const char *
+schema_of(const word *w, int n, int i, int *next)
+{
+    if (is(w, n, i, "from") || is(w, n, i, "in")) {
+        if (i + 1 < n) {
+            *next = i + 2;
+            return w[i + 1].text;
+        }
+    }
+    *next = i;
+    return NULL;
+}
+
+static int
+show_kind(eng_session *s, eng_obj_kind kind, const char *schema, const eng_sink *sink)
+{
+    eng_catalog *cat = s->co->cat;
+    int n = eng_catalog_count(cat);
+    rows r = {0};
+    const char *names2[2] = {"name", "cluster"};
+    r.ncols = kind == ENG_OBJ_MATVIEW ? 2 : 1;
+    for (int i = 0; i < n; i++) {
+        eng_obj *o = eng_catalog_at(cat, i);
+        if (o->kind != kind || strcmp(o->schema, schema ? schema : "public") != 0)
+            continue;
+        const char *v[2] = {o->name, "default"};
+        rows_add(&r, v);
+    }
+    return rows_send(&r, sink, names2);
+}
+
+static eng_obj *
+find_obj(eng_session *s, const word *w, int n, int i, eng_err *err)
+{
+    if (i >= n)
+        return eng_err_set(err, ENG_ERRCODE_SYNTAX_ERROR, "syntax error at end of input"), NULL;
+    const char *schema = NULL, *name = w[i].text;
+    if (is(w, n, i + 1, ".") && i + 2 < n) {
+        schema = w[i].text;
+        name = w[i + 2].text;
+    }
+    eng_obj *o = eng_catalog_find(s->co->cat, schema, name);
+    if (o == NULL || o->kind == ENG_OBJ_SCHEMA) {
+        eng_err_set(err, ENG_ERRCODE_UNDEFINED_TABLE, "unknown catalog item '%s'", name);
+        err->position = w[i].pos;
+        return NULL;
+    }
+    return o;
+}
+
+static void
+key_text(const eng_obj *idx, const eng_obj *on, char *buf, size_t cap)
+{
+    size_t off = 0;
+    off += (size_t)snprintf(buf + off, cap - off, "{");
+    for (int k = 0; k < idx->nkey && off < cap; k++)
+        off += (size_t)snprintf(buf + off, cap - off, "%s%s", k ? "," : "",
+                                on && idx->key[k] < on->ncols ? on->cols[idx->key[k]].name : "?");
+    if (off < cap)
+        snprintf(buf + off, cap - off, "}");
+}
+
+static int
+show(eng_session *s, const word *w, int n, const eng_sink *sink, eng_err *err)
+{
+    eng_catalog *cat = s->co->cat;
+    int next;
+    if (is(w, n, 1, "tables"))
+        return show_kind(s, ENG_OBJ_TABLE, schema_of(w, n, 2, &next), sink);
+    if (is(w, n, 1, "views"))
+        return show_kind(s, ENG_OBJ_VIEW, schema_of(w, n, 2, &next), sink);
+    if (is(w, n, 1, "materialized") && is(w, n, 2, "views"))
+        return show_kind(s, ENG_OBJ_MATVIEW, schema_of(w, n, 3, &next), sink);
+    if (is(w, n, 1, "indexes") || is(w, n, 1, "index")) {
+        eng_obj *on = NULL;
+        if (is(w, n, 2, "on") || is(w, n, 2, "from")) {
+            if ((on = find_obj(s, w, n, 3, err)) == NULL)
+                return -1;
+        }
+        rows r = {.ncols = 4};
+        int cnt = eng_catalog_count(cat);
+        for (int i = 0; i < cnt; i++) {
+            eng_obj *o = eng_catalog_at(cat, i);
+            if (o->kind != ENG_OBJ_INDEX || (on && o->on_id != on->id))
+                continue;
+            eng_obj *t = eng_catalog_get(cat, o->on_id);
+            char key[256];
+            key_text(o, t, key, sizeof key);
+            const char *v[4] = {o->name, t ? t->name : "?", "default", key};
+            rows_add(&r, v);
+        }
+        const char *names[4] = {"name", "on", "cluster", "key"};
+        return rows_send(&r, sink, names);
+    }
+    if (is(w, n, 1, "sources") || is(w, n, 1, "subsources")) {
+        rows r = {.ncols = 3};
+        int cnt = eng_catalog_count(cat);
+        for (int i = 0; i < cnt; i++) {
+            eng_obj *o = eng_catalog_at(cat, i);
+            if (o->kind != ENG_OBJ_SOURCE && o->kind != ENG_OBJ_SUBSOURCE)
+                continue;
+            const char *v[3] = {o->name, o->kind == ENG_OBJ_SOURCE ? "source" : "subsource", NULL};
+            rows_add(&r, v);
+        }
+        const char *names[3] = {"name", "type", "size"};
+        return rows_send(&r, sink, names);
+    }
+    if (is(w, n, 1, "schemas")) {
+        rows r = {.ncols = 1};
+        static const char *const builtin[] = {"public", "mz_catalog", "mz_internal", "pg_catalog",
+                                              "information_schema"};
+        for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++) {
+            const char *v[1] = {builtin[i]};
+            rows_add(&r, v);
+        }
+        int cnt = eng_catalog_count(cat);
+        for (int i = 0; i < cnt; i++) {
+            eng_obj *o = eng_catalog_at(cat, i);
+            if (o->kind == ENG_OBJ_SCHEMA) {
+                const char *v[1] = {o->name};
+                rows_add(&r, v);
+            }
+        }
+        const char *names[1] = {"name"};
+        return rows_send(&r, sink, names);
+    }
+    if (is(w, n, 1, "objects")) {
+        const char *schema = schema_of(w, n, 2, &next);
+        rows r = {.ncols = 2};
+        int cnt = eng_catalog_count(cat);
+        for (int i = 0; i < cnt; i++) {
+            eng_obj *o = eng_catalog_at(cat, i);
+            if (o->kind == ENG_OBJ_SCHEMA || o->kind == ENG_OBJ_SYSTEM ||
+                strcmp(o->schema, schema ? schema : "public") != 0)
+                continue;
+            const char *v[2] = {o->name, eng_obj_kind_name(o->kind)};
+            rows_add(&r, v);
+        }
+        const char *names[2] = {"name", "type"};
+        return rows_send(&r, sink, names);
+    }
+    if (is(w, n, 1, "columns")) {
+        if (!(is(w, n, 2, "from") || is(w, n, 2, "in"))) {
+            eng_err_set(err, ENG_ERRCODE_SYNTAX_ERROR, "Expected FROM or IN after SHOW COLUMNS");
+            err->position = n > 2 ? w[2].pos : 0;
+            return -1;
+        }
+        eng_obj *o = find_obj(s, w, n, 3, err);
+        if (o == NULL)
+            return -1;
+        rows r = {.ncols = 3};
+        for (int i = 0; i < o->ncols; i++) {
+            eng_strbuf tb = {0};
+            eng_type_format(&o->cols[i].type, &tb);
+            const char *v[3] = {o->cols[i].name, o->cols[i].not_null ? "false" : "true",
+                                eng_strbuf_cstr(&tb)};
+            rows_add(&r, v);
+            eng_strbuf_free(&tb);
+        }
+        const char *names[3] = {"name", "nullable", "type"};
+        /* Columns keep their table order. */
+        int rc = ex_text_result(sink, 3, names, r.n, (const char *const *)r.cells, NULL);
+        for (size_t i = 0; i < (size_t)r.n * 3; i++)
+            free(r.cells[i]);
+        free(r.cells);
+        return rc;
+    }
+    if (is(w, n, 1, "create")) {
+        int at = 2;
+        eng_obj_kind want;
+        if (is(w, n, 2, "table"))
+            want = ENG_OBJ_TABLE, at = 3;
+        else if (is(w, n, 2, "view"))
+            want = ENG_OBJ_VIEW, at = 3;
+        else if (is(w, n, 2, "materialized") && is(w, n, 3, "view"))
+            want = ENG_OBJ_MATVIEW, at = 4;
+        else if (is(w, n, 2, "index"))
+            want = ENG_OBJ_INDEX, at = 3;
+        else if (is(w, n, 2, "source"))
+            want = ENG_OBJ_SOURCE, at = 3;
+        else {
+            eng_err_set(err, ENG_ERRCODE_SYNTAX_ERROR,
+                        "Expected TABLE, VIEW, MATERIALIZED VIEW, INDEX or SOURCE after SHOW CREATE");
+            err->position = n > 2 ? w[2].pos : 0;
+            return -1;
+        }
+        eng_obj *o = find_obj(s, w, n, at, err);
+        if (o == NULL)
+            return -1;
+        if (o->kind != want) {
+            eng_err_set(err, ENG_ERRCODE_WRONG_OBJECT_TYPE, "%s is not a %s", o->name,
+                        eng_obj_kind_name(want));
+            return -1;
+        }
+        char qname[300];
+        snprintf(qname, sizeof qname, "materialize.%s.%s", o->schema, o->name);
+        const char *names[2] = {"name", "create_sql"};
+        const char *cells[2] = {qname, o->sql ? o->sql : ""};
+        return ex_text_result(sink, 2, names, 1, cells, NULL);
+    }
+    if (is(w, n, 1, "clusters")) {
+        const char *names[1] = {"name"};
+        const char *cells[1] = {"default"};
+        return ex_text_result(sink, 1, names, 1, cells, NULL);
+    }
+    if (is(w, n, 1, "databases")) {
+        const char *names[1] = {"name"};
+        const char *cells[1] = {"materialize"};
+        return ex_text_result(sink, 1, names, 1, cells, NULL);
+    }
+    if (is(w, n, 1, "secrets") || is(w, n, 1, "connections") || is(w, n, 1, "sinks")) {
+        rows r = {.ncols = is(w, n, 1, "connections") ? 2 : 1};
+        int cnt = eng_catalog_count(cat);
+        eng_obj_kind k = is(w, n, 1, "secrets") ? ENG_OBJ_SECRET : ENG_OBJ_CONNECTION;
+        for (int i = 0; i < cnt && !is(w, n, 1, "sinks"); i++) {
+            eng_obj *o = eng_catalog_at(cat, i);
+            if (o->kind == k) {
+                const char *v[2] = {o->name, "postgres"};
+                rows_add(&r, v);
+            }
+        }
+        const char *names[2] = {"name", "type"};
+        return rows_send(&r, sink, names);
+    }
+    eng_err_set(err, ENG_ERRCODE_SYNTAX_ERROR, "unrecognized SHOW statement");
+    err->position = n > 1 ? w[1].pos : 0;
+    return -1;
+}
+
+int
+ex_dialect(eng_session *s, const char *sql, const eng_sink *sink, eng_err *err)
+{
+    word w[MAX_WORDS];
+    int n = tokenize(sql, w);
+    if (is(w, n, 0, "show")) {
+        pthread_rwlock_rdlock(&s->co->lock);
+        int rc = show(s, w, n, sink, err);
+        pthread_rwlock_unlock(&s->co->lock);
+        return rc;
+    }
+    eng_sql_stmt cls;
+    if (eng_sql_classify(sql, &cls, err) != 0)
+        return -1;
+    return eng_err_set(err, ENG_ERRCODE_FEATURE_NOT_SUPPORTED, "%s is not supported yet", cls.tag);
+}

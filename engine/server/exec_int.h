@@ -1,0 +1,31 @@
+/* Statement execution internals shared by exec.c, dialect.c and
+ * prepared.c. */
+#ifndef ENG_EXEC_INT_H
+#define ENG_EXEC_INT_H
+
+#include <jansson.h>
+
+#include "engine/server/coord_int.h"
+#include "engine/sql/eng_sql.h"
+
+int ex_complete(const eng_sink *sink, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ex_notice(const eng_sink *sink, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Rows of text columns (cells row-major, NULL = SQL NULL); tag NULL:
+ * "SELECT n". */
+int ex_text_result(const eng_sink *sink, int ncols, const char *const *names, int nrows,
+                   const char *const *cells, const char *tag);
+int ex_query(eng_session *s, eng_query *q, const eng_sink *sink, bool copy, eng_err *err);
+int ex_stmt(eng_session *s, const char *type, const json_t *body, const char *sql,
+            eng_bind_params *params, const eng_sink *sink, eng_err *err);
+int ex_parse(const char *sql, json_t **root, const char **type, const json_t **body,
+             eng_err *err);
+int ex_drop_obj(eng_coord *co, eng_obj *o, bool cascade, const eng_sink *sink, eng_err *err);
+void ex_objrt_free(eng_obj *o);
+
+/* dialect.c: Sluice's own statements (SHOW ..., later SUBSCRIBE, CREATE
+ * SOURCE...). */
+bool ex_dialect_match(const char *sql);
+bool ex_dialect_is_show(const char *sql);
+int ex_dialect(eng_session *s, const char *sql, const eng_sink *sink, eng_err *err);
+
+#endif
