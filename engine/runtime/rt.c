@@ -707,7 +707,9 @@ maybe_compact(eng_wctx *w, wdf *d, eng_node *n)
     }
     if (g == 0)
         return;
-    eng_time s = g == ENG_TIME_MAX ? ENG_TIME_MAX : g - 1;
+    /* A closed node (frontier: the empty one) stays readable at
+     * ENG_TIME_MAX - 1, the time eng_df_peek reads it at. */
+    eng_time s = g == ENG_TIME_MAX ? ENG_TIME_MAX - 1 : g - 1;
     eng_time h = atomic_load(&df->hold[n->id]);
     if (h < s)
         s = h;
