@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "engine/core/eng_row.h"
+#include "engine/sql/eng_ir.h"
 
 static const char *const builtin_schemas[] = {"public", "mz_catalog", "mz_internal", "pg_catalog",
                                               "information_schema"};
@@ -191,9 +192,6 @@ eng_obj_add_dep(eng_obj *o, uint64_t id)
     o->deps[o->ndeps++] = id;
 }
 
-/* eng_rel_free lives in engine/sql; the catalog only needs a hook. */
-void (*eng_catalog_rel_free)(struct eng_rel *r) = NULL;
-
 void
 eng_obj_free(eng_obj *o)
 {
@@ -201,8 +199,7 @@ eng_obj_free(eng_obj *o)
         return;
     if (o->rt_free != NULL)
         o->rt_free(o);
-    if (o->view_rel != NULL && eng_catalog_rel_free != NULL)
-        eng_catalog_rel_free(o->view_rel);
+    eng_rel_free(o->view_rel);
     for (int i = 0; i < o->ncols; i++) {
         free(o->cols[i].name);
         free(o->cols[i].default_sql);

@@ -22,7 +22,6 @@
 #include "engine/sql/eng_render.h"
 #include "operators/op_arrange.h"
 
-void (*eng_catalog_rel_free)(struct eng_rel *r);
 
 static void *
 xcalloc(size_t n, size_t sz)
@@ -83,7 +82,6 @@ eng_coord_open(eng_coord **out, eng_rt *rt, const char *data_dir, eng_err *err)
     pthread_rwlock_init(&co->lock, NULL);
     pthread_mutex_init(&co->id_mu, NULL);
     co->ts = now_ms();
-    eng_catalog_rel_free = eng_rel_free;
     coord_system_init(co);
     co->replaying = true;
     eng_session *s = eng_session_new(co);

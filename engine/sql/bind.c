@@ -2345,7 +2345,7 @@ sub_keys(bctx *c, const bscope *s, const json_t *subselect, const json_t *in_lhs
             r = project_range(r, 0, 0);
         }
         eng_query_free(&q);
-        return r;
+        return eng_rel_distinct(r);
     }
     if (!is_name_error(&tmp)) {
         *c->err = tmp;
