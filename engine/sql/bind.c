@@ -2618,6 +2618,212 @@ where_sublink(bctx *c, eng_rel **rel, const bscope *s, const json_t *node)
     return 1;
 }
 
+/* A correlated scalar subquery `(SELECT e FROM ... WHERE inner = outer
+ * AND ...)`, e possibly an aggregate: rewritten (on a copy of its parse
+ * tree) into an uncorrelated query that also returns the inner
+ * correlation expressions (grouped by them if e aggregates), LEFT JOINed
+ * onto the FROM relation by those expressions. */
+static eng_sx *
+correlated_scalar(bctx *c, const bscope *s, const json_t *node, const json_t *subselect)
+{
+    const json_t *b;
+    eng_pg_node(subselect, &b);
+    if (b == NULL)
+        b = subselect;
+    const char *op = eng_pg_str(b, "op");
+    json_t *tl = json_object_get(b, "targetList");
+    if ((op && strcmp(op, "SETOP_NONE") != 0) || json_object_get(b, "groupClause") ||
+        json_object_get(b, "havingClause") || json_object_get(b, "distinctClause") ||
+        json_object_get(b, "limitCount") || json_object_get(b, "withClause") ||
+        json_object_get(b, "sortClause") || json_array_size(tl) != 1) {
+        bx_error_at(c, node, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
+                    "correlated scalar subqueries must be a single expression over FROM ... "
+                    "WHERE, without GROUP BY, DISTINCT, ORDER BY or LIMIT");
+        return NULL;
+    }
+    eng_rel *srel = NULL;
+    bscope ss = {0};
+    bctx sc = *c;
+    sc.agg = NULL;
+    sc.cur_rel = NULL;
+    sc.cur_scope = NULL;
+    sc.deps = NULL;
+    sc.ndeps = 0;
+    if (bind_from(&sc, json_object_get(b, "fromClause"), &srel, &ss) != 0) {
+        free(sc.deps);
+        return NULL;
+    }
+    eng_rel_free(srel);
+    free(sc.deps);
+    const json_t **cj = NULL;
+    int ncj = 0;
+    if (json_object_get(b, "whereClause") != NULL)
+        json_conjuncts(json_object_get(b, "whereClause"), &cj, &ncj);
+    json_t *copy = json_deep_copy(b);
+    json_t *local = json_array();
+    json_t *inner = json_array();
+    eng_sx **outer = xcalloc((size_t)ncj + 1, sizeof *outer);
+    int nk = 0;
+    eng_sx *res = NULL;
+    eng_query q = {0};
+    for (int i = 0; i < ncj; i++) {
+        eng_err e2;
+        eng_err_clear(&e2);
+        bctx t2 = sc;
+        t2.err = &e2;
+        eng_sx *p = bx_bool(&t2, &ss, cj[i], "WHERE");
+        if (p != NULL) {
+            eng_sx_free(p);
+            json_array_append_new(local, json_deep_copy(cj[i]));
+            continue;
+        }
+        if (!is_name_error(&e2)) {
+            *c->err = e2;
+            goto done;
+        }
+        const json_t *ab;
+        const char *at = eng_pg_node(cj[i], &ab);
+        json_t *nm = at ? json_object_get(ab, "name") : NULL;
+        const char *opn = nm ? eng_pg_strnode(json_array_get(nm, 0)) : NULL;
+        bool ok = at && strcmp(at, "A_Expr") == 0 &&
+                  strcmp(eng_pg_str(ab, "kind") ?: "", "AEXPR_OP") == 0 && opn &&
+                  strcmp(opn, "=") == 0;
+        eng_sx *out = NULL;
+        for (int side = 0; ok && side < 2 && out == NULL; side++) {
+            const json_t *ie = json_object_get(ab, side ? "rexpr" : "lexpr");
+            const json_t *oe = json_object_get(ab, side ? "lexpr" : "rexpr");
+            eng_err e3;
+            eng_err_clear(&e3);
+            bctx t3 = sc;
+            t3.err = &e3;
+            eng_sx *in = bx_expr(&t3, &ss, ie);
+            if (in == NULL)
+                continue;
+            eng_sx_free(in);
+            eng_err_clear(&e3);
+            bctx t4 = *c;
+            t4.err = &e3;
+            t4.cur_rel = NULL;
+            out = bx_expr(&t4, s, oe);
+            if (out != NULL) {
+                json_t *rt = json_pack("{s:{s:O}}", "ResTarget", "val", ie);
+                json_array_append_new(inner, rt);
+            }
+        }
+        if (out == NULL) {
+            bx_error_at(c, cj[i], ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
+                        "a correlated subquery may refer to the outer query only in equalities "
+                        "(inner = outer) of its WHERE clause");
+            goto done;
+        }
+        outer[nk++] = out;
+    }
+    /* The uncorrelated query: local conjuncts, value ++ inner keys. */
+    if (json_array_size(local) == 0)
+        json_object_del(copy, "whereClause");
+    else if (json_array_size(local) == 1)
+        json_object_set(copy, "whereClause", json_array_get(local, 0));
+    else
+        json_object_set_new(copy, "whereClause",
+                            json_pack("{s:{s:s,s:O}}", "BoolExpr", "boolop", "AND_EXPR", "args",
+                                      local));
+    bool agg = bx_has_agg(tl);
+    json_t *ntl = json_object_get(copy, "targetList");
+    json_t *group = json_array();
+    for (size_t i = 0; i < json_array_size(inner); i++) {
+        json_array_append(ntl, json_array_get(inner, i));
+        const json_t *rb;
+        eng_pg_node(json_array_get(inner, i), &rb);
+        json_array_append(group, json_object_get(rb, "val"));
+    }
+    if (agg)
+        json_object_set(copy, "groupClause", group);
+    json_decref(group);
+    bctx sub = *c;
+    sub.cur_rel = NULL;
+    sub.cur_scope = NULL;
+    sub.agg = NULL;
+    sub.deps = NULL;
+    sub.ndeps = 0;
+    int rc = bq_select(&sub, copy, &q);
+    for (int i = 0; i < sub.ndeps; i++)
+        add_dep(c, sub.deps[i]);
+    free(sub.deps);
+    if (rc != 0)
+        goto done;
+    eng_rel *r = bq_query_rel(&q);
+    if (!agg) {
+        /* Several inner rows per key would multiply outer rows: Materialize
+         * reports an error there; we keep one value per key (the least). */
+        eng_agg a = {OP_AGG_MIN, 0, NULL};
+        int *g = xcalloc((size_t)nk + 1, sizeof *g);
+        int *cols = xcalloc((size_t)nk + 1, sizeof *cols);
+        for (int i = 0; i < nk; i++)
+            g[i] = 1 + i;
+        r = eng_rel_reduce(r, nk, g, 1, &a, false);
+        for (int i = 0; i < nk + 1; i++)
+            cols[i] = i == 0 ? nk : i - 1;
+        r = eng_rel_project(r, nk + 1, cols);
+        free(g);
+        free(cols);
+    }
+    keyvec keys = {0};
+    for (int i = 0; i < nk; i++) {
+        eng_type t;
+        if (bx_common_type(c, outer[i]->type, r->types[1 + i], "=", &t) != 0) {
+            keys_free(&keys);
+            eng_rel_free(r);
+            goto done;
+        }
+        keys_push(&keys, bx_cast_to(c, outer[i], t), bx_cast_to(c, eng_sx_col(1 + i, r->types[1 + i]), t));
+        outer[i] = NULL;
+    }
+    int base = (*c->cur_rel)->ncols;
+    eng_type vt = r->types[0];
+    int rn = r->ncols;
+    eng_rel *j = make_join(c, OP_JOIN_LEFT, *c->cur_rel, r, NULL, &keys, node);
+    keys_free(&keys);
+    *c->cur_rel = j;
+    if (j == NULL)
+        goto done;
+    bscope *cs = c->cur_scope;
+    for (int i = 0; i < rn; i++) {
+        scope_add(cs, NULL, NULL, j->types[base + i]);
+        cs->cols[cs->n - 1].star = false;
+        cs->cols[cs->n - 1].star_pos = -1;
+        cs->cols[cs->n - 1].hidden = true;
+    }
+    res = eng_sx_col(base, vt);
+    /* count() over no rows is 0, not the NULL of the outer join. */
+    const json_t *rb0;
+    eng_pg_node(json_array_get(tl, 0), &rb0);
+    const json_t *fb;
+    const char *fk = eng_pg_node(json_object_get(rb0, "val"), &fb);
+    if (fk && strcmp(fk, "FuncCall") == 0) {
+        json_t *fnm = json_object_get(fb, "funcname");
+        const char *fname = eng_pg_strnode(json_array_get(fnm, json_array_size(fnm) - 1));
+        if (fname && strcmp(fname, "count") == 0) {
+            eng_sx *args[2] = {res, eng_sx_int8(0)};
+            res = eng_sx_call(OP_COALESCE, 2, args);
+            if (bx_typecheck(c, cs, res) != 0) {
+                eng_sx_free(res);
+                res = NULL;
+            }
+        }
+    }
+done:
+    eng_query_free(&q);
+    for (int i = 0; i < nk; i++)
+        eng_sx_free(outer[i]);
+    free(outer);
+    free(cj);
+    json_decref(copy);
+    json_decref(local);
+    json_decref(inner);
+    scope_free(&ss);
+    return res;
+}
+
 eng_sx *
 bq_sublink_expr(bctx *c, const bscope *s, const json_t *node, const json_t *b)
 {
@@ -2646,10 +2852,11 @@ bq_sublink_expr(bctx *c, const bscope *s, const json_t *node, const json_t *b)
         add_dep(c, sub.deps[i]);
     free(sub.deps);
     if (rc != 0) {
+        if (is_name_error(&tmp) && strcmp(kind, "EXPR_SUBLINK") == 0)
+            return correlated_scalar(c, s, node, json_object_get(b, "subselect"));
         if (is_name_error(&tmp)) {
             bx_error_at(c, node, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
-                        "correlated subqueries are supported only as [NOT] EXISTS / IN "
-                        "conditions of WHERE (%s)",
+                        "correlated EXISTS is supported only as a condition of WHERE (%s)",
                         tmp.message);
             return NULL;
         }
