@@ -17,6 +17,7 @@
 #include "engine/core/eng_log.h"
 #include "engine/core/eng_text.h"
 #include "engine/server/coord_int.h"
+#include "engine/server/exec_int.h"
 #include "engine/sql/eng_bind.h"
 #include "engine/sql/eng_ir_eval.h"
 #include "engine/sql/eng_render.h"
@@ -146,6 +147,7 @@ eng_session_free(eng_session *s)
 {
     if (s == NULL)
         return;
+    ex_cursors_free(s);
     eng_client_free(s->client);
     for (int i = 0; i < s->nvars; i++) {
         free(s->vars[i].name);

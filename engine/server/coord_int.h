@@ -36,6 +36,8 @@ struct eng_coord {
     uint64_t sys_base;
 };
 
+typedef struct eng_cursor eng_cursor;
+
 typedef struct sess_var {
     char *name, *value;
 } sess_var;
@@ -46,6 +48,8 @@ struct eng_session {
     char txn; /* 'I', 'T', 'E' */
     int nvars;
     sess_var *vars;
+    int ncursors;
+    eng_cursor **cursors;
 };
 
 uint64_t coord_new_id(eng_coord *co);

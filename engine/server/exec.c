@@ -246,6 +246,42 @@ ex_query(eng_session *s, eng_query *q, const eng_sink *sink, bool copy, eng_err 
     return ex_complete(sink, "SELECT %lld", (long long)n);
 }
 
+typedef struct rowcap {
+    eng_batch *out;
+} rowcap;
+
+static int
+cap_row(void *ctx, eng_row row)
+{
+    eng_batch_push(((rowcap *)ctx)->out, row, 0, 1);
+    return 0;
+}
+
+int
+ex_query_rows(eng_session *s, eng_query *q, eng_batch *out, eng_err *err)
+{
+    eng_rel *rel = eng_query_rel(q, true);
+    eng_batch *b = NULL;
+    int rc = coord_eval(s, rel, &b, err);
+    int ncols = rel->ncols;
+    eng_type *types = xcalloc((size_t)ncols, sizeof *types);
+    memcpy(types, rel->types, (size_t)ncols * sizeof *types);
+    eng_rel_free(rel);
+    if (rc == 0) {
+        rowcap cap = {out};
+        eng_sink sink = {0};
+        sink.ctx = &cap;
+        sink.row = cap_row;
+        rc = coord_send_rows(b, ncols, types, q->ncols, q->norder, q->order, q->limit, q->offset,
+                             &sink, false, err) < 0
+                 ? -1
+                 : 0;
+        eng_batch_free(b);
+    }
+    free(types);
+    return rc;
+}
+
 static int
 exec_select(eng_session *s, const json_t *stmt, const eng_sink *sink, eng_bind_params *params,
             eng_err *err)
@@ -1356,6 +1392,8 @@ ex_parse(const char *sql, json_t **root, const char **type, const json_t **body,
 static int
 run_one(eng_session *s, const char *sql, const eng_sink *sink, eng_err *err)
 {
+    if (ex_subscribe_match(sql))
+        return ex_subscribe(s, sql, sink, err);
     if (ex_dialect_match(sql))
         return ex_dialect(s, sql, sink, err);
     json_t *root = NULL;

@@ -22,6 +22,18 @@ int ex_parse(const char *sql, json_t **root, const char **type, const json_t **b
 int ex_drop_obj(eng_coord *co, eng_obj *o, bool cascade, const eng_sink *sink, eng_err *err);
 void ex_objrt_free(eng_obj *o);
 
+/* Runs a bound query, appending its rows in order (final ORDER BY and
+ * LIMIT applied, visible columns only) to out. Read lock held. */
+int ex_query_rows(eng_session *s, eng_query *q, eng_batch *out, eng_err *err);
+
+/* subscribe.c: SUBSCRIBE, COPY (SUBSCRIBE ...), DECLARE / FETCH / CLOSE. */
+bool ex_subscribe_match(const char *sql);
+int ex_subscribe(eng_session *s, const char *sql, const eng_sink *sink, eng_err *err);
+void ex_cursors_free(eng_session *s);
+/* The columns FETCH from a cursor returns (for Describe), -1 if unknown. */
+int ex_fetch_describe(eng_session *s, const char *sql, int *ncols, char *const **names,
+                      const eng_type **types);
+
 /* dialect.c: Sluice's own statements (SHOW ..., later SUBSCRIBE, CREATE
  * SOURCE...). */
 bool ex_dialect_match(const char *sql);

@@ -71,7 +71,9 @@ eng_session_prepare(eng_session *s, const char *sql, int nparams, const eng_type
     ENG_ASSERT(p != NULL);
     p->sql = strdup(sql);
     p->ncols = -1;
-    if (ex_dialect_match(sql)) {
+    if (ex_subscribe_match(sql)) {
+        p->type = "subscribe";
+    } else if (ex_dialect_match(sql)) {
         p->type = "dialect";
     } else if (ex_parse(sql, &p->root, &p->type, &p->body, err) != 0) {
         eng_prepared_free(p);
@@ -88,7 +90,15 @@ eng_session_prepare(eng_session *s, const char *sql, int nparams, const eng_type
     if (p->type == NULL)
         return p;
     eng_bind_params params = {p->nparams, p->ptypes, NULL};
-    if (strcmp(p->type, "SelectStmt") == 0) {
+    if (strcmp(p->type, "subscribe") == 0) {
+        int nc;
+        char *const *names;
+        const eng_type *types;
+        if (ex_fetch_describe(s, sql, &nc, &names, &types) == 0) {
+            capture c = {p};
+            cap_rowdesc(&c, nc, names, types);
+        }
+    } else if (strcmp(p->type, "SelectStmt") == 0) {
         pthread_rwlock_rdlock(&s->co->lock);
         eng_bind_env env = {s->co->cat, &params};
         eng_query q;
@@ -168,6 +178,8 @@ eng_prepared_execute(eng_session *s, eng_prepared *p, const eng_row *values, con
         return 0;
     if (strcmp(p->type, "dialect") == 0)
         return ex_dialect(s, p->sql, sink, err);
+    if (strcmp(p->type, "subscribe") == 0)
+        return ex_subscribe(s, p->sql, sink, err);
     eng_bind_params params = {p->nparams, p->ptypes, values};
     int rc = ex_stmt(s, p->type, p->body, p->sql, &params, sink, err);
     if (rc != 0 && s->txn == 'T')
