@@ -376,8 +376,8 @@ sub_start(eng_session *s, eng_cursor *c, eng_err *err)
     eng_plan_subscribe(plan, res.output, s->client, &c->sub);
     c->df = eng_df_install(s->client, plan);
     eng_render_start(&res, s->client, c->df);
-    if (!c->spec.has_as_of)
-        c->spec.as_of = res.as_of;
+    if (!c->spec.has_as_of) /* at least the latest write: reads see their own writes */
+        c->spec.as_of = res.as_of > co->ts ? res.as_of : co->ts;
     eng_render_result_free(&res);
     pthread_rwlock_unlock(&co->lock);
     c->rows = eng_client_batch(s->client);
