@@ -34,6 +34,7 @@ typedef struct options {
     char host[256];
     int port;
     const char *data_dir;
+    const char *password_file;
     const char *size_name;
     eng_size size;
     eng_log_level log_level;
@@ -43,7 +44,7 @@ static void
 usage(FILE *f)
 {
     fprintf(f, "usage: sluiced [--listen HOST:PORT] [--data-dir DIR] [--size SIZE] "
-               "[--log-level LEVEL] [--help]\n");
+               "[--password-file PATH] [--log-level LEVEL] [--help]\n");
 }
 
 static void
@@ -56,6 +57,8 @@ help(void)
            "  --data-dir DIR      data directory, created if missing (default ./sluice-data)\n"
            "  --size SIZE         replica size: a name, a cc name or a worker count\n"
            "                      (default 3xsmall)\n"
+           "  --password-file PATH  require passwords (SCRAM-SHA-256) from the\n"
+           "                      \"user:password\" lines of PATH (default: trust)\n"
            "  --log-level LEVEL   error, warn, info (default), debug, trace\n"
            "  --help              this text\n\n"
            "sizes:\n");
@@ -103,9 +106,13 @@ static int
 parse_args(int argc, char **argv, options *o)
 {
     static const struct option longopts[] = {
-        {"listen", required_argument, NULL, 'l'}, {"data-dir", required_argument, NULL, 'd'},
-        {"size", required_argument, NULL, 's'},   {"log-level", required_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"listen", required_argument, NULL, 'l'},
+        {"data-dir", required_argument, NULL, 'd'},
+        {"size", required_argument, NULL, 's'},
+        {"log-level", required_argument, NULL, 'v'},
+        {"password-file", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     snprintf(o->host, sizeof o->host, "127.0.0.1");
     o->port = 6875;
@@ -127,6 +134,11 @@ parse_args(int argc, char **argv, options *o)
             break;
         case 's':
             o->size_name = optarg;
+            break;
+        case 'p':
+            if (*optarg == '\0')
+                return bad_usage("--password-file must not be empty%s", "");
+            o->password_file = optarg;
             break;
         case 'v':
             if (!eng_log_level_parse(optarg, &o->log_level))
@@ -171,15 +183,30 @@ mkdir_p(const char *path)
     return 0;
 }
 
-/* The statement handler: until the planner lands, statements are parsed
- * (syntax errors with their position, as PostgreSQL reports them) and
- * answered with 0A000 naming the statement. */
-static int
-run_query(void *ctx, const char *sql, char *tag, size_t tagcap, eng_err *err)
+/* The statement handler until the SQL front end lands: statements are
+ * parsed (syntax errors with their position, as PostgreSQL reports them)
+ * and answered with 0A000 naming the statement, in the simple and the
+ * extended protocol alike. Sessions carry no state. */
+static int session_token;
+
+static void *
+stub_open(void *ctx, const io_pgw_startup *st, eng_err *err)
 {
     (void)ctx;
-    (void)tag;
-    (void)tagcap;
+    (void)st;
+    (void)err;
+    return &session_token;
+}
+
+static void
+stub_close(void *sess)
+{
+    (void)sess;
+}
+
+static int
+not_supported(const char *sql, eng_err *err)
+{
     eng_sql_stmt st;
     if (eng_sql_classify(sql, &st, err) != 0)
         return -1;
@@ -188,6 +215,39 @@ run_query(void *ctx, const char *sql, char *tag, size_t tagcap, eng_err *err)
                       "arrives with a later version");
     return -1;
 }
+
+static int
+stub_simple(void *sess, const char *sql, io_pgw_out *o, eng_err *err)
+{
+    (void)sess;
+    (void)o;
+    return not_supported(sql, err);
+}
+
+static void *
+stub_prepare(void *sess, const char *sql, int nparams, const uint32_t *param_oids, eng_err *err)
+{
+    (void)sess;
+    (void)nparams;
+    (void)param_oids;
+    (void)not_supported(sql, err);
+    return NULL;
+}
+
+static char
+stub_txn_status(void *sess)
+{
+    (void)sess;
+    return 'I';
+}
+
+static const io_pgw_handler stub_handler = {
+    .open = stub_open,
+    .close = stub_close,
+    .simple = stub_simple,
+    .prepare = stub_prepare,
+    .txn_status = stub_txn_status,
+};
 
 typedef struct sigctx {
     io_op op;
@@ -262,10 +322,11 @@ main(int argc, char **argv)
     }
     sig.op = (io_op){on_signal, &sig};
     io_uring_prep_read(io_loop_sqe(loop, &sig.op), sig.fd, &sig.info, sizeof sig.info, 0);
-    if (io_pgw_listen(&srv, loop, o.host, o.port, &err) != 0)
+    io_pgw_options po = {.host = o.host, .port = o.port, .password_file = o.password_file};
+    if (io_pgw_listen(&srv, loop, &po, &stub_handler, NULL, &err) != 0)
         goto fail;
-    io_pgw_set_query_handler(srv, run_query, NULL);
-    eng_log(ENG_LOG_INFO, "listening for pgwire connections on %s:%d", o.host, io_pgw_port(srv));
+    eng_log(ENG_LOG_INFO, "listening for pgwire connections on %s:%d (%s)", o.host,
+            io_pgw_port(srv), o.password_file ? "password authentication" : "trust");
     if (io_loop_run(loop, &err) != 0)
         goto fail;
     status = 0;
