@@ -10,6 +10,7 @@
 
 #include <liburing.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "engine/core/eng_err.h"
 
@@ -34,5 +35,11 @@ struct io_uring_sqe *io_loop_sqe(io_loop *loop, io_op *op);
 /* Runs until io_loop_stop(); returns 0, or -1 with err if the ring fails. */
 int io_loop_run(io_loop *loop, eng_err *err);
 void io_loop_stop(io_loop *loop);
+
+/* For teardown after io_loop_run returned: submits and calls back
+ * completions until done(arg) is true (checked before each wait) or
+ * timeout_ms passed. Returns done(arg). Completions queued when the loop
+ * was stopped are delivered here (io_loop_run stops mid-batch). */
+bool io_loop_run_for(io_loop *loop, int timeout_ms, bool (*done)(void *arg), void *arg);
 
 #endif

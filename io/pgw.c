@@ -1,209 +1,76 @@
-/* pgwire v3: startup, simple and extended query framing, ErrorResponse. */
-#include "io/io_pgw.h"
-#include "engine/core/eng_log.h"
+/* pgwire v3, io thread side: listener, startup packets, cancel requests,
+ * message framing, and moving bytes between sockets and sessions.
+ *
+ * Notes: the io thread owns every socket. Per connection at most one recv
+ * and one send are in flight. Before startup completes the io thread
+ * answers SSLRequest/GSSENCRequest ('N'), CancelRequest and malformed
+ * startup packets itself; once a StartupMessage is accepted it starts the
+ * connection's session thread (pgw_session.c) and from then on only frames
+ * typed messages into the conn's inbox and sends what the session hands
+ * over. Limits: a message over its size limit ends the input with a
+ * protocol violation the session reports (in order, after the messages
+ * before it); the io thread stops reading while the inbox holds more than
+ * PGW_IN_LIMIT; sessions block while more than PGW_OUT_LIMIT of their
+ * output is unsent. A conn is freed only once its socket is shut down, no
+ * operation is in flight and its session thread was joined. */
+#include "io/pgw_int.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define PGW_MAX_STARTUP 10000      /* PostgreSQL's own limit for the startup packet */
-#define PGW_MAX_MESSAGE (1u << 30) /* 1 GiB, as PostgreSQL */
+#include "engine/core/eng_log.h"
+
+#define PGW_MAX_STARTUP 10000 /* PostgreSQL's own limit for the startup packet */
 #define PGW_RECV_CHUNK 65536
 #define PGW_PROTO_SSL 80877103
 #define PGW_PROTO_GSS 80877104
 #define PGW_PROTO_CANCEL 80877102
 
-typedef struct buf {
-    char *data;
-    size_t len, cap, off; /* off: consumed prefix (input) or sent prefix (output) */
-} buf;
-
-typedef enum conn_state { CONN_STARTUP, CONN_READY, CONN_CLOSING } conn_state;
-
-typedef struct conn {
-    io_pgw_server *srv;
-    int fd;
-    conn_state state;
-    bool recv_pending, send_pending, closed;
-    bool skip_till_sync; /* extended protocol: after an error, discard until Sync */
-    int32_t pid, secret;
-    io_op recv_op, send_op;
-    buf in, out;
-    struct conn *next, *prev;
-} conn;
+enum { PH_STARTUP, PH_SESSION, PH_CLOSING };
 
 struct io_pgw_server {
     io_loop *loop;
-    int fd;
-    int port;
+    int fd, port;
     io_op accept_op;
     bool accept_pending;
+    int efd; /* sessions -> io thread wake-ups */
+    io_op efd_op;
+    uint64_t efd_val;
+    bool efd_pending;
     bool closing;
-    conn *conns;
-    int nconns;
+    pgw_conn *conns;
+    atomic_int nconns;
+    int nsessions, max_connections;
+    size_t stack;
     int32_t next_pid;
-    io_pgw_query_fn query;
-    void *query_ctx;
+    pgw_shared sh;
+    pgw_auth *auth;
+    char version[64];
+    pthread_mutex_t nmu; /* guards the notify list */
+    pgw_conn *notify_head;
 };
 
-void
-io_pgw_set_query_handler(io_pgw_server *srv, io_pgw_query_fn fn, void *ctx)
+const pgw_shared *
+io_pgw_shared(const io_pgw_server *srv)
 {
-    srv->query = fn;
-    srv->query_ctx = ctx;
+    return &srv->sh;
 }
 
-/* ------------------------------------------------------------------ buffers */
+/* ------------------------------------------------------------------ lifetime */
 
-static int
-buf_reserve(buf *b, size_t extra)
-{
-    if (b->len + extra <= b->cap)
-        return 0;
-    if (b->off > 0) { /* compact before growing */
-        memmove(b->data, b->data + b->off, b->len - b->off);
-        b->len -= b->off;
-        b->off = 0;
-        if (b->len + extra <= b->cap)
-            return 0;
-    }
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->len + extra)
-        cap *= 2;
-    char *d = realloc(b->data, cap);
-    if (d == NULL)
-        return -1;
-    b->data = d;
-    b->cap = cap;
-    return 0;
-}
+static bool arm_recv(pgw_conn *c);
+static void kick_send(pgw_conn *c);
 
 static void
-buf_free(buf *b)
-{
-    free(b->data);
-    memset(b, 0, sizeof *b);
-}
-
-static void
-put_bytes(buf *b, const void *p, size_t n)
-{
-    if (buf_reserve(b, n) != 0)
-        return; /* out of memory: the connection is closed by the caller's check */
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-}
-
-static void
-put_u8(buf *b, uint8_t v)
-{
-    put_bytes(b, &v, 1);
-}
-
-static void
-put_i32(buf *b, int32_t v)
-{
-    uint32_t n = htonl((uint32_t)v);
-    put_bytes(b, &n, 4);
-}
-
-static void
-put_str(buf *b, const char *s)
-{
-    put_bytes(b, s, strlen(s) + 1);
-}
-
-/* Begins a message of type t; returns the offset of its length word. */
-static size_t
-msg_begin(buf *b, char t)
-{
-    put_u8(b, (uint8_t)t);
-    size_t at = b->len;
-    put_i32(b, 0);
-    return at;
-}
-
-static void
-msg_end(buf *b, size_t at)
-{
-    if (at + 4 > b->len)
-        return;
-    uint32_t n = htonl((uint32_t)(b->len - at));
-    memcpy(b->data + at, &n, 4);
-}
-
-static uint32_t
-get_u32(const char *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return ntohl(v);
-}
-
-/* ------------------------------------------------------------------ messages */
-
-static void
-send_error(conn *c, const eng_err *e, bool fatal)
-{
-    size_t at = msg_begin(&c->out, 'E');
-    const char *sev = fatal ? "FATAL" : eng_err_severity_name(e->severity);
-    put_u8(&c->out, 'S');
-    put_str(&c->out, sev);
-    put_u8(&c->out, 'V');
-    put_str(&c->out, sev);
-    put_u8(&c->out, 'C');
-    put_str(&c->out, e->sqlstate);
-    put_u8(&c->out, 'M');
-    put_str(&c->out, e->message);
-    if (e->detail[0]) {
-        put_u8(&c->out, 'D');
-        put_str(&c->out, e->detail);
-    }
-    if (e->hint[0]) {
-        put_u8(&c->out, 'H');
-        put_str(&c->out, e->hint);
-    }
-    if (e->position > 0) {
-        char pos[16];
-        snprintf(pos, sizeof pos, "%d", e->position);
-        put_u8(&c->out, 'P');
-        put_str(&c->out, pos);
-    }
-    put_u8(&c->out, 0);
-    msg_end(&c->out, at);
-}
-
-static void
-send_param(conn *c, const char *k, const char *v)
-{
-    size_t at = msg_begin(&c->out, 'S');
-    put_str(&c->out, k);
-    put_str(&c->out, v);
-    msg_end(&c->out, at);
-}
-
-static void
-send_ready(conn *c)
-{
-    size_t at = msg_begin(&c->out, 'Z');
-    put_u8(&c->out, 'I');
-    msg_end(&c->out, at);
-}
-
-/* ------------------------------------------------------------------ connection I/O */
-
-static void conn_flush(conn *c);
-
-static void
-conn_free(conn *c)
+conn_free(pgw_conn *c)
 {
     io_pgw_server *srv = c->srv;
     if (c->prev)
@@ -212,86 +79,223 @@ conn_free(conn *c)
         srv->conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
-    srv->nconns--;
-    buf_free(&c->in);
-    buf_free(&c->out);
+    atomic_fetch_sub(&srv->nconns, 1);
+    close(c->fd);
+    io_pgw_buf_free(&c->in);
+    io_pgw_buf_free(&c->sending);
+    io_pgw_buf_free(&c->inbox);
+    io_pgw_buf_free(&c->pend);
+    free(c->startup_mem);
+    pthread_mutex_destroy(&c->mu);
+    pthread_cond_destroy(&c->cv);
+    eng_log(ENG_LOG_DEBUG, "connection %d closed", c->pid);
     free(c);
 }
 
-/* Closes the socket; the struct is freed once no operation is in flight. */
-static void
-conn_close(conn *c)
+/* Frees c if nothing can touch it any more. Returns true if freed. */
+static bool
+conn_try_free(pgw_conn *c)
 {
-    if (!c->closed) {
-        c->closed = true;
-        shutdown(c->fd, SHUT_RDWR); /* completes pending recv/send */
-        close(c->fd);
-        eng_log(ENG_LOG_DEBUG, "connection %d closed", c->pid);
+    if (!c->sock_shut || c->recv_pending || c->send_pending || (c->has_thread && !c->joined))
+        return false;
+    /* A session's last notify may have put c on the list after the join
+     * started: c goes when that list entry has been serviced. */
+    pthread_mutex_lock(&c->srv->nmu);
+    bool listed = c->notified;
+    pthread_mutex_unlock(&c->srv->nmu);
+    if (listed)
+        return false;
+    conn_free(c);
+    return true;
+}
+
+/* Shuts the socket down (completing any recv/send in flight); c is freed
+ * once the last operation completed and the session was joined. May free
+ * c. */
+static void
+conn_shut(pgw_conn *c)
+{
+    if (!c->sock_shut) {
+        c->sock_shut = true;
+        shutdown(c->fd, SHUT_RDWR);
     }
-    if (!c->recv_pending && !c->send_pending)
-        conn_free(c);
+    (void)conn_try_free(c);
 }
 
-/* Marks c to close once what is buffered has been sent. The caller (the
- * recv completion) flushes; nothing is freed here, so message handlers may
- * go on touching c. */
+/* The client is gone: wakes the session (its sends fail, its statement
+ * counts as cancelled). */
 static void
-conn_close_after_flush(conn *c)
+set_dead(pgw_conn *c)
 {
-    c->state = CONN_CLOSING;
+    pthread_mutex_lock(&c->mu);
+    atomic_store(&c->dead, true);
+    c->eof = true;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
 }
 
+/* A FATAL error from the io thread (before any session exists): queue it,
+ * send it, close. */
 static void
-fatal(conn *c, const char *sqlstate, const char *fmt, const char *arg)
+io_fatal(pgw_conn *c, const char *sqlstate, const char *msg)
 {
     eng_err e;
     eng_err_clear(&e);
-    eng_err_set(&e, sqlstate, fmt, arg);
-    send_error(c, &e, true);
-    conn_close_after_flush(c);
+    eng_err_set(&e, sqlstate, "%s", msg);
+    pthread_mutex_lock(&c->mu);
+    size_t before = c->pend.len;
+    io_pgw_put_error(&c->pend, 'E', &e, true);
+    c->unsent += c->pend.len - before;
+    pthread_mutex_unlock(&c->mu);
+    c->phase = PH_CLOSING;
 }
+
+/* True once nothing is left to send. */
+static bool
+out_drained(pgw_conn *c)
+{
+    pthread_mutex_lock(&c->mu);
+    bool d = c->pend.len == 0 && c->sending.off == c->sending.len;
+    pthread_mutex_unlock(&c->mu);
+    return d;
+}
+
+/* After io-side progress: closes c if its life is over (startup failed,
+ * or the session finished) and its output went out. May free c. */
+static void
+maybe_finish(pgw_conn *c)
+{
+    bool over = c->phase == PH_CLOSING || (c->has_thread && c->joined);
+    if (!over)
+        return;
+    pthread_mutex_lock(&c->mu);
+    bool now = c->close_now || atomic_load(&c->dead);
+    pthread_mutex_unlock(&c->mu);
+    if (now || (!c->send_pending && out_drained(c)))
+        conn_shut(c);
+}
+
+/* ------------------------------------------------------------------ sending */
 
 static void
 on_send(io_loop *loop, io_op *op, int res, unsigned flags)
 {
     (void)loop;
     (void)flags;
-    conn *c = op->ctx;
+    pgw_conn *c = op->ctx;
     c->send_pending = false;
-    if (c->closed) {
-        conn_close(c);
-        return;
-    }
     if (res < 0) {
         eng_log(ENG_LOG_DEBUG, "connection %d: send: %s", c->pid, strerror(-res));
-        conn_close(c);
+        set_dead(c);
+        conn_shut(c);
         return;
     }
-    c->out.off += (size_t)res;
-    if (c->out.off == c->out.len)
-        c->out.off = c->out.len = 0;
-    conn_flush(c);
+    pthread_mutex_lock(&c->mu);
+    c->sending.off += (size_t)res;
+    c->unsent -= (size_t)res;
+    if (c->drain_wait && c->unsent <= PGW_OUT_LIMIT)
+        pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    if (c->sock_shut) {
+        (void)conn_try_free(c);
+        return;
+    }
+    kick_send(c);
+    if (!c->send_pending)
+        maybe_finish(c);
+}
+
+/* Starts a send if none is in flight and there is output. */
+static void
+kick_send(pgw_conn *c)
+{
+    if (c->send_pending || c->sock_shut)
+        return;
+    pthread_mutex_lock(&c->mu);
+    if (c->sending.off == c->sending.len) {
+        c->sending.off = c->sending.len = 0;
+        if (c->pend.len > 0)
+            buf_swap(&c->sending, &c->pend);
+    }
+    bool more = c->sending.off < c->sending.len;
+    c->io_active = more;
+    pthread_mutex_unlock(&c->mu);
+    if (!more)
+        return;
+    struct io_uring_sqe *sqe = io_loop_sqe(c->srv->loop, &c->send_op);
+    io_uring_prep_send(sqe, c->fd, c->sending.data + c->sending.off,
+                       c->sending.len - c->sending.off, MSG_NOSIGNAL);
+    c->send_pending = true;
+}
+
+/* ------------------------------------------------------------------ cancel */
+
+static void
+handle_cancel(io_pgw_server *srv, int32_t pid, int32_t secret)
+{
+    for (pgw_conn *c = srv->conns; c != NULL; c = c->next) {
+        if (c->pid != pid || !c->has_thread)
+            continue;
+        if (c->secret != secret) /* silently ignored, as PostgreSQL */
+            return;
+        pthread_mutex_lock(&c->mu);
+        if (c->busy) {
+            atomic_store(&c->cancel, true);
+            pthread_cond_broadcast(&c->cv);
+        }
+        pthread_mutex_unlock(&c->mu);
+        eng_log(ENG_LOG_DEBUG, "connection %d: cancel request", pid);
+        return;
+    }
+}
+
+/* ------------------------------------------------------------------ startup */
+
+/* Copies the startup parameters for the session (borrowed pointers into
+ * c->startup_mem). Returns -1 on out of memory. */
+static int
+keep_startup(pgw_conn *c, const char *params, size_t n, const char *user, const char *database,
+             const char *appname, const char *options)
+{
+    c->startup_mem = malloc(n + 1);
+    if (c->startup_mem == NULL)
+        return -1;
+    memcpy(c->startup_mem, params, n);
+    c->startup_mem[n] = '\0';
+#define REBASE(p) ((p) == NULL ? NULL : c->startup_mem + ((p)-params))
+    c->st.user = REBASE(user);
+    c->st.database = database == NULL ? c->st.user : REBASE(database);
+    c->st.application_name = REBASE(appname);
+    c->st.options = REBASE(options);
+#undef REBASE
+    return 0;
 }
 
 static void
-conn_flush(conn *c)
+start_session(pgw_conn *c)
 {
-    if (c->closed || c->send_pending)
+    io_pgw_server *srv = c->srv;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, srv->stack);
+    int rc = pthread_create(&c->thread, &attr, io_pgw_session_main, c);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        eng_log(ENG_LOG_WARN, "cannot start a session thread: %s", strerror(rc));
+        io_fatal(c, ENG_ERRCODE_INSUFFICIENT_RESOURCES,
+                 "could not start a session for the "
+                 "connection");
         return;
-    if (c->out.off < c->out.len) {
-        struct io_uring_sqe *sqe = io_loop_sqe(c->srv->loop, &c->send_op);
-        io_uring_prep_send(sqe, c->fd, c->out.data + c->out.off, c->out.len - c->out.off,
-                           MSG_NOSIGNAL);
-        c->send_pending = true;
-    } else if (c->state == CONN_CLOSING) {
-        conn_close(c);
     }
+    c->has_thread = true;
+    c->phase = PH_SESSION;
+    srv->nsessions++;
 }
 
-/* Handles the startup packet at the head of c->in. Returns bytes consumed,
- * 0 if incomplete. */
+/* Handles the startup-phase packet at the head of c->in. Returns bytes
+ * consumed, 0 if incomplete. */
 static size_t
-handle_startup(conn *c)
+handle_startup(pgw_conn *c)
 {
     size_t avail = c->in.len - c->in.off;
     const char *p = c->in.data + c->in.off;
@@ -299,30 +303,36 @@ handle_startup(conn *c)
         return 0;
     uint32_t len = get_u32(p);
     if (len < 8 || len > PGW_MAX_STARTUP) {
-        fatal(c, ENG_ERRCODE_PROTOCOL_VIOLATION, "invalid length of startup packet%s", "");
+        io_fatal(c, ENG_ERRCODE_PROTOCOL_VIOLATION, "invalid length of startup packet");
         return avail;
     }
     if (avail < len)
         return 0;
     uint32_t code = get_u32(p + 4);
     if (code == PGW_PROTO_SSL || code == PGW_PROTO_GSS) {
-        put_u8(&c->out, 'N'); /* no TLS/GSS: the client retries in plain text */
+        pthread_mutex_lock(&c->mu);
+        put_u8(&c->pend, 'N'); /* no TLS/GSS: the client goes on in plain text */
+        c->unsent += 1;
+        pthread_mutex_unlock(&c->mu);
         return len;
     }
     if (code == PGW_PROTO_CANCEL) {
-        conn_close_after_flush(c); /* nothing runs yet, so there is nothing to cancel */
+        if (len == 16)
+            handle_cancel(c->srv, (int32_t)get_u32(p + 8), (int32_t)get_u32(p + 12));
+        c->phase = PH_CLOSING; /* no answer, as PostgreSQL */
         return len;
     }
     if ((code >> 16) != 3) {
-        char v[32];
-        snprintf(v, sizeof v, "%u.%u", code >> 16, code & 0xffff);
-        fatal(c, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
-              "unsupported frontend protocol %s: server supports 3.0", v);
+        char m[96];
+        snprintf(m, sizeof m, "unsupported frontend protocol %u.%u: server supports 3.0 to 3.0",
+                 code >> 16, code & 0xffff);
+        io_fatal(c, ENG_ERRCODE_FEATURE_NOT_SUPPORTED, m);
         return len;
     }
     /* Parameters: NUL-terminated key/value pairs, then one more NUL. */
-    const char *user = NULL, *database = NULL, *appname = "";
+    const char *user = NULL, *database = NULL, *appname = NULL, *options = NULL;
     const char *q = p + 8, *end = p + len;
+    int nunknown = 0;
     while (q < end && *q) {
         const char *k = q;
         const char *kz = memchr(k, 0, (size_t)(end - k));
@@ -338,174 +348,170 @@ handle_startup(conn *c)
             database = v;
         else if (strcmp(k, "application_name") == 0)
             appname = v;
+        else if (strcmp(k, "options") == 0)
+            options = v;
+        else if (strncmp(k, "_pq_.", 5) == 0)
+            nunknown++;
         q = vz + 1;
     }
     if (q >= end || *q != '\0') {
-        fatal(c, ENG_ERRCODE_PROTOCOL_VIOLATION, "malformed startup packet%s", "");
+        io_fatal(c, ENG_ERRCODE_PROTOCOL_VIOLATION,
+                 "invalid startup packet layout: expected "
+                 "terminator as last byte");
         return len;
     }
     if (user == NULL || *user == '\0') {
-        fatal(c, ENG_ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION,
-              "no PostgreSQL user name specified in startup packet%s", "");
+        io_fatal(c, ENG_ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION,
+                 "no PostgreSQL user name specified in startup packet");
         return len;
     }
-    if (database == NULL || *database == '\0')
-        database = user;
-    if (strcmp(database, "materialize") != 0) {
-        fatal(c, ENG_ERRCODE_INVALID_CATALOG_NAME, "database \"%s\" does not exist", database);
+    if (database != NULL && *database == '\0')
+        database = NULL;
+    if (c->srv->nsessions >= c->srv->max_connections) {
+        io_fatal(c, ENG_ERRCODE_TOO_MANY_CONNECTIONS, "sorry, too many clients already");
         return len;
     }
-    size_t at = msg_begin(&c->out, 'R');
-    put_i32(&c->out, 0); /* AuthenticationOk: trust */
-    msg_end(&c->out, at);
-    send_param(c, "server_version", "15.0");
-    send_param(c, "server_encoding", "UTF8");
-    send_param(c, "client_encoding", "UTF8");
-    send_param(c, "DateStyle", "ISO, MDY");
-    send_param(c, "IntervalStyle", "postgres");
-    send_param(c, "TimeZone", "UTC");
-    send_param(c, "integer_datetimes", "on");
-    send_param(c, "standard_conforming_strings", "on");
-    send_param(c, "is_superuser", "off");
-    send_param(c, "session_authorization", user);
-    send_param(c, "application_name", appname);
-    at = msg_begin(&c->out, 'K');
-    put_i32(&c->out, c->pid);
-    put_i32(&c->out, c->secret);
-    msg_end(&c->out, at);
-    send_ready(c);
-    c->state = CONN_READY;
-    eng_log(ENG_LOG_DEBUG, "connection %d: user \"%s\" database \"%s\"", c->pid, user, database);
+    if ((code & 0xffff) != 0 || nunknown > 0) {
+        /* NegotiateProtocolVersion: we speak 3.0 and no _pq_ options. */
+        pthread_mutex_lock(&c->mu);
+        size_t before = c->pend.len;
+        size_t at = msg_begin(&c->pend, 'v');
+        put_i32(&c->pend, 0);
+        put_i32(&c->pend, nunknown);
+        for (const char *k = p + 8; k < q;) {
+            const char *v = k + strlen(k) + 1;
+            if (strncmp(k, "_pq_.", 5) == 0)
+                put_str(&c->pend, k);
+            k = v + strlen(v) + 1;
+        }
+        msg_end(&c->pend, at);
+        c->unsent += c->pend.len - before;
+        pthread_mutex_unlock(&c->mu);
+    }
+    if (keep_startup(c, p + 8, len - 8, user, database, appname, options) != 0) {
+        io_fatal(c, ENG_ERRCODE_OUT_OF_MEMORY, "out of memory");
+        return len;
+    }
+    start_session(c);
     return len;
 }
 
-static void
-not_supported(conn *c)
-{
-    eng_err e;
-    eng_err_clear(&e);
-    eng_err_set(&e, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
-                "this sluiced build does not execute SQL statements yet");
-    eng_err_hint(&e, "the server is up; the SQL front end arrives in a later version");
-    send_error(c, &e, false);
-}
+/* ------------------------------------------------------------------ receiving */
 
-/* Handles one regular message at the head of c->in. Returns bytes
- * consumed, 0 if incomplete. */
-static size_t
-handle_message(conn *c)
+static uint32_t
+max_len_of(char type)
 {
-    size_t avail = c->in.len - c->in.off;
-    const char *p = c->in.data + c->in.off;
-    if (avail < 5)
-        return 0;
-    char type = p[0];
-    uint32_t len = get_u32(p + 1);
-    if (len < 4 || len > PGW_MAX_MESSAGE) {
-        fatal(c, ENG_ERRCODE_PROTOCOL_VIOLATION, "invalid message length%s", "");
-        return avail;
-    }
-    if (avail < (size_t)len + 1)
-        return 0;
-    const char *body = p + 5;
-    size_t blen = len - 4;
     switch (type) {
     case 'Q':
-        if (blen == 0 || body[blen - 1] != '\0') {
-            fatal(c, ENG_ERRCODE_PROTOCOL_VIOLATION, "invalid query message%s", "");
-            break;
-        }
-        {
-            const char *s = body;
-            while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == ';')
-                s++;
-            if (*s == '\0') {
-                size_t at = msg_begin(&c->out, 'I'); /* EmptyQueryResponse */
-                msg_end(&c->out, at);
-            } else if (c->srv->query == NULL) {
-                not_supported(c);
-            } else {
-                eng_err e;
-                eng_err_clear(&e);
-                char tag[64] = "";
-                if (c->srv->query(c->srv->query_ctx, body, tag, sizeof tag, &e) != 0) {
-                    send_error(c, &e, false);
-                } else {
-                    size_t at = msg_begin(&c->out, 'C'); /* CommandComplete */
-                    put_str(&c->out, tag);
-                    msg_end(&c->out, at);
-                }
-            }
-        }
-        send_ready(c);
-        break;
-    case 'X':
-        conn_close_after_flush(c);
-        break;
-    case 'S': /* Sync */
-        c->skip_till_sync = false;
-        send_ready(c);
-        break;
-    case 'H': /* Flush */
-        break;
     case 'P':
     case 'B':
-    case 'D':
-    case 'E':
-    case 'C':
-        if (!c->skip_till_sync) {
-            not_supported(c);
-            c->skip_till_sync = true;
-        }
-        break;
-    default: {
-        char t[8];
-        snprintf(t, sizeof t, "%d", (unsigned char)type);
-        fatal(c, ENG_ERRCODE_PROTOCOL_VIOLATION, "invalid frontend message type %s", t);
-        break;
+    case 'd':
+    case 'F':
+        return PGW_MAX_LARGE;
+    case 'p':
+        return PGW_MAX_AUTH;
+    default:
+        return PGW_MAX_SMALL;
     }
-    }
-    return (size_t)len + 1;
 }
 
-static bool conn_recv(conn *c);
+/* Moves every complete message at the head of c->in to the inbox. Sets
+ * *need to the bytes the next message still lacks (0 if unknown). */
+static void
+frame(pgw_conn *c, size_t *need)
+{
+    size_t at = c->in.off;
+    const char *fatal = NULL;
+    *need = 0;
+    while (c->in.len - at >= 5) {
+        const char *p = c->in.data + at;
+        uint32_t len = get_u32(p + 1);
+        if (len < 4 || len > max_len_of(p[0])) {
+            fatal = "invalid message length";
+            break;
+        }
+        if (c->in.len - at < (size_t)len + 1) {
+            *need = (size_t)len + 1 - (c->in.len - at);
+            break;
+        }
+        at += (size_t)len + 1;
+    }
+    size_t n = at - c->in.off;
+    if (n == 0 && fatal == NULL)
+        return;
+    pthread_mutex_lock(&c->mu);
+    io_pgw_buf_put(&c->inbox, c->in.data + c->in.off, n);
+    if (c->inbox.oom) {
+        fatal = "out of memory";
+        c->close_now = true;
+    }
+    if (fatal != NULL) {
+        c->eof = true;
+        c->fatal = fatal;
+        c->paused = true; /* read no more */
+    } else if (c->inbox.len > PGW_IN_LIMIT) {
+        c->paused = true;
+        c->want_resume = true;
+    }
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    c->in.off = at;
+    if (c->in.off == c->in.len)
+        c->in.off = c->in.len = 0;
+}
 
 static void
 on_recv(io_loop *loop, io_op *op, int res, unsigned flags)
 {
     (void)loop;
     (void)flags;
-    conn *c = op->ctx;
+    pgw_conn *c = op->ctx;
     c->recv_pending = false;
-    if (c->closed || res <= 0) { /* closing, or EOF/error: the client went away */
-        conn_close(c);
+    if (c->sock_shut || c->srv->closing) {
+        (void)conn_try_free(c);
+        return;
+    }
+    if (res <= 0) { /* EOF or error: the client went away */
+        if (res < 0)
+            eng_log(ENG_LOG_DEBUG, "connection %d: recv: %s", c->pid, strerror(-res));
+        set_dead(c);
+        conn_shut(c);
         return;
     }
     c->in.len += (size_t)res;
-    while (c->state != CONN_CLOSING) {
-        size_t used = c->state == CONN_STARTUP ? handle_startup(c) : handle_message(c);
+    while (c->phase == PH_STARTUP) {
+        size_t used = handle_startup(c);
         if (used == 0)
             break;
         c->in.off += used;
     }
     if (c->in.off == c->in.len)
         c->in.off = c->in.len = 0;
-    if (c->state == CONN_CLOSING) {
-        conn_flush(c); /* may free c */
+    if (c->phase == PH_CLOSING) {
+        kick_send(c);
+        maybe_finish(c);
         return;
     }
-    if (conn_recv(c))
-        conn_flush(c);
+    kick_send(c);
+    (void)arm_recv(c);
 }
 
-/* Arms a recv. Returns false if c was closed (and possibly freed). */
+/* Arms a recv unless one is in flight or reading is paused. Returns false
+ * if c was shut down (and possibly freed). */
 static bool
-conn_recv(conn *c)
+arm_recv(pgw_conn *c)
 {
-    if (c->closed || c->recv_pending)
-        return !c->closed;
-    if (buf_reserve(&c->in, PGW_RECV_CHUNK) != 0) {
-        conn_close(c);
+    if (c->recv_pending || c->sock_shut || c->paused || c->phase == PH_CLOSING)
+        return !c->sock_shut;
+    size_t need = 0;
+    if (c->phase == PH_SESSION) {
+        frame(c, &need);
+        if (c->paused)
+            return true;
+    }
+    if (!io_pgw_buf_reserve(&c->in, need > PGW_RECV_CHUNK ? need : PGW_RECV_CHUNK)) {
+        set_dead(c);
+        conn_shut(c);
         return false;
     }
     struct io_uring_sqe *sqe = io_loop_sqe(c->srv->loop, &c->recv_op);
@@ -514,9 +520,159 @@ conn_recv(conn *c)
     return true;
 }
 
+/* ------------------------------------------------------------------ session wake-ups */
+
+void
+io_pgw_notify(pgw_conn *c)
+{
+    io_pgw_server *srv = c->srv;
+    bool wake = false;
+    pthread_mutex_lock(&srv->nmu);
+    if (!c->notified) {
+        c->notified = true;
+        wake = srv->notify_head == NULL;
+        c->notify_next = srv->notify_head;
+        srv->notify_head = c;
+    }
+    pthread_mutex_unlock(&srv->nmu);
+    if (wake) {
+        uint64_t one = 1;
+        ssize_t w = write(srv->efd, &one, sizeof one);
+        (void)w; /* an eventfd write only fails on counter overflow */
+    }
+}
+
+/* Acts on what the session asked for: output to send, reading to resume,
+ * its end. May free c. */
+static void
+service(pgw_conn *c)
+{
+    pthread_mutex_lock(&c->mu);
+    bool done = c->session_done, resume = c->paused && !c->eof && c->inbox.len <= PGW_IN_LIMIT;
+    bool now = c->close_now;
+    pthread_mutex_unlock(&c->mu);
+    if (done && !c->joined) {
+        pthread_join(c->thread, NULL);
+        c->joined = true;
+        c->srv->nsessions--;
+    }
+    if (now) {
+        conn_shut(c);
+        return;
+    }
+    kick_send(c);
+    if (resume && !c->sock_shut) {
+        c->paused = false;
+        if (!arm_recv(c))
+            return;
+    }
+    if (!c->send_pending)
+        maybe_finish(c);
+}
+
+static void arm_efd(io_pgw_server *srv);
+
+static void
+on_efd(io_loop *loop, io_op *op, int res, unsigned flags)
+{
+    (void)loop;
+    (void)flags;
+    (void)res;
+    io_pgw_server *srv = op->ctx;
+    srv->efd_pending = false;
+    if (srv->closing)
+        return;
+    pthread_mutex_lock(&srv->nmu);
+    pgw_conn *list = srv->notify_head;
+    srv->notify_head = NULL;
+    for (pgw_conn *c = list; c != NULL; c = c->notify_next)
+        c->notified = false;
+    pthread_mutex_unlock(&srv->nmu);
+    while (list != NULL) {
+        pgw_conn *next = list->notify_next;
+        service(list);
+        list = next;
+    }
+    arm_efd(srv);
+}
+
+static void
+arm_efd(io_pgw_server *srv)
+{
+    struct io_uring_sqe *sqe = io_loop_sqe(srv->loop, &srv->efd_op);
+    io_uring_prep_read(sqe, srv->efd, &srv->efd_val, sizeof srv->efd_val, 0);
+    srv->efd_pending = true;
+}
+
+int
+io_pgw_handoff(pgw_conn *c, bool wait, bool stop_on_cancel)
+{
+    io_pgw_out *o = &c->out;
+    int rc = 0;
+    bool kick = false;
+    pthread_mutex_lock(&c->mu);
+    if (atomic_load(&c->dead)) {
+        o->b.len = 0;
+        rc = -1;
+    } else if (o->b.oom) {
+        c->close_now = true;
+        kick = true;
+        rc = -1;
+    } else if (o->b.len > 0) {
+        size_t n = o->b.len;
+        if (c->pend.len == 0) {
+            buf_swap(&c->pend, &o->b); /* o->b gets the old, empty pend */
+        } else {
+            io_pgw_buf_put(&c->pend, o->b.data, n);
+            o->b.len = 0;
+        }
+        if (c->pend.oom) {
+            c->close_now = true;
+            rc = -1;
+        }
+        c->unsent += n;
+        kick = !c->io_active || c->close_now;
+        c->io_active = true;
+    }
+    pthread_mutex_unlock(&c->mu);
+    if (kick)
+        io_pgw_notify(c);
+    if (rc != 0 || !wait)
+        return rc;
+    pthread_mutex_lock(&c->mu);
+    while (c->unsent > PGW_OUT_LIMIT && !atomic_load(&c->dead) && !atomic_load(&c->shutting) &&
+           !(stop_on_cancel && atomic_load(&c->cancel))) {
+        c->drain_wait = true;
+        pthread_cond_wait(&c->cv, &c->mu);
+    }
+    c->drain_wait = false;
+    if (atomic_load(&c->dead))
+        rc = -1;
+    else if (stop_on_cancel && atomic_load(&c->cancel))
+        rc = -2;
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
 /* ------------------------------------------------------------------ listener */
 
 static void arm_accept(io_pgw_server *srv);
+
+static void
+setup_socket(int fd)
+{
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    /* Half-open peers (a host that vanished) are found by keepalives, and
+     * unacknowledged output times out instead of hanging forever. */
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+    int idle = 60, intvl = 10, cnt = 6;
+    unsigned timeout_ms = 120000;
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout_ms, sizeof timeout_ms);
+}
 
 static void
 on_accept(io_loop *loop, io_op *op, int res, unsigned flags)
@@ -528,33 +684,33 @@ on_accept(io_loop *loop, io_op *op, int res, unsigned flags)
     if (srv->closing) {
         if (res >= 0)
             close(res);
-        if (!srv->accept_pending && srv->fd < 0)
-            free(srv);
         return;
     }
     if (res < 0) {
         if (res != -EINTR && res != -ECONNABORTED)
             eng_log(ENG_LOG_WARN, "accept: %s", strerror(-res));
     } else {
-        conn *c = calloc(1, sizeof *c);
+        pgw_conn *c = calloc(1, sizeof *c);
         if (c == NULL) {
             close(res);
         } else {
-            int one = 1;
-            setsockopt(res, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            setup_socket(res);
             c->srv = srv;
             c->fd = res;
-            c->state = CONN_STARTUP;
+            c->phase = PH_STARTUP;
+            pthread_mutex_init(&c->mu, NULL);
+            pthread_cond_init(&c->cv, NULL);
             c->pid = ++srv->next_pid;
-            c->secret = (int32_t)random();
+            if (getrandom(&c->secret, sizeof c->secret, 0) != (ssize_t)sizeof c->secret)
+                c->secret = (int32_t)random();
             c->recv_op = (io_op){on_recv, c};
             c->send_op = (io_op){on_send, c};
             c->next = srv->conns;
             if (srv->conns)
                 srv->conns->prev = c;
             srv->conns = c;
-            srv->nconns++;
-            (void)conn_recv(c);
+            atomic_fetch_add(&srv->nconns, 1);
+            (void)arm_recv(c);
         }
     }
     if (!srv->accept_pending)
@@ -570,21 +726,29 @@ arm_accept(io_pgw_server *srv)
 }
 
 int
-io_pgw_listen(io_pgw_server **out, io_loop *loop, const char *host, int port, eng_err *err)
+io_pgw_listen(io_pgw_server **out, io_loop *loop, const io_pgw_options *opts,
+              const io_pgw_handler *handler, void *ctx, eng_err *err)
 {
+    const char *host = opts->host ? opts->host : "127.0.0.1";
+    pgw_auth *auth = NULL;
+    if (opts->password_file != NULL && io_pgw_auth_load(&auth, opts->password_file, err) != 0)
+        return -1;
     struct addrinfo hints = {.ai_family = AF_UNSPEC,
                              .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *ai = NULL;
     char portstr[16];
-    snprintf(portstr, sizeof portstr, "%d", port);
+    snprintf(portstr, sizeof portstr, "%d", opts->port);
     int rc = getaddrinfo(host, portstr, &hints, &ai);
-    if (rc != 0)
+    if (rc != 0) {
+        io_pgw_auth_free(auth);
         return eng_err_set(err, ENG_ERRCODE_CONNECTION_FAILURE,
                            "cannot resolve listen address %s: %s", host, gai_strerror(rc));
+    }
     int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         freeaddrinfo(ai);
+        io_pgw_auth_free(auth);
         return eng_err_set(err, ENG_ERRCODE_CONNECTION_FAILURE, "socket: %s", strerror(errno));
     }
     int one = 1;
@@ -593,24 +757,47 @@ io_pgw_listen(io_pgw_server **out, io_loop *loop, const char *host, int port, en
         int e = errno;
         freeaddrinfo(ai);
         close(fd);
+        io_pgw_auth_free(auth);
         return eng_err_set(err, ENG_ERRCODE_CONNECTION_FAILURE, "cannot listen on %s:%d: %s", host,
-                           port, strerror(e));
+                           opts->port, strerror(e));
     }
     freeaddrinfo(ai);
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
     getsockname(fd, (struct sockaddr *)&ss, &sl);
     io_pgw_server *srv = calloc(1, sizeof *srv);
-    if (srv == NULL) {
+    int efd = eventfd(0, EFD_CLOEXEC);
+    if (srv == NULL || efd < 0) {
+        free(srv);
+        if (efd >= 0)
+            close(efd);
         close(fd);
-        return eng_err_set(err, ENG_ERRCODE_OUT_OF_MEMORY, "out of memory");
+        io_pgw_auth_free(auth);
+        return eng_err_set(err, ENG_ERRCODE_OUT_OF_MEMORY, "cannot create the pgwire server");
     }
     srv->loop = loop;
     srv->fd = fd;
+    srv->efd = efd;
     srv->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
                                                : ((struct sockaddr_in *)&ss)->sin_port);
+    srv->max_connections = opts->max_connections > 0 ? opts->max_connections : 1000;
+    srv->stack = opts->session_stack > 0 ? opts->session_stack : PGW_DEFAULT_STACK;
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    srv->stack *= 4; /* sanitizers grow every frame */
+#endif
+    snprintf(srv->version, sizeof srv->version, "%s",
+             opts->server_version ? opts->server_version : IO_PGW_DEFAULT_SERVER_VERSION);
+    srv->auth = auth;
+    srv->sh = (pgw_shared){handler, ctx, auth, srv->version};
+    uint32_t base;
+    if (getrandom(&base, sizeof base, 0) != (ssize_t)sizeof base)
+        base = (uint32_t)getpid();
+    srv->next_pid = (int32_t)(1000 + base % 1000000);
+    pthread_mutex_init(&srv->nmu, NULL);
     srv->accept_op = (io_op){on_accept, srv};
+    srv->efd_op = (io_op){on_efd, srv};
     arm_accept(srv);
+    arm_efd(srv);
     *out = srv;
     return 0;
 }
@@ -624,7 +811,26 @@ io_pgw_port(const io_pgw_server *srv)
 int
 io_pgw_connections(const io_pgw_server *srv)
 {
-    return srv->nconns;
+    return atomic_load(&((io_pgw_server *)srv)->nconns);
+}
+
+/* ------------------------------------------------------------------ shutdown */
+
+static bool
+no_sends(void *arg)
+{
+    io_pgw_server *srv = arg;
+    for (pgw_conn *c = srv->conns; c != NULL; c = c->next)
+        if (c->send_pending)
+            return false;
+    return true;
+}
+
+static bool
+all_quiet(void *arg)
+{
+    io_pgw_server *srv = arg;
+    return srv->conns == NULL && !srv->accept_pending && !srv->efd_pending;
 }
 
 void
@@ -633,31 +839,59 @@ io_pgw_close(io_pgw_server *srv)
     if (srv == NULL)
         return;
     srv->closing = true;
+    if (srv->accept_pending)
+        io_uring_prep_cancel(io_loop_sqe(srv->loop, NULL), &srv->accept_op, 0);
+    if (srv->efd_pending)
+        io_uring_prep_cancel(io_loop_sqe(srv->loop, NULL), &srv->efd_op, 0);
+    close(srv->fd);
+    /* Stop every session: waits end, handlers see io_pgw_cancelled. */
+    for (pgw_conn *c = srv->conns; c != NULL; c = c->next) {
+        pthread_mutex_lock(&c->mu);
+        atomic_store(&c->shutting, true);
+        c->eof = true;
+        pthread_cond_broadcast(&c->cv);
+        pthread_mutex_unlock(&c->mu);
+    }
+    for (pgw_conn *c = srv->conns; c != NULL; c = c->next) {
+        if (c->has_thread && !c->joined) {
+            pthread_join(c->thread, NULL);
+            c->joined = true;
+        }
+    }
+    /* No session is left to notify: forget the list. */
+    pthread_mutex_lock(&srv->nmu);
+    for (pgw_conn *c = srv->notify_head; c != NULL; c = c->notify_next)
+        c->notified = false;
+    srv->notify_head = NULL;
+    pthread_mutex_unlock(&srv->nmu);
+    /* Tell the clients that got a session, then let that output go. */
     eng_err e;
     eng_err_clear(&e);
-    eng_err_set(&e, ENG_ERRCODE_ADMIN_SHUTDOWN, "terminating connection: sluiced is shutting down");
-    /* Best effort, synchronous: the loop no longer runs at shutdown. */
-    for (conn *c = srv->conns; c != NULL;) {
-        conn *next = c->next;
-        if (!c->closed && c->state != CONN_STARTUP) {
-            send_error(c, &e, true);
-            ssize_t w = send(c->fd, c->out.data + c->out.off, c->out.len - c->out.off,
-                             MSG_NOSIGNAL | MSG_DONTWAIT);
-            (void)w;
-        }
-        if (!c->closed) {
-            shutdown(c->fd, SHUT_RDWR);
-            close(c->fd);
-        }
-        buf_free(&c->in);
-        buf_free(&c->out);
-        free(c);
-        c = next;
+    eng_err_set(&e, ENG_ERRCODE_ADMIN_SHUTDOWN,
+                "terminating connection due to administrator "
+                "command");
+    for (pgw_conn *c = srv->conns; c != NULL; c = c->next) {
+        if (c->phase != PH_SESSION || c->sock_shut || atomic_load(&c->dead) || c->close_now)
+            continue;
+        pthread_mutex_lock(&c->mu);
+        size_t before = c->pend.len;
+        io_pgw_put_error(&c->pend, 'E', &e, true);
+        c->unsent += c->pend.len - before;
+        pthread_mutex_unlock(&c->mu);
+        kick_send(c);
     }
-    srv->conns = NULL;
-    close(srv->fd);
-    srv->fd = -1;
-    /* The ring is torn down right after this, cancelling the accept; the
-     * server struct can go now because no completion will be reaped. */
+    (void)io_loop_run_for(srv->loop, 300, no_sends, srv);
+    for (pgw_conn *c = srv->conns, *next; c != NULL; c = next) {
+        next = c->next;
+        conn_shut(c); /* may free c */
+    }
+    if (!io_loop_run_for(srv->loop, 2000, all_quiet, srv)) {
+        /* The kernel may still use these buffers: leak rather than free. */
+        eng_log(ENG_LOG_WARN, "pgwire: operations still in flight at shutdown");
+        return;
+    }
+    close(srv->efd);
+    io_pgw_auth_free(srv->auth);
+    pthread_mutex_destroy(&srv->nmu);
     free(srv);
 }

@@ -8,6 +8,8 @@
 #include "engine/core/eng_log.h"
 #include "engine/core/eng_size.h"
 #include "engine/runtime/eng_rt.h"
+#include "engine/server/coord.h"
+#include "engine/server/pgw_glue.h"
 #include "engine/sql/eng_sql.h"
 #include "io/io_loop.h"
 #include "io/io_pgw.h"
@@ -34,6 +36,7 @@ typedef struct options {
     char host[256];
     int port;
     const char *data_dir;
+    const char *password_file;
     const char *size_name;
     eng_size size;
     eng_log_level log_level;
@@ -43,7 +46,7 @@ static void
 usage(FILE *f)
 {
     fprintf(f, "usage: sluiced [--listen HOST:PORT] [--data-dir DIR] [--size SIZE] "
-               "[--log-level LEVEL] [--help]\n");
+               "[--password-file PATH] [--log-level LEVEL] [--help]\n");
 }
 
 static void
@@ -56,6 +59,8 @@ help(void)
            "  --data-dir DIR      data directory, created if missing (default ./sluice-data)\n"
            "  --size SIZE         replica size: a name, a cc name or a worker count\n"
            "                      (default 3xsmall)\n"
+           "  --password-file PATH  require passwords (SCRAM-SHA-256) from the\n"
+           "                      \"user:password\" lines of PATH (default: trust)\n"
            "  --log-level LEVEL   error, warn, info (default), debug, trace\n"
            "  --help              this text\n\n"
            "sizes:\n");
@@ -103,9 +108,13 @@ static int
 parse_args(int argc, char **argv, options *o)
 {
     static const struct option longopts[] = {
-        {"listen", required_argument, NULL, 'l'}, {"data-dir", required_argument, NULL, 'd'},
-        {"size", required_argument, NULL, 's'},   {"log-level", required_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"listen", required_argument, NULL, 'l'},
+        {"data-dir", required_argument, NULL, 'd'},
+        {"size", required_argument, NULL, 's'},
+        {"log-level", required_argument, NULL, 'v'},
+        {"password-file", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     snprintf(o->host, sizeof o->host, "127.0.0.1");
     o->port = 6875;
@@ -127,6 +136,11 @@ parse_args(int argc, char **argv, options *o)
             break;
         case 's':
             o->size_name = optarg;
+            break;
+        case 'p':
+            if (*optarg == '\0')
+                return bad_usage("--password-file must not be empty%s", "");
+            o->password_file = optarg;
             break;
         case 'v':
             if (!eng_log_level_parse(optarg, &o->log_level))
@@ -171,24 +185,6 @@ mkdir_p(const char *path)
     return 0;
 }
 
-/* The statement handler: until the planner lands, statements are parsed
- * (syntax errors with their position, as PostgreSQL reports them) and
- * answered with 0A000 naming the statement. */
-static int
-run_query(void *ctx, const char *sql, char *tag, size_t tagcap, eng_err *err)
-{
-    (void)ctx;
-    (void)tag;
-    (void)tagcap;
-    eng_sql_stmt st;
-    if (eng_sql_classify(sql, &st, err) != 0)
-        return -1;
-    eng_err_set(err, ENG_ERRCODE_FEATURE_NOT_SUPPORTED, "%s is not supported yet", st.tag);
-    eng_err_hint(err, "this sluiced parses SQL but does not execute it; the SQL front end "
-                      "arrives with a later version");
-    return -1;
-}
-
 typedef struct sigctx {
     io_op op;
     int fd;
@@ -231,6 +227,7 @@ main(int argc, char **argv)
     eng_rt *rt = NULL;
     io_loop *loop = NULL;
     io_pgw_server *srv = NULL;
+    eng_coord *co = NULL;
     sigctx sig = {.fd = -1};
     int status = 1;
 
@@ -253,6 +250,8 @@ main(int argc, char **argv)
     eng_log(ENG_LOG_INFO, "topology: %s", desc);
     if (eng_rt_start(&rt, topo, o.size.workers, &err) != 0)
         goto fail;
+    if (eng_coord_open(&co, rt, o.data_dir, &err) != 0)
+        goto fail;
     if (io_loop_open(&loop, 256, &err) != 0)
         goto fail;
     sig.fd = signalfd(-1, &mask, SFD_CLOEXEC);
@@ -262,10 +261,11 @@ main(int argc, char **argv)
     }
     sig.op = (io_op){on_signal, &sig};
     io_uring_prep_read(io_loop_sqe(loop, &sig.op), sig.fd, &sig.info, sizeof sig.info, 0);
-    if (io_pgw_listen(&srv, loop, o.host, o.port, &err) != 0)
+    io_pgw_options po = {.host = o.host, .port = o.port, .password_file = o.password_file};
+    if (io_pgw_listen(&srv, loop, &po, &eng_pgw_handler, co, &err) != 0)
         goto fail;
-    io_pgw_set_query_handler(srv, run_query, NULL);
-    eng_log(ENG_LOG_INFO, "listening for pgwire connections on %s:%d", o.host, io_pgw_port(srv));
+    eng_log(ENG_LOG_INFO, "listening for pgwire connections on %s:%d (%s)", o.host,
+            io_pgw_port(srv), o.password_file ? "password authentication" : "trust");
     if (io_loop_run(loop, &err) != 0)
         goto fail;
     status = 0;
@@ -278,6 +278,7 @@ done:
     io_loop_close(loop);
     if (sig.fd >= 0)
         close(sig.fd);
+    eng_coord_close(co);
     eng_rt_stop(rt);
     shard_topo_close(topo);
     eng_log(ENG_LOG_INFO, "sluiced stopped");
