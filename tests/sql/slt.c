@@ -785,8 +785,8 @@ parse_expected(const record *r, int from, int to, t_vals *x, t_vals *names, bool
             vals_push(x, norm_value(w[c], r->types[c]));
     }
     if (x->n % r->ncols != 0) {
-        malformed(from + 1, "%d result values cannot be split into rows of %d columns", x->n,
-                  r->ncols);
+        malformed(from + 1, "%d result lines are neither rows of %d values nor one value per line",
+                  to - from, r->ncols);
         return false;
     }
     return true;
