@@ -964,6 +964,12 @@ rewrite_results(const record *r, const PGresult *res, const t_vals *act)
         }
         hash = ambiguous;
     }
+    for (int i = 0; i < act->n && !hash && !rows; i++) {
+        /* a blank value would end the record, trailing blanks do not
+         * survive editors: such results can only be written as a hash */
+        size_t n = strlen(act->v[i]);
+        hash = is_blank(act->v[i]) || isspace((unsigned char)act->v[i][n - 1]);
+    }
     if (hash) {
         char hex[33];
         vals_hash(act, hex);
