@@ -67,6 +67,23 @@ typedef struct undo {
     uint8_t had;  /* the group had an output row */
 } undo;
 
+/* A string_agg value with its multiplicity, sorted before concatenation. */
+typedef struct strval {
+    eng_datum d;
+    int64_t n;
+} strval;
+
+static int
+strval_cmp(const void *a, const void *b)
+{
+    const strval *x = a, *y = b;
+    uint32_t n = x->d.len < y->d.len ? x->d.len : y->d.len;
+    int c = n ? memcmp(x->d.ptr, y->d.ptr, n) : 0;
+    if (c != 0)
+        return c;
+    return x->d.len < y->d.len ? -1 : x->d.len > y->d.len;
+}
+
 typedef struct reduce {
     eng_op op;
     const op_reduce_params *p;
@@ -95,6 +112,8 @@ typedef struct reduce {
     shard_arr *vals;    /* multisets: key = group key + int2 aggregate index */
     shard_arr_cursor cur;
     eng_rowbuf row, tmp, agg;
+    strval *sv; /* string_agg scratch */
+    size_t nsv, capsv;
 } reduce;
 
 op_reduce_params *
@@ -349,16 +368,28 @@ push_result(reduce *r, const group *gr, int a, eng_rowbuf *out)
                     best = d;
                 have = true;
             } else if (ag->kind == OP_AGG_STRING_AGG) {
-                size_t sl = ag->sep ? strlen(ag->sep) : 0;
-                for (int64_t i = 0; i < diff; i++) {
-                    if (!first && sl)
-                        memcpy(eng_rowbuf_extend(&r->agg, (uint32_t)sl), ag->sep, sl);
-                    memcpy(eng_rowbuf_extend(&r->agg, d.len), d.ptr, d.len);
-                    first = false;
+                if (r->nsv == r->capsv) {
+                    r->capsv = r->capsv ? r->capsv * 2 : 64;
+                    r->sv = realloc(r->sv, r->capsv * sizeof *r->sv);
+                    ENG_ASSERT(r->sv != NULL);
                 }
+                r->sv[r->nsv++] = (strval){d, diff};
                 have = true;
             }
         }
+    }
+    if (ag->kind == OP_AGG_STRING_AGG && r->nsv > 0) {
+        /* In value order (C collation), as string_agg(x, sep ORDER BY x). */
+        qsort(r->sv, r->nsv, sizeof *r->sv, strval_cmp);
+        size_t sl = ag->sep ? strlen(ag->sep) : 0;
+        for (size_t j = 0; j < r->nsv; j++)
+            for (int64_t i = 0; i < r->sv[j].n; i++) {
+                if (!first && sl)
+                    memcpy(eng_rowbuf_extend(&r->agg, (uint32_t)sl), ag->sep, sl);
+                memcpy(eng_rowbuf_extend(&r->agg, r->sv[j].d.len), r->sv[j].d.ptr, r->sv[j].d.len);
+                first = false;
+            }
+        r->nsv = 0;
     }
     switch (ag->kind) {
     case OP_AGG_COUNT_DISTINCT:
@@ -1015,6 +1046,7 @@ reduce_destroy(eng_op *op)
     eng_rowbuf_free(&r->row);
     eng_rowbuf_free(&r->tmp);
     eng_rowbuf_free(&r->agg);
+    free(r->sv);
     op_pending_free(&r->pending);
     if (r->vals)
         shard_arr_free(r->vals);

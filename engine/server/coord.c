@@ -363,7 +363,9 @@ coord_eval(eng_session *s, const eng_rel *rel, eng_batch **out, eng_err *err)
     eng_df *df = eng_df_install(s->client, plan);
     eng_render_start(&res, s->client, df);
     eng_time at;
-    eng_time t = co->ts < res.as_of ? res.as_of : co->ts;
+    /* Without imports the dataflow's inputs are closed constants: read the
+     * latest time. */
+    eng_time t = res.nimports == 0 ? ENG_TIME_MAX : co->ts < res.as_of ? res.as_of : co->ts;
     int rc = eng_df_peek(s->client, df, res.arrange, t, NULL, out, &at, err);
     eng_render_result_free(&res);
     eng_df_drop(s->client, df);

@@ -409,6 +409,39 @@ ex_dialect(eng_session *s, const char *sql, const eng_sink *sink, eng_err *err)
         pthread_rwlock_unlock(&s->co->lock);
         return rc;
     }
+    if (is(w, n, 0, "create") && is(w, n, 1, "default") && is(w, n, 2, "index")) {
+        /* CREATE DEFAULT INDEX [IN CLUSTER c] ON obj: an index on every column. */
+        int i = 3;
+        if (is(w, n, i, "in") && is(w, n, i + 1, "cluster"))
+            i += 3;
+        if (!is(w, n, i, "on")) {
+            eng_err_set(err, ENG_ERRCODE_SYNTAX_ERROR, "Expected ON after CREATE DEFAULT INDEX");
+            err->position = i < n ? w[i].pos : 0;
+            return -1;
+        }
+        pthread_rwlock_rdlock(&s->co->lock);
+        eng_obj *o = find_obj(s, w, n, i + 1, err);
+        eng_strbuf sb = {0};
+        if (o != NULL) {
+            eng_strbuf_printf(&sb, "CREATE INDEX \"%s_primary_idx\" ON \"%s\".\"%s\" (", o->name,
+                              o->schema, o->name);
+            for (int k = 0; k < o->ncols; k++)
+                eng_strbuf_printf(&sb, "%s\"%s\"", k ? ", " : "", o->cols[k].name);
+            eng_strbuf_puts(&sb, ")");
+        }
+        pthread_rwlock_unlock(&s->co->lock);
+        if (o == NULL)
+            return -1;
+        json_t *root = NULL;
+        const char *type;
+        const json_t *body;
+        int rc = ex_parse(eng_strbuf_cstr(&sb), &root, &type, &body, err);
+        if (rc == 0)
+            rc = ex_stmt(s, type, body, eng_strbuf_cstr(&sb), NULL, sink, err);
+        json_decref(root);
+        eng_strbuf_free(&sb);
+        return rc;
+    }
     eng_sql_stmt cls;
     if (eng_sql_classify(sql, &cls, err) != 0)
         return -1;

@@ -233,8 +233,9 @@ ex_query(eng_session *s, eng_query *q, const eng_sink *sink, bool copy, eng_err 
         free(types);
         return eng_err_set(err, ENG_ERRCODE_QUERY_CANCELED, "canceling statement due to user request");
     }
-    int64_t n = coord_send_rows(b, ncols, types, q->ncols, q->norder, q->order, q->limit,
-                                q->offset, sink, copy, err);
+    /* LIMIT/OFFSET were applied by the TOPK eng_query_rel added. */
+    int64_t n = coord_send_rows(b, ncols, types, q->ncols, q->norder, q->order, -1, 0, sink, copy,
+                                err);
     eng_batch_free(b);
     free(types);
     if (n < 0)
@@ -272,8 +273,8 @@ ex_query_rows(eng_session *s, eng_query *q, eng_batch *out, eng_err *err)
         eng_sink sink = {0};
         sink.ctx = &cap;
         sink.row = cap_row;
-        rc = coord_send_rows(b, ncols, types, q->ncols, q->norder, q->order, q->limit, q->offset,
-                             &sink, false, err) < 0
+        rc = coord_send_rows(b, ncols, types, q->ncols, q->norder, q->order, -1, 0, &sink, false,
+                             err) < 0
                  ? -1
                  : 0;
         eng_batch_free(b);
@@ -1357,6 +1358,39 @@ ex_stmt(eng_session *s, const char *type, const json_t *b, const char *sql,
     return eng_err_set(err, ENG_ERRCODE_FEATURE_NOT_SUPPORTED, "%s is not supported", tag);
 }
 
+/* libpg_query 15-4.0.0's JSON output drops negative integer constants
+ * (-7 comes out as an A_Const with an empty ival). Restores them from the
+ * statement text at the constant's location. */
+static void
+fix_consts(json_t *node, const char *sql, size_t len)
+{
+    if (json_is_array(node)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(node, i, v) fix_consts(v, sql, len);
+        return;
+    }
+    if (!json_is_object(node))
+        return;
+    json_t *ac = json_object_get(node, "A_Const");
+    if (ac != NULL) {
+        json_t *iv = json_object_get(ac, "ival");
+        json_t *loc = json_object_get(ac, "location");
+        if (json_is_object(iv) && json_object_get(iv, "ival") == NULL && json_is_integer(loc)) {
+            json_int_t l = json_integer_value(loc);
+            if (l >= 0 && (size_t)l < len) {
+                long long v = strtoll(sql + l, NULL, 10);
+                if (v != 0)
+                    json_object_set_new(iv, "ival", json_integer(v));
+            }
+        }
+        return;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(node, key, v) fix_consts(v, sql, len);
+}
+
 /* Parses one statement's text. On success *root owns the JSON and
  * *type and *body point into it. */
 int
@@ -1374,6 +1408,7 @@ ex_parse(const char *sql, json_t **root, const char **type, const json_t **body,
     pg_query_free_parse_result(r);
     if (*root == NULL)
         return eng_err_set(err, ENG_ERRCODE_INTERNAL_ERROR, "parse tree: %s", je.text);
+    fix_consts(*root, sql, strlen(sql));
     json_t *stmts = json_object_get(*root, "stmts");
     if (json_array_size(stmts) != 1) {
         json_decref(*root);

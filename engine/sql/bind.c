@@ -685,6 +685,110 @@ bind_rangevar(bctx *c, const json_t *node, const json_t *b, eng_rel **rel, bscop
     return 0;
 }
 
+/* generate_series(start, stop [, step]) over constant integers: a CONST
+ * relation of one column. */
+static int
+bind_rangefunc(bctx *c, const json_t *node, const json_t *b, eng_rel **rel, bscope *s)
+{
+    json_t *fns = json_object_get(b, "functions");
+    const json_t *lb;
+    eng_pg_node(json_array_get(fns, 0), &lb);
+    const json_t *fc = json_array_get(json_object_get(lb, "items"), 0);
+    const json_t *fb;
+    const char *fk = eng_pg_node(fc, &fb);
+    if (json_array_size(fns) != 1 || fk == NULL || strcmp(fk, "FuncCall") != 0 ||
+        eng_pg_bool(b, "lateral") || eng_pg_bool(b, "ordinality"))
+        return bx_error_at(c, node, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
+                           "only generate_series(start, stop [, step]) is supported in FROM");
+    json_t *names = json_object_get(fb, "funcname");
+    const char *fname = eng_pg_strnode(json_array_get(names, json_array_size(names) - 1));
+    if (fname == NULL || strcmp(fname, "generate_series") != 0)
+        return bx_error_at(c, fc, ENG_ERRCODE_UNDEFINED_FUNCTION, "function %s does not exist",
+                           fname ? fname : "?");
+    json_t *args = json_object_get(fb, "args");
+    size_t na = json_array_size(args);
+    if (na < 2 || na > 3)
+        return bx_error_at(c, fc, ENG_ERRCODE_UNDEFINED_FUNCTION,
+                           "function generate_series with %zu arguments does not exist", na);
+    int64_t v[3] = {0, 0, 1};
+    bool wide = false;
+    bscope empty = {0};
+    for (size_t i = 0; i < na; i++) {
+        eng_sx *e = bx_expr(c, &empty, json_array_get(args, i));
+        if (e == NULL)
+            return -1;
+        if (e->type.id == ENG_TYPE_UNKNOWN)
+            bx_coerce_unknown(c, e, eng_type_make(ENG_TYPE_INT4, ENG_TYPMOD_NONE));
+        if (e->type.id != ENG_TYPE_INT2 && e->type.id != ENG_TYPE_INT4 &&
+            e->type.id != ENG_TYPE_INT8) {
+            eng_sx_free(e);
+            return bx_error_at(c, json_array_get(args, i), ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
+                               "generate_series is supported over integers only");
+        }
+        wide |= e->type.id == ENG_TYPE_INT8;
+        eng_rowbuf buf = {0};
+        if (!eng_sx_is_const(e) || eng_bind_fold(e, &buf, c->err) != 0) {
+            if (!eng_err_isset(c->err))
+                bx_error_at(c, json_array_get(args, i), ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
+                            "generate_series needs constant arguments");
+            eng_sx_free(e);
+            eng_rowbuf_free(&buf);
+            return -1;
+        }
+        uint32_t pos = 0;
+        eng_datum d = eng_row_next(eng_rowbuf_row(&buf), &pos);
+        eng_sx_free(e);
+        if (d.tag == ENG_TAG_NULL) {
+            eng_rowbuf_free(&buf);
+            v[0] = 1;
+            v[1] = 0; /* NULL argument: no rows */
+            v[2] = 1;
+            break;
+        }
+        v[i] = d.tag == ENG_TAG_INT2   ? (int64_t)(int16_t)(d.ptr[0] | (d.ptr[1] << 8))
+               : d.tag == ENG_TAG_INT4 ? (int64_t)eng_load_i32(d.ptr)
+                                       : eng_load_i64(d.ptr);
+        eng_rowbuf_free(&buf);
+    }
+    if (v[2] == 0)
+        return bx_error_at(c, fc, ENG_ERRCODE_INVALID_PARAMETER_VALUE, "step size cannot equal zero");
+    __int128 span = ((__int128)v[1] - v[0]) / v[2];
+    int64_t n = span < 0 ? 0 : (int64_t)span + 1;
+    if (n > 10000000)
+        return bx_error_at(c, fc, ENG_ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                           "generate_series would produce %lld rows; at most 10000000 are allowed",
+                           (long long)n);
+    eng_rowbuf buf = {0};
+    for (int64_t i = 0; i < n; i++) {
+        int64_t x = v[0] + i * v[2];
+        if (wide)
+            eng_push_int8(&buf, x);
+        else
+            eng_push_int4(&buf, (int32_t)x);
+    }
+    eng_row *rows = xcalloc((size_t)n + 1, sizeof *rows);
+    int64_t *diffs = xcalloc((size_t)n + 1, sizeof *diffs);
+    uint32_t w = wide ? 9 : 5;
+    for (int64_t i = 0; i < n; i++) {
+        rows[i] = (eng_row){buf.data + (size_t)i * w, w};
+        diffs[i] = 1;
+    }
+    eng_type t = eng_type_make(wide ? ENG_TYPE_INT8 : ENG_TYPE_INT4, ENG_TYPMOD_NONE);
+    *rel = eng_rel_const(1, &t, (int)n, rows, diffs);
+    free(rows);
+    free(diffs);
+    eng_rowbuf_free(&buf);
+    const json_t *alias = json_object_get(b, "alias");
+    const char *aname = alias ? eng_pg_str(alias, "aliasname") : NULL;
+    json_t *acols = alias ? json_object_get(alias, "colnames") : NULL;
+    const char *cname = acols && json_array_size(acols) > 0
+                            ? eng_pg_strnode(json_array_get(acols, 0))
+                            : (aname ? aname : "generate_series");
+    memset(s, 0, sizeof *s);
+    scope_add(s, aname ? aname : "generate_series", cname, t);
+    return 0;
+}
+
 static int
 bind_from_item(bctx *c, const json_t *node, eng_rel **rel, bscope *s)
 {
@@ -728,8 +832,7 @@ bind_from_item(bctx *c, const json_t *node, eng_rel **rel, bscope *s)
         return 0;
     }
     if (strcmp(t, "RangeFunction") == 0)
-        return bx_error_at(c, node, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
-                           "table functions in FROM are not supported yet");
+        return bind_rangefunc(c, node, b, rel, s);
     return bx_error_at(c, node, ENG_ERRCODE_FEATURE_NOT_SUPPORTED, "FROM item %s is not supported",
                        t);
 }
@@ -1219,15 +1322,64 @@ bind_simple(bctx *c, const json_t *b, eng_query *out)
         }
         order[norder++] = (op_order){ref, desc, nf};
     }
-    c->agg = NULL;
     bool distinct = json_object_get(b, "distinctClause") != NULL;
-    if (distinct) {
-        json_t *dl = json_object_get(b, "distinctClause");
-        if (json_array_size(dl) > 0 && eng_pg_node(json_array_get(dl, 0), NULL) != NULL) {
-            bx_error_at(c, json_array_get(dl, 0), ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
-                        "SELECT DISTINCT ON is not supported yet");
-            goto done;
+    json_t *dl = json_object_get(b, "distinctClause");
+    int ndon = 0;
+    int *don = NULL;
+    if (distinct && json_array_size(dl) > 0 && eng_pg_node(json_array_get(dl, 0), NULL) != NULL) {
+        /* DISTINCT ON (e, ...): the first row of each group in ORDER BY
+         * order, i.e. a TOPK per group with limit 1. */
+        distinct = false;
+        ndon = (int)json_array_size(dl);
+        don = xcalloc((size_t)ndon, sizeof *don);
+        ord = realloc(ord, (size_t)(nsort + ndon + 1) * sizeof *ord);
+        ENG_ASSERT(ord != NULL);
+        for (int i = nsort; i < nsort + ndon + 1; i++)
+            ord[i] = NULL;
+        for (int i = 0; i < ndon; i++) {
+            const json_t *dn = json_array_get(dl, (size_t)i);
+            int ref = output_ref(c, dn, t, nt, true, "SELECT DISTINCT ON");
+            if (ref == -2) {
+                free(don);
+                c->agg = NULL;
+                goto done;
+            }
+            if (ref < 0) {
+                eng_sx *e = bx_expr(c, &s, dn);
+                if (e == NULL) {
+                    free(don);
+                    c->agg = NULL;
+                    goto done;
+                }
+                for (int k = 0; k < nt + nhidden && ref < 0; k++)
+                    if (bx_sx_equal(e, k < nt ? t[k].e : ord[k - nt]))
+                        ref = k;
+                if (ref < 0) {
+                    ord[nhidden] = e;
+                    ref = nt + nhidden++;
+                } else {
+                    eng_sx_free(e);
+                }
+            }
+            don[i] = ref;
         }
+        for (int i = 0; i < ndon && i < norder; i++) {
+            bool found = false;
+            for (int k = 0; k < ndon; k++)
+                found |= order[i].col == don[k];
+            if (!found) {
+                free(don);
+                bx_error_at(c, json_array_get(dl, 0), ENG_ERRCODE_INVALID_COLUMN_REFERENCE,
+                            "SELECT DISTINCT ON expressions must match initial ORDER BY "
+                            "expressions");
+                c->agg = NULL;
+                goto done;
+            }
+        }
+        nsort += ndon; /* so the cleanup frees the extra slots */
+    }
+    c->agg = NULL;
+    if (distinct) {
         if (nhidden > 0) {
             bx_error_at(c, NULL, ENG_ERRCODE_INVALID_COLUMN_REFERENCE,
                         "for SELECT DISTINCT, ORDER BY expressions must appear in select list");
@@ -1330,6 +1482,10 @@ bind_simple(bctx *c, const json_t *b, eng_query *out)
     }
     if (distinct)
         rel = eng_rel_distinct(rel);
+    if (ndon > 0) {
+        rel = eng_rel_topk(rel, ndon, don, norder, order, 1, 0);
+        free(don);
+    }
     out->ncols = nt;
     out->names = xcalloc((size_t)nt + 1, sizeof *out->names);
     for (int i = 0; i < nt; i++) {

@@ -532,7 +532,7 @@ static const fn_entry fn_table[] = {
     {"rpad", OP_RPAD},             {"split_part", OP_SPLIT_PART}, {"reverse", OP_REVERSE},
     {"date_trunc", OP_DATE_TRUNC}, {"extract", OP_EXTRACT},      {"date_part", OP_DATE_PART},
     {"abs", OP_ABS},               {"coalesce", OP_COALESCE},    {"nullif", OP_NULLIF},
-    {"greatest", OP_GREATEST},     {"least", OP_LEAST},
+    {"greatest", OP_GREATEST},     {"least", OP_LEAST},           {"mod", OP_MOD},
 };
 
 static const fn_entry op_table[] = {
@@ -848,6 +848,25 @@ bind_agg(bctx *c, const bscope *s, const json_t *node, const json_t *b, const ch
         arg = bx_expr(c, s, json_array_get(args, 0));
         if (arg == NULL)
             goto done;
+        json_t *ao = json_object_get(b, "agg_order");
+        if (want == 2 && ao != NULL) {
+            /* string_agg concatenates in value order: ORDER BY the value
+             * (ascending) is what it does; anything else is not supported. */
+            const json_t *sb;
+            eng_pg_node(json_array_get(ao, 0), &sb);
+            const char *dir = eng_pg_str(sb, "sortby_dir");
+            eng_sx *oe = json_array_size(ao) == 1 ? bx_expr(c, s, json_object_get(sb, "node")) : NULL;
+            bool ok = oe != NULL && bx_sx_equal(oe, arg) &&
+                      (dir == NULL || strcmp(dir, "SORTBY_ASC") == 0 ||
+                       strcmp(dir, "SORTBY_DEFAULT") == 0);
+            eng_sx_free(oe);
+            if (!ok) {
+                if (!eng_err_isset(c->err))
+                    bx_error_at(c, node, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
+                                "string_agg supports ORDER BY only on its value, ascending");
+                goto done;
+            }
+        }
         if (want == 2) {
             sep = bx_expr(c, s, json_array_get(args, 1));
             if (sep == NULL)
