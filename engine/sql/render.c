@@ -332,8 +332,9 @@ render_mfp(rctx *cx, const eng_rel *top, const int *proj, int nproj)
                     goto done;
                 if (ncur == capcur) {
                     capcur *= 2;
-                    cur = realloc(cur, (size_t)capcur * sizeof *cur);
-                    ENG_ASSERT(cur != NULL);
+                    int *grown = realloc(cur, (size_t)capcur * sizeof *cur);
+                    ENG_ASSERT(grown != NULL);
+                    cur = grown;
                 }
                 cur[ncur++] = idx;
             }
