@@ -4,5 +4,7 @@
 
 int bench_core_main(int argc, char **argv);
 int bench_expr_main(int argc, char **argv);
+/* mode: "peek" or "pgwire" (bench_sql.c). */
+int bench_sql_main(const char *mode, int argc, char **argv);
 
 #endif

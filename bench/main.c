@@ -11,6 +11,9 @@ main(int argc, char **argv)
         return bench_core_main(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "expr") == 0)
         return bench_expr_main(argc - 2, argv + 2);
-    fprintf(stderr, "usage: sluice-bench core|expr [options]   (see bench/README.md)\n");
+    if (argc >= 2 && (strcmp(argv[1], "peek") == 0 || strcmp(argv[1], "pgwire") == 0))
+        return bench_sql_main(argv[1], argc - 2, argv + 2);
+    fprintf(stderr,
+            "usage: sluice-bench core|expr|peek|pgwire [options]   (see bench/README.md)\n");
     return 2;
 }

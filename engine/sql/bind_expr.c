@@ -616,7 +616,11 @@ static eng_sx *
 call2(bctx *c, const bscope *s, op_fn fn, eng_sx *a, eng_sx *b, const json_t *node)
 {
     eng_sx *args[2] = {a, b};
-    return call_n(c, s, fn, 2, args, node, true);
+    /* || and LIKE take text: an untyped literal is text there, whatever
+     * the other side (PostgreSQL's anynonarray || text). */
+    bool unify = !(fn == OP_CONCAT_OP || fn == OP_LIKE || fn == OP_NOT_LIKE || fn == OP_ILIKE ||
+                   fn == OP_NOT_ILIKE);
+    return call_n(c, s, fn, 2, args, node, unify);
 }
 
 /* Binds every element of a JSON array. Returns a new array of n nodes or
