@@ -2774,6 +2774,254 @@ where_sublink(bctx *c, eng_rel **rel, const bscope *s, const json_t *node)
     return 1;
 }
 
+/* x op ANY (S) / x op ALL (S) over an uncorrelated one-column S, with
+ * SQL's three-valued result, from a summary of S joined onto the FROM
+ * relation: n = count(*), nn = count(y), lo = min(y), hi = max(y), and
+ * for = / <> a LEFT JOIN on x telling whether x occurs in S.
+ *   x < ANY: x < hi true; else NULL if x NULL or nn < n (n > 0)...
+ * Each case reduces to: TRUE if some y compares TRUE, FALSE if every y
+ * compares FALSE, NULL otherwise (ALL: dually). */
+static eng_sx *
+quantified(bctx *c, const bscope *s, const json_t *node, const json_t *b, bool all)
+{
+    json_t *opn = json_object_get(b, "operName");
+    const char *o = opn ? eng_pg_strnode(json_array_get(opn, json_array_size(opn) - 1)) : "=";
+    op_fn fn;
+    if (o == NULL)
+        o = "=";
+    if (strcmp(o, "=") == 0)
+        fn = OP_EQ;
+    else if (strcmp(o, "<>") == 0 || strcmp(o, "!=") == 0)
+        fn = OP_NE;
+    else if (strcmp(o, "<") == 0)
+        fn = OP_LT;
+    else if (strcmp(o, "<=") == 0)
+        fn = OP_LE;
+    else if (strcmp(o, ">") == 0)
+        fn = OP_GT;
+    else if (strcmp(o, ">=") == 0)
+        fn = OP_GE;
+    else {
+        bx_error_at(c, node, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
+                    "operator %s with ANY/ALL is not supported", o);
+        return NULL;
+    }
+    const json_t *lhs = json_object_get(b, "testexpr");
+    eng_sx *x = bx_expr(c, s, lhs);
+    if (x == NULL)
+        return NULL;
+    eng_query q;
+    eng_err tmp;
+    eng_err_clear(&tmp);
+    bctx sub = *c;
+    sub.err = &tmp;
+    sub.cur_rel = NULL;
+    sub.cur_scope = NULL;
+    sub.deps = NULL;
+    sub.ndeps = 0;
+    int rc = bq_select(&sub, json_object_get(b, "subselect"), &q);
+    for (int i = 0; i < sub.ndeps; i++)
+        add_dep(c, sub.deps[i]);
+    free(sub.deps);
+    if (rc != 0) {
+        eng_sx_free(x);
+        if (is_name_error(&tmp))
+            bx_error_at(c, node, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
+                        "correlated subqueries in ANY/ALL/IN expressions are not supported yet "
+                        "(%s)",
+                        tmp.message);
+        else
+            *c->err = tmp;
+        return NULL;
+    }
+    if (q.ncols != 1) {
+        eng_query_free(&q);
+        eng_sx_free(x);
+        bx_error_at(c, node, ENG_ERRCODE_SYNTAX_ERROR, "subquery has too many columns");
+        return NULL;
+    }
+    eng_rel *r = bq_query_rel(&q);
+    eng_type yt = q.types[0];
+    eng_query_free(&q);
+    eng_type t;
+    if (bx_common_type(c, x->type, yt, "ANY/ALL", &t) != 0) {
+        eng_sx_free(x);
+        eng_rel_free(r);
+        return NULL;
+    }
+    x = bx_cast_to(c, x, t);
+    eng_rel *rs = r;
+    if (yt.id != t.id) {
+        eng_sx *m[1] = {bx_cast_to(c, eng_sx_col(0, yt), t)};
+        rs = map_exprs(c, rs, 1, m);
+        rs = rs ? project_range(rs, 1, 1) : NULL;
+        if (rs == NULL) {
+            eng_sx_free(x);
+            return NULL;
+        }
+    }
+    bool eqlike = fn == OP_EQ || fn == OP_NE;
+    eng_rel *rcopy = eqlike ? eng_rel_copy(rs) : NULL;
+    eng_agg aggs[4] = {{OP_AGG_COUNT_STAR, -1, NULL},
+                       {OP_AGG_COUNT, 0, NULL},
+                       {OP_AGG_MIN, 0, NULL},
+                       {OP_AGG_MAX, 0, NULL}};
+    eng_rel *summary = eng_rel_reduce(rs, 0, NULL, 4, aggs, true);
+    keyvec none = {0};
+    int base = (*c->cur_rel)->ncols;
+    eng_rel *j = make_join(c, OP_JOIN_INNER, *c->cur_rel, summary, NULL, &none, node);
+    keys_free(&none);
+    *c->cur_rel = j;
+    if (j == NULL) {
+        eng_sx_free(x);
+        eng_rel_free(rcopy);
+        return NULL;
+    }
+    bscope *cs = c->cur_scope;
+    for (int i = 0; i < 4; i++) {
+        scope_add(cs, NULL, NULL, j->types[base + i]);
+        cs->cols[cs->n - 1].star = false;
+        cs->cols[cs->n - 1].star_pos = -1;
+        cs->cols[cs->n - 1].hidden = true;
+    }
+    eng_type i8 = eng_type_make(ENG_TYPE_INT8, ENG_TYPMOD_NONE);
+    eng_sx *n = eng_sx_col(base, i8), *nn = eng_sx_col(base + 1, i8);
+    eng_sx *lo = eng_sx_col(base + 2, t), *hi = eng_sx_col(base + 3, t);
+    int found = -1;
+    if (eqlike) {
+        /* found: TRUE where x occurs in S (a LEFT JOIN on x). */
+        eng_sx *mt[1] = {eng_sx_bool(true)};
+        eng_rel *d = map_exprs(c, eng_rel_distinct(rcopy), 1, mt);
+        keyvec keys = {0};
+        keys_push(&keys, eng_sx_copy(x), eng_sx_col(0, t));
+        int b2 = (*c->cur_rel)->ncols;
+        eng_rel *j2 = d ? make_join(c, OP_JOIN_LEFT, *c->cur_rel, d, NULL, &keys, node) : NULL;
+        keys_free(&keys);
+        *c->cur_rel = j2;
+        if (j2 == NULL) {
+            eng_sx_free(x);
+            eng_sx_free(n);
+            eng_sx_free(nn);
+            eng_sx_free(lo);
+            eng_sx_free(hi);
+            return NULL;
+        }
+        for (int i = 0; i < 2; i++) {
+            scope_add(cs, NULL, NULL, j2->types[b2 + i]);
+            cs->cols[cs->n - 1].star = false;
+            cs->cols[cs->n - 1].star_pos = -1;
+            cs->cols[cs->n - 1].hidden = true;
+        }
+        found = b2 + 1;
+    }
+    /* Build CASE over the summary. `some_true` / `all_false` per operator. */
+    eng_sx *some_true, *all_false;
+    eng_sx *nulls = NULL; /* S holds a NULL */
+    {
+        eng_sx *a[2] = {eng_sx_copy(nn), eng_sx_copy(n)};
+        nulls = eng_sx_call(OP_LT, 2, a);
+    }
+    eng_type bt = eng_type_make(ENG_TYPE_BOOL, ENG_TYPMOD_NONE);
+    switch (fn) {
+    case OP_EQ: {
+        if (!all) {
+            eng_sx *a[1] = {eng_sx_col(found, bt)};
+            some_true = eng_sx_call(OP_IS_NOT_NULL, 1, a);
+            /* every y <> x: x not found, no NULL in S, x not NULL */
+            eng_sx *b1[1] = {eng_sx_col(found, bt)};
+            eng_sx *b3[1] = {eng_sx_copy(x)};
+            eng_sx *b4[1] = {eng_sx_copy(nulls)};
+            eng_sx *parts[3] = {eng_sx_call(OP_IS_NULL, 1, b1), eng_sx_call(OP_IS_NOT_NULL, 1, b3),
+                                eng_sx_call(OP_NOT, 1, b4)};
+            all_false = eng_sx_call(OP_AND, 3, parts);
+        } else {
+            /* = ALL: TRUE iff every y = x: lo = hi = x and no NULL */
+            eng_sx *e1[2] = {eng_sx_copy(lo), eng_sx_copy(x)};
+            eng_sx *e2[2] = {eng_sx_copy(hi), eng_sx_copy(x)};
+            eng_sx *e3[1] = {eng_sx_copy(nulls)};
+            eng_sx *parts[3] = {eng_sx_call(OP_EQ, 2, e1), eng_sx_call(OP_EQ, 2, e2),
+                                eng_sx_call(OP_NOT, 1, e3)};
+            some_true = eng_sx_call(OP_AND, 3, parts); /* here: "all true" */
+            /* some y <> x known: lo <> x or hi <> x */
+            eng_sx *f1[2] = {eng_sx_copy(lo), eng_sx_copy(x)};
+            eng_sx *f2[2] = {eng_sx_copy(hi), eng_sx_copy(x)};
+            eng_sx *fp[2] = {eng_sx_call(OP_NE, 2, f1), eng_sx_call(OP_NE, 2, f2)};
+            all_false = eng_sx_call(OP_OR, 2, fp); /* here: "some false" */
+        }
+        break;
+    }
+    case OP_NE: {
+        if (!all) {
+            /* <> ANY: some y <> x: lo <> x or hi <> x; all equal: lo = hi = x, no NULL */
+            eng_sx *f1[2] = {eng_sx_copy(lo), eng_sx_copy(x)};
+            eng_sx *f2[2] = {eng_sx_copy(hi), eng_sx_copy(x)};
+            eng_sx *fp[2] = {eng_sx_call(OP_NE, 2, f1), eng_sx_call(OP_NE, 2, f2)};
+            some_true = eng_sx_call(OP_OR, 2, fp);
+            eng_sx *e1[2] = {eng_sx_copy(lo), eng_sx_copy(x)};
+            eng_sx *e2[2] = {eng_sx_copy(hi), eng_sx_copy(x)};
+            eng_sx *e3[1] = {eng_sx_copy(nulls)};
+            eng_sx *parts[3] = {eng_sx_call(OP_EQ, 2, e1), eng_sx_call(OP_EQ, 2, e2),
+                                eng_sx_call(OP_NOT, 1, e3)};
+            all_false = eng_sx_call(OP_AND, 3, parts);
+        } else {
+            /* <> ALL = NOT IN: all true when x not found, no NULL, x not NULL;
+             * some false when found. */
+            eng_sx *b1[1] = {eng_sx_col(found, bt)};
+            eng_sx *b3[1] = {eng_sx_copy(x)};
+            eng_sx *b4[1] = {eng_sx_copy(nulls)};
+            eng_sx *parts[3] = {eng_sx_call(OP_IS_NULL, 1, b1), eng_sx_call(OP_IS_NOT_NULL, 1, b3),
+                                eng_sx_call(OP_NOT, 1, b4)};
+            some_true = eng_sx_call(OP_AND, 3, parts);
+            eng_sx *a[1] = {eng_sx_col(found, bt)};
+            all_false = eng_sx_call(OP_IS_NOT_NULL, 1, a);
+        }
+        break;
+    }
+    default: {
+        /* x > ANY: x > lo; all false: x <= hi over non-NULL y, no NULL.
+         * x > ALL: x > hi and no NULL; some false: x <= lo. (Mirrored for <.) */
+        bool gt = fn == OP_GT || fn == OP_GE;
+        op_fn neg = fn == OP_GT ? OP_LE : fn == OP_GE ? OP_LT : fn == OP_LT ? OP_GE : OP_GT;
+        eng_sx *ext_any = gt ? lo : hi, *ext_all = gt ? hi : lo;
+        if (!all) {
+            eng_sx *a[2] = {eng_sx_copy(x), eng_sx_copy(ext_any)};
+            some_true = eng_sx_call(fn, 2, a);
+            eng_sx *b1[2] = {eng_sx_copy(x), eng_sx_copy(ext_all)};
+            eng_sx *b2[1] = {eng_sx_copy(nulls)};
+            eng_sx *parts[2] = {eng_sx_call(neg, 2, b1), eng_sx_call(OP_NOT, 1, b2)};
+            all_false = eng_sx_call(OP_AND, 2, parts);
+        } else {
+            eng_sx *a[2] = {eng_sx_copy(x), eng_sx_copy(ext_all)};
+            eng_sx *b2[1] = {eng_sx_copy(nulls)};
+            eng_sx *parts[2] = {eng_sx_call(fn, 2, a), eng_sx_call(OP_NOT, 1, b2)};
+            some_true = eng_sx_call(OP_AND, 2, parts); /* all true */
+            eng_sx *b1[2] = {eng_sx_copy(x), eng_sx_copy(ext_any)};
+            all_false = eng_sx_call(neg, 2, b1); /* some false */
+        }
+        break;
+    }
+    }
+    /* ANY: CASE WHEN n = 0 THEN FALSE WHEN some_true THEN TRUE
+     *           WHEN all_false THEN FALSE ELSE NULL END
+     * ALL: CASE WHEN n = 0 THEN TRUE WHEN all_true THEN TRUE
+     *           WHEN some_false THEN FALSE ELSE NULL END */
+    eng_sx *z[2] = {eng_sx_copy(n), eng_sx_int8(0)};
+    eng_sx *whens[3] = {eng_sx_call(OP_EQ, 2, z), some_true, all_false};
+    eng_sx *thens[3] = {eng_sx_bool(all), eng_sx_bool(true), eng_sx_bool(false)};
+    eng_sx *res = eng_sx_case(NULL, 3, whens, thens, eng_sx_null(bt));
+    eng_sx_free(n);
+    eng_sx_free(nn);
+    eng_sx_free(lo);
+    eng_sx_free(hi);
+    eng_sx_free(nulls);
+    eng_sx_free(x);
+    if (bx_typecheck(c, cs, res) != 0) {
+        eng_sx_free(res);
+        return NULL;
+    }
+    return res;
+}
+
 /* A correlated scalar subquery `(SELECT e FROM ... WHERE inner = outer
  * AND ...)`, e possibly an aggregate: rewritten (on a copy of its parse
  * tree) into an uncorrelated query that also returns the inner
@@ -2980,6 +3228,17 @@ done:
     return res;
 }
 
+/* The error of a scalar subquery that returned more than one row. */
+static int
+raise_cardinality(const eng_datum *args, int n, eng_rowbuf *out, eng_err *err)
+{
+    (void)args;
+    (void)n;
+    (void)out;
+    return eng_err_set(err, ENG_ERRCODE_CARDINALITY_VIOLATION,
+                       "more than one row returned by a subquery used as an expression");
+}
+
 eng_sx *
 bq_sublink_expr(bctx *c, const bscope *s, const json_t *node, const json_t *b)
 {
@@ -2989,9 +3248,11 @@ bq_sublink_expr(bctx *c, const bscope *s, const json_t *node, const json_t *b)
                     "subqueries are not supported in this position yet");
         return NULL;
     }
+    if (strcmp(kind, "ANY_SUBLINK") == 0 || strcmp(kind, "ALL_SUBLINK") == 0)
+        return quantified(c, s, node, b, strcmp(kind, "ALL_SUBLINK") == 0);
     if (strcmp(kind, "EXPR_SUBLINK") != 0 && strcmp(kind, "EXISTS_SUBLINK") != 0) {
-        bx_error_at(c, node, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
-                    "IN (subquery), ANY and ALL are supported only as WHERE conditions");
+        bx_error_at(c, node, ENG_ERRCODE_FEATURE_NOT_SUPPORTED, "%s subqueries are not supported",
+                    kind);
         return NULL;
     }
     eng_query q;
@@ -3035,8 +3296,29 @@ bq_sublink_expr(bctx *c, const bscope *s, const json_t *node, const json_t *b)
         t = q.types[0];
     }
     eng_query_free(&q);
+    if (strcmp(kind, "EXPR_SUBLINK") == 0) {
+        /* More than one row is an error (21000), raised in the data: the
+         * value becomes CASE WHEN count > 1 THEN <error> ELSE v END. */
+        eng_rel *cnt_in = eng_rel_copy(r);
+        eng_agg a = {OP_AGG_COUNT_STAR, -1, NULL};
+        eng_rel *cnt = eng_rel_reduce(cnt_in, 0, NULL, 1, &a, true);
+        keyvec nk = {0};
+        eng_rel *rc2 = make_join(c, OP_JOIN_INNER, r, cnt, NULL, &nk, node);
+        keys_free(&nk);
+        if (rc2 == NULL)
+            return NULL;
+        eng_type i8 = eng_type_make(ENG_TYPE_INT8, ENG_TYPMOD_NONE);
+        eng_sx *gt[2] = {eng_sx_col(1, i8), eng_sx_int8(1)};
+        eng_sx *w[1] = {eng_sx_call(OP_GT, 2, gt)};
+        eng_sx *th[1] = {eng_sx_ext("more than one row", raise_cardinality, t, false, 0, NULL)};
+        eng_sx *m[1] = {eng_sx_case(NULL, 1, w, th, eng_sx_col(0, t))};
+        r = map_exprs(c, rc2, 1, m);
+        if (r == NULL)
+            return NULL;
+        r = project_range(r, 2, 1);
+    }
     /* LEFT JOIN onto the FROM relation (no keys): an empty subquery
-     * gives NULL. (More than one row is not detected yet.) */
+     * gives NULL. */
     keyvec none = {0};
     eng_rel *j = make_join(c, strcmp(kind, "EXISTS_SUBLINK") == 0 ? OP_JOIN_INNER : OP_JOIN_LEFT,
                            *c->cur_rel, r, NULL, &none, node);
