@@ -45,7 +45,7 @@ typedef struct tstmt {
     char sql[256];
     int nparams;
     uint32_t oids[16];
-    char names[32][8];
+    char names[32][16];
     io_pgw_col cols[32];
     io_pgw_desc desc;
 } tstmt;
