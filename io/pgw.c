@@ -582,16 +582,21 @@ on_efd(io_loop *loop, io_op *op, int res, unsigned flags)
     srv->efd_pending = false;
     if (srv->closing)
         return;
+    /* Sessions may queue a conn again as soon as it is off the list, which
+     * rewrites notify_next: walk the batch through the io-only svc_next. */
+    pgw_conn *batch = NULL;
     pthread_mutex_lock(&srv->nmu);
-    pgw_conn *list = srv->notify_head;
-    srv->notify_head = NULL;
-    for (pgw_conn *c = list; c != NULL; c = c->notify_next)
+    for (pgw_conn *c = srv->notify_head; c != NULL; c = c->notify_next) {
         c->notified = false;
+        c->svc_next = batch;
+        batch = c;
+    }
+    srv->notify_head = NULL;
     pthread_mutex_unlock(&srv->nmu);
-    while (list != NULL) {
-        pgw_conn *next = list->notify_next;
-        service(list);
-        list = next;
+    while (batch != NULL) {
+        pgw_conn *next = batch->svc_next;
+        service(batch); /* may free batch */
+        batch = next;
     }
     arm_efd(srv);
 }

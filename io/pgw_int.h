@@ -193,6 +193,7 @@ typedef struct pgw_conn {
     io_op recv_op, send_op;
     pgw_buf in, sending;
     struct pgw_conn *next, *prev;
+    struct pgw_conn *svc_next; /* the notify batch being serviced */
     pthread_t thread;
 
     /* under mu */

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # sluiced start/stop: flags, sizes, pinning log, pgwire handshake, bad
-# input, clean exit on SIGTERM and SIGINT.
+# input, password authentication, clean exit on SIGTERM and SIGINT.
 . "$SLUICE_SOURCE_DIR/tests/harness/harness.sh"
 S=$SLUICE_BUILD_DIR/sluiced
 
@@ -68,6 +68,30 @@ ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 exec 5>&-
 [ "$ms" -lt 1000 ] || h_fail "SIGTERM took ${ms} ms, expected < 1000"
 grep -q 'sluiced stopped' "$H_SLUICED_LOG" || h_fail "no clean stop in the log"
+
+# --- --password-file: SCRAM-SHA-256 through psql; wrong password and unknown
+# user get the same 28P01 message; a missing file is a clear start-up error.
+printf '# test users\nalice:s3cret\nbob:pw:with:colons\n' >"$H_TMP/passwords"
+h_sluiced_start --password-file "$H_TMP/passwords"
+grep -q '(password authentication)' "$H_SLUICED_LOG" || h_fail "no password mode in the log"
+pw_psql() { PGPASSWORD=$2 psql -X -w -h 127.0.0.1 -p "$H_SLUICED_PORT" -U "$1" materialize "${@:3}"; }
+out=$(pw_psql alice s3cret -c '' 2>&1) || h_fail "alice with the right password refused: $out"
+out=$(pw_psql bob pw:with:colons -c '' 2>&1) || h_fail "bob (colons in password) refused: $out"
+out=$(pw_psql alice s3cret -v VERBOSITY=verbose -c 'SELECT 1' 2>&1 || true)
+echo "$out" | grep -q '0A000: SELECT is not supported yet' || h_fail "authenticated query: $out"
+out=$(pw_psql alice wrong -c '' 2>&1) && h_fail "wrong password accepted"
+echo "$out" | grep -q 'password authentication failed for user "alice"' \
+    || h_fail "wrong password message: $out"
+out=$(pw_psql mallory s3cret -c '' 2>&1) && h_fail "unknown user accepted"
+echo "$out" | grep -q 'password authentication failed for user "mallory"' \
+    || h_fail "unknown user message: $out"
+h_sluiced_stop 5 || h_fail "sluiced (password file) exited non-zero on SIGTERM"
+rc=0
+"$S" --listen 127.0.0.1:0 --data-dir "$H_TMP/d4" --password-file "$H_TMP/nope" \
+    >"$H_TMP/nopw.log" 2>&1 || rc=$?
+[ "$rc" -ne 0 ] || h_fail "sluiced started with a missing password file"
+grep -q 'could not open password file' "$H_TMP/nopw.log" || h_fail "unclear missing-file error"
+expect_usage_error --password-file
 
 # --- more workers than PUs: runs, warns; SIGINT stops it too
 h_sluiced_start --size 8
