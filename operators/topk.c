@@ -78,7 +78,8 @@ dirty_add(topk *k, uint64_t h, eng_row key)
     k->doff[k->nd] = k->dkeys.len;
     k->dlen[k->nd] = key.len;
     k->dhash[k->nd] = h;
-    memcpy(eng_rowbuf_extend(&k->dkeys, key.len), key.data, key.len);
+    if (key.len) /* the global group's key is empty and dkeys may have no buffer yet */
+        memcpy(eng_rowbuf_extend(&k->dkeys, key.len), key.data, key.len);
     k->dset[s] = ++k->nd;
 }
 
