@@ -150,7 +150,8 @@ dirty_add(window *k, uint64_t h, eng_row key)
     k->doff[k->nd] = k->dkeys.len;
     k->dlen[k->nd] = key.len;
     k->dhash[k->nd] = h;
-    memcpy(eng_rowbuf_extend(&k->dkeys, key.len), key.data, key.len);
+    if (key.len) /* the global partition's key is empty */
+        memcpy(eng_rowbuf_extend(&k->dkeys, key.len), key.data, key.len);
     k->dset[s] = ++k->nd;
 }
 
@@ -527,6 +528,8 @@ op_window_make(const void *params, eng_wctx *w)
         if (k->p->fns[f].kind == OP_WINDOW_ROW_NUMBER || k->p->fns[f].kind == OP_WINDOW_LAG ||
             k->p->fns[f].kind == OP_WINDOW_LEAD)
             k->expand = true;
+    /* never NULL, so an empty key (the global partition) has an address */
+    eng_rowbuf_grow(&k->dkeys, 64);
     k->in = shard_arr_new();
     k->out = shard_arr_new();
     shard_arr_cursor_init(&k->cur);
