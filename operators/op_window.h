@@ -28,7 +28,11 @@
  * in as they arrive, later ones wait; when the frontier passes t, every
  * partition changed at t recomputes its output (O(n log n) in its size,
  * scratch buffers reused across partitions: no allocation per row at steady
- * state) and emits the difference from its previous output. */
+ * state) and emits the difference from its previous output.
+ *
+ * Cost: with row_number, lag or lead every copy of a row is an output row
+ * of its own, so a row with multiplicity m costs O(m) time and scratch; with
+ * rank/dense_rank only, copies are output once with multiplicity m. */
 #ifndef OP_WINDOW_H
 #define OP_WINDOW_H
 
