@@ -18,7 +18,8 @@
  *   dataflow's collections): JOIN is an equi-join on column pairs (inner,
  *   left, right, full; cross with no pairs); REDUCE groups by a prefix of
  *   key columns; TOPK keeps per group the rows ranked [offset,
- *   offset+limit); DISTINCT, UNION (all), NEGATE and THRESHOLD build the
+ *   offset+limit); WINDOW appends row_number/rank/dense_rank/lag/lead
+ *   per partition; DISTINCT, UNION (all), NEGATE and THRESHOLD build the
  *   set operators (UNION = DISTINCT(UNION ALL); EXCEPT ALL =
  *   THRESHOLD(A UNION ALL NEGATE B); INTERSECT ALL = A EXCEPT ALL (A EXCEPT
  *   ALL B); ...).
@@ -37,6 +38,7 @@
 #include "operators/op_join.h"
 #include "operators/op_reduce.h"
 #include "operators/op_topk.h"
+#include "operators/op_window.h"
 
 /* ------------------------------------------------------------------ scalars */
 
@@ -124,6 +126,7 @@ typedef enum eng_rel_kind {
     ENG_REL_UNION,     /* UNION ALL of nin inputs (same column types) */
     ENG_REL_NEGATE,    /* every multiplicity negated */
     ENG_REL_THRESHOLD, /* multiplicity max(m, 0) */
+    ENG_REL_WINDOW,    /* input columns ++ one column per window function */
 } eng_rel_kind;
 
 /* One aggregate of a REDUCE. */
@@ -132,6 +135,16 @@ typedef struct eng_agg {
     int col;          /* input column it reads (-1 for count(*)) */
     char *sep;        /* string_agg separator (owned), NULL otherwise */
 } eng_agg;
+
+/* One window function of a WINDOW (semantics: op_window.h). */
+typedef struct eng_win {
+    op_window_kind kind;
+    int col;        /* LAG/LEAD: input column read (ignored by the ranking kinds) */
+    int64_t offset; /* LAG/LEAD: rows back/ahead (1 by default; negative looks the other way) */
+    eng_row dflt;   /* LAG/LEAD: one datum of the column's type, or a NULL datum
+                       (SQL NULL). In a node: owned bytes, freed with the node;
+                       given to the constructor: borrowed and copied; len 0 = NULL */
+} eng_win;
 
 typedef struct eng_rel eng_rel;
 struct eng_rel {
@@ -170,11 +183,18 @@ struct eng_rel {
     eng_agg *aggs;
     bool global; /* REDUCE without GROUP BY: one row even over no input */
 
-    /* TOPK */
+    /* TOPK, WINDOW */
     int norder;
     op_order *order; /* col = input column */
     int64_t limit;   /* < 0: none */
     int64_t offset;
+
+    /* WINDOW: partitions by part[0..npart) (input columns), orders them by
+     * order[], output = input columns ++ one column per wins[i] */
+    int npart;
+    int *part;
+    int nwin;
+    eng_win *wins;
 };
 
 /* Constructors: take ownership of inputs (child relations, expressions)
@@ -198,10 +218,20 @@ eng_rel *eng_rel_reduce(eng_rel *in, int ngroup, const int *group, int naggs,
                         const eng_agg *aggs, bool global);
 eng_rel *eng_rel_topk(eng_rel *in, int ngroup, const int *group, int norder,
                       const op_order *order, int64_t limit, int64_t offset);
+/* Window functions over PARTITION BY part ORDER BY order: output = input
+ * columns ++ one column per function (row_number/rank/dense_rank: int8;
+ * lag/lead: the type of input column col). Copies part, order and wins
+ * (default datums included); takes ownership of in. Column indexes and
+ * defaults are checked by the renderer (42703, 42804), not here. */
+eng_rel *eng_rel_window(eng_rel *in, int npart, const int *part, int norder, const op_order *order,
+                        int nwin, const eng_win *wins);
 eng_rel *eng_rel_distinct(eng_rel *in);
 eng_rel *eng_rel_union(int n, eng_rel **ins);
 eng_rel *eng_rel_negate(eng_rel *in);
 eng_rel *eng_rel_threshold(eng_rel *in);
+
+/* The result type of window function w over input columns types[0..ncols). */
+eng_type eng_win_type(const eng_win *w, int ncols, const eng_type *types);
 
 /* The result type of aggregate kind over a column of type t. */
 eng_type eng_agg_type(op_agg_kind kind, eng_type t);

@@ -9,6 +9,8 @@
  * and NULL aggregates over no rows); sum/avg result types and NULL rules
  * as op_reduce.h; TOPK ranks rows with positive multiplicity by the order
  * columns, then by the row's bytes, duplicates counting separately;
+ * WINDOW sorts each partition's rows the same way (every copy a row of its
+ * own) and counts ranks by brute force;
  * DISTINCT keeps a row once if its count is positive, THRESHOLD keeps
  * max(count, 0). MAP/FILTER evaluate with op_expr; an expression failing
  * on a row of non-zero multiplicity is an error in data, returned as the

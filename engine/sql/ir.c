@@ -810,6 +810,61 @@ eng_rel_topk(eng_rel *in, int ngroup, const int *group, int norder, const op_ord
     return r;
 }
 
+/* Copies wins[0..n): each default's bytes owned by the copy (a NULL datum
+ * when none was given). */
+static eng_win *
+dup_wins(const eng_win *wins, int n)
+{
+    if (n <= 0)
+        return NULL;
+    eng_win *w = xdup(wins, (size_t)n * sizeof *wins);
+    for (int i = 0; i < n; i++) {
+        static const uint8_t null_datum = ENG_TAG_NULL;
+        eng_row d = wins[i].dflt.len > 0 ? wins[i].dflt : (eng_row){&null_datum, 1};
+        w[i].dflt = (eng_row){xdup(d.data, d.len), d.len};
+    }
+    return w;
+}
+
+static void
+free_wins(eng_win *w, int n)
+{
+    for (int i = 0; w && i < n; i++)
+        free((void *)(uintptr_t)w[i].dflt.data);
+    free(w);
+}
+
+eng_type
+eng_win_type(const eng_win *w, int ncols, const eng_type *types)
+{
+    switch (w->kind) {
+    case OP_WINDOW_LAG:
+    case OP_WINDOW_LEAD:
+        return w->col >= 0 && w->col < ncols ? types[w->col] : op_type_full(OP_T_UNKNOWN);
+    default:
+        return op_type_full(OP_T_INT8);
+    }
+}
+
+eng_rel *
+eng_rel_window(eng_rel *in, int npart, const int *part, int norder, const op_order *order, int nwin,
+               const eng_win *wins)
+{
+    eng_rel *r = rel_node(ENG_REL_WINDOW, in->ncols + nwin);
+    if (in->ncols)
+        memcpy(r->types, in->types, (size_t)in->ncols * sizeof *in->types);
+    for (int i = 0; i < nwin; i++)
+        r->types[in->ncols + i] = eng_win_type(&wins[i], in->ncols, in->types);
+    r->npart = npart;
+    r->part = dup_ints(part, npart);
+    r->norder = norder;
+    r->order = norder > 0 ? xdup(order, (size_t)norder * sizeof *order) : NULL;
+    r->nwin = nwin;
+    r->wins = dup_wins(wins, nwin);
+    rel_set_in1(r, in);
+    return r;
+}
+
 static eng_rel *
 rel_same_types(eng_rel_kind kind, eng_rel *in)
 {
@@ -886,6 +941,8 @@ eng_rel_copy(const eng_rel *r)
             c->aggs[i].sep = xstrdup(r->aggs[i].sep);
     }
     c->order = r->norder > 0 ? xdup(r->order, (size_t)r->norder * sizeof *r->order) : NULL;
+    c->part = dup_ints(r->part, r->part ? r->npart : 0);
+    c->wins = dup_wins(r->wins, r->wins ? r->nwin : 0);
     return c;
 }
 
@@ -913,6 +970,8 @@ eng_rel_free(eng_rel *r)
         free(r->aggs[i].sep);
     free(r->aggs);
     free(r->order);
+    free(r->part);
+    free_wins(r->wins, r->nwin);
     free(r);
 }
 
@@ -923,6 +982,7 @@ static const char *const rel_names[] = {
     [ENG_REL_FILTER] = "Filter", [ENG_REL_PROJECT] = "Project", [ENG_REL_JOIN] = "Join",
     [ENG_REL_REDUCE] = "Reduce", [ENG_REL_TOPK] = "TopK",       [ENG_REL_DISTINCT] = "Distinct",
     [ENG_REL_UNION] = "Union",   [ENG_REL_NEGATE] = "Negate",   [ENG_REL_THRESHOLD] = "Threshold",
+    [ENG_REL_WINDOW] = "Window",
 };
 
 static const char *
@@ -1007,6 +1067,61 @@ put_datum(eng_strbuf *out, const eng_type *t, eng_datum d)
     eng_strbuf_free(&txt);
 }
 
+static const char *
+win_name(op_window_kind k)
+{
+    switch (k) {
+    case OP_WINDOW_ROW_NUMBER:
+        return "row_number";
+    case OP_WINDOW_RANK:
+        return "rank";
+    case OP_WINDOW_DENSE_RANK:
+        return "dense_rank";
+    case OP_WINDOW_LAG:
+        return "lag";
+    case OP_WINDOW_LEAD:
+        return "lead";
+    }
+    return "?";
+}
+
+static void
+put_order(eng_strbuf *out, const op_order *order, int n)
+{
+    eng_strbuf_putc(out, '[');
+    for (int i = 0; i < n; i++)
+        eng_strbuf_printf(out, "%s#%d %s NULLS %s", i ? ", " : "", order[i].col,
+                          order[i].desc ? "DESC" : "ASC", order[i].nulls_first ? "FIRST" : "LAST");
+    eng_strbuf_putc(out, ']');
+}
+
+/* " part=[#0] order=[#1 ASC NULLS LAST] fns=[row_number(), lag(#1, 1, NULL)]" */
+static void
+explain_window(const eng_rel *r, eng_strbuf *out)
+{
+    eng_strbuf_puts(out, " part=");
+    put_cols(out, r->part, r->npart);
+    eng_strbuf_puts(out, " order=");
+    put_order(out, r->order, r->norder);
+    eng_strbuf_puts(out, " fns=[");
+    const eng_rel *in = r->in[0];
+    for (int i = 0; i < r->nwin; i++) {
+        const eng_win *w = &r->wins[i];
+        eng_strbuf_printf(out, "%s%s(", i ? ", " : "", win_name(w->kind));
+        if (w->kind == OP_WINDOW_LAG || w->kind == OP_WINDOW_LEAD) {
+            eng_strbuf_printf(out, "#%d, %" PRId64 ", ", w->col, w->offset);
+            eng_type t = eng_win_type(w, in->ncols, in->types);
+            uint32_t pos = 0;
+            if (w->dflt.len > 0 && eng_row_validate(w->dflt, 1))
+                put_datum(out, &t, eng_row_next(w->dflt, &pos));
+            else
+                eng_strbuf_puts(out, "<bad default>");
+        }
+        eng_strbuf_putc(out, ')');
+    }
+    eng_strbuf_putc(out, ']');
+}
+
 static void
 explain_rel(const eng_rel *r, eng_strbuf *out, int depth)
 {
@@ -1085,6 +1200,9 @@ explain_rel(const eng_rel *r, eng_strbuf *out, int depth)
             eng_strbuf_printf(out, " limit=%" PRId64, r->limit);
         if (r->offset > 0)
             eng_strbuf_printf(out, " offset=%" PRId64, r->offset);
+        break;
+    case ENG_REL_WINDOW:
+        explain_window(r, out);
         break;
     default:
         break;

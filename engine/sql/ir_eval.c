@@ -613,6 +613,118 @@ eval_topk(const eng_rel *r, const eng_batch *in)
     return res;
 }
 
+/* ------------------------------------------------------------------ window */
+
+/* Whether rows a and b are peers (equal on every order column). */
+static bool
+win_peers(const eng_rel *r, eng_row a, eng_row b)
+{
+    for (int i = 0; i < r->norder; i++) {
+        eng_datum da = col_of(a, r->order[i].col), db = col_of(b, r->order[i].col);
+        bool na = da.tag == ENG_TAG_NULL, nb = db.tag == ENG_TAG_NULL;
+        if (na != nb || (!na && eng_datum_cmp(da, db) != 0))
+            return false;
+    }
+    return true;
+}
+
+/* Checks what the renderer checks, so a malformed node is an error here
+ * too rather than a read out of bounds. */
+static int
+check_window(ectx *cx, const eng_rel *r)
+{
+    const eng_rel *in = r->in[0];
+    if (r->ncols != in->ncols + r->nwin)
+        return eng_err_set(cx->err, ENG_ERRCODE_INTERNAL_ERROR, "malformed window");
+    for (int i = 0; i < r->npart; i++)
+        if (r->part[i] < 0 || r->part[i] >= in->ncols)
+            return eng_err_set(cx->err, ENG_ERRCODE_UNDEFINED_COLUMN, "bad partition column");
+    for (int i = 0; i < r->norder; i++)
+        if (r->order[i].col < 0 || r->order[i].col >= in->ncols)
+            return eng_err_set(cx->err, ENG_ERRCODE_UNDEFINED_COLUMN, "bad order column");
+    for (int i = 0; i < r->nwin; i++) {
+        const eng_win *w = &r->wins[i];
+        if (w->kind != OP_WINDOW_LAG && w->kind != OP_WINDOW_LEAD)
+            continue;
+        if (w->col < 0 || w->col >= in->ncols)
+            return eng_err_set(cx->err, ENG_ERRCODE_UNDEFINED_COLUMN, "bad lag/lead column");
+        if (!eng_row_validate(w->dflt, 1))
+            return eng_err_set(cx->err, ENG_ERRCODE_DATATYPE_MISMATCH, "bad lag/lead default");
+    }
+    return 0;
+}
+
+/* Per partition: every copy of every row with positive multiplicity,
+ * sorted like TOPK (order columns, then the row's bytes); ranks counted
+ * by brute force over the partition. */
+static int
+eval_window(ectx *cx, const eng_rel *r, const eng_batch *in, eng_batch **out)
+{
+    if (check_window(cx, r) != 0)
+        return -1;
+    eng_rowbuf keys = {0}, rb = {0};
+    uint32_t ng;
+    grp *g = group_rows(in, r->part, r->npart, &keys, &ng, false);
+    eng_batch *res = new_batch();
+    for (uint32_t i = 0; i < ng; i++) {
+        int64_t n = 0;
+        for (uint32_t j = 0; j < g[i].n; j++)
+            if (in->upd[g[i].idx[j]].diff > 0)
+                n += in->upd[g[i].idx[j]].diff;
+        trow *v = calloc((size_t)n + 1, sizeof *v);
+        ENG_ASSERT(v != NULL);
+        int64_t m = 0;
+        for (uint32_t j = 0; j < g[i].n; j++)
+            for (int64_t c = 0; c < in->upd[g[i].idx[j]].diff; c++)
+                v[m++] = (trow){eng_batch_row(in, g[i].idx[j]), 1};
+        sort_rel = r;
+        qsort(v, (size_t)m, sizeof *v, trow_cmp);
+        for (int64_t p = 0; p < m; p++) {
+            eng_rowbuf_reset(&rb);
+            eng_push_row(&rb, v[p].row);
+            for (int f = 0; f < r->nwin; f++) {
+                const eng_win *w = &r->wins[f];
+                int64_t rank = 1, dense = 1;
+                for (int64_t q = 0; q < p; q++)
+                    if (!win_peers(r, v[q].row, v[p].row)) {
+                        rank++;
+                        if (q == 0 || !win_peers(r, v[q - 1].row, v[q].row))
+                            dense++;
+                    }
+                switch (w->kind) {
+                case OP_WINDOW_ROW_NUMBER:
+                    eng_push_int8(&rb, p + 1);
+                    break;
+                case OP_WINDOW_RANK:
+                    eng_push_int8(&rb, rank);
+                    break;
+                case OP_WINDOW_DENSE_RANK:
+                    eng_push_int8(&rb, dense);
+                    break;
+                case OP_WINDOW_LAG:
+                case OP_WINDOW_LEAD: {
+                    /* in 128 bits: offsets span the whole int64 range */
+                    __int128 q = (__int128)p + (w->kind == OP_WINDOW_LAG ? -(__int128)w->offset
+                                                                         : (__int128)w->offset);
+                    if (q >= 0 && q < m)
+                        eng_push_datum(&rb, col_of(v[(int64_t)q].row, w->col));
+                    else
+                        eng_push_row(&rb, w->dflt);
+                    break;
+                }
+                }
+            }
+            eng_batch_push(res, eng_rowbuf_row(&rb), 0, 1);
+        }
+        free(v);
+    }
+    free_groups(g, ng);
+    eng_rowbuf_free(&keys);
+    eng_rowbuf_free(&rb);
+    *out = res;
+    return 0;
+}
+
 /* ------------------------------------------------------------------ driver */
 
 static int
@@ -679,6 +791,11 @@ eval(ectx *cx, const eng_rel *r, eng_batch **out)
         if (eval(cx, r->in[0], &ins[0]) != 0)
             return -1;
         res = eval_topk(r, ins[0]);
+        break;
+    case ENG_REL_WINDOW:
+        if (eval(cx, r->in[0], &ins[0]) != 0)
+            return -1;
+        rc = eval_window(cx, r, ins[0], &res);
         break;
     case ENG_REL_DISTINCT:
     case ENG_REL_THRESHOLD:

@@ -9,7 +9,8 @@
  * - Keyed operators get rows whose key comes first and whose value is the
  *   whole input row (join: key ++ all columns of the side; reduce: group
  *   columns ++ the aggregates' argument columns; topk: group columns ++
- *   all columns), over an exchange edge on the key. Their output is then
+ *   all columns; window: partition columns ++ all columns), over an
+ *   exchange edge on the key. Their output is then
  *   projected back to the IR's column order.
  * - Sources are imported once per (dataflow, arrange node); the as_of and
  *   the holds are settled after the whole tree rendered, so a failure
@@ -24,6 +25,7 @@
 #include "operators/op_mfp.h"
 #include "operators/op_project.h"
 #include "operators/op_union.h"
+#include "operators/op_window.h"
 
 struct eng_render_import {
     eng_df *src;
@@ -644,6 +646,72 @@ render_topk(rctx *cx, const eng_rel *r, const int *proj, int nproj)
     return node;
 }
 
+/* WINDOW: partition columns ++ all input columns into op_window (exchange
+ * on the partition; none: worker 0), whose output (partition ++ input ++
+ * function columns) is projected back to input ++ function columns. */
+static int
+render_window(rctx *cx, const eng_rel *r, const int *proj, int nproj)
+{
+    const eng_rel *in = r->in[0];
+    if (r->npart < 0 || r->norder < 0 || r->nwin < 0 || r->ncols != in->ncols + r->nwin ||
+        (r->npart > 0 && r->part == NULL) || (r->norder > 0 && r->order == NULL) ||
+        (r->nwin > 0 && r->wins == NULL))
+        return eng_err_set(cx->err, ENG_ERRCODE_INTERNAL_ERROR, "malformed window");
+    for (int g = 0; g < r->npart; g++)
+        if (check_col(cx, r->part[g], in->ncols, "a partition column") != 0)
+            return -1;
+    for (int o = 0; o < r->norder; o++)
+        if (check_col(cx, r->order[o].col, in->ncols, "an order column") != 0)
+            return -1;
+    for (int i = 0; i < r->nwin; i++) {
+        const eng_win *w = &r->wins[i];
+        switch (w->kind) {
+        case OP_WINDOW_ROW_NUMBER:
+        case OP_WINDOW_RANK:
+        case OP_WINDOW_DENSE_RANK:
+            continue;
+        case OP_WINDOW_LAG:
+        case OP_WINDOW_LEAD:
+            break;
+        default:
+            return eng_err_set(cx->err, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
+                               "unknown window function kind %d", (int)w->kind);
+        }
+        if (check_col(cx, w->col, in->ncols, "a window function") != 0)
+            return -1;
+        if (!eng_row_validate(w->dflt, 1))
+            return eng_err_set(cx->err, ENG_ERRCODE_DATATYPE_MISMATCH,
+                               "window function %d: the default is not one datum", i);
+        if (w->dflt.data[0] != ENG_TAG_NULL &&
+            !eng_type_tag_matches(&in->types[w->col], w->dflt.data[0]))
+            return eng_err_set(cx->err, ENG_ERRCODE_DATATYPE_MISMATCH,
+                               "window function %d: the default is not of type %s", i,
+                               eng_type_name(in->types[w->col].id));
+    }
+    int from = render_keyed(cx, in, r->part, r->npart);
+    if (from < 0)
+        return -1;
+    /* value columns = input columns: order and function columns stay as they are */
+    op_window_params *wp = op_window_params_new(r->npart, r->norder, r->nwin);
+    for (int o = 0; o < r->norder; o++)
+        wp->order[o] = r->order[o];
+    for (int i = 0; i < r->nwin; i++) {
+        wp->fns[i].kind = r->wins[i].kind;
+        wp->fns[i].col = r->wins[i].col;
+        wp->fns[i].offset = r->wins[i].offset;
+        if (r->wins[i].kind == OP_WINDOW_LAG || r->wins[i].kind == OP_WINDOW_LEAD)
+            op_window_params_set_default(wp, i, r->wins[i].dflt); /* validated above */
+    }
+    int node = eng_plan_node(cx->plan, "window", op_window_make, wp, op_window_params_free, 1);
+    eng_plan_edge(cx->plan, from, node, 0, r->npart);
+    int *base = xmalloc((size_t)(r->ncols ? r->ncols : 1) * sizeof *base);
+    for (int c = 0; c < r->ncols; c++)
+        base[c] = r->npart + c;
+    node = finish(cx, node, r->npart + r->ncols, base, r->ncols, proj, nproj);
+    free(base);
+    return node;
+}
+
 /* Renders the single-input, column-preserving kinds (distinct, threshold,
  * negate) and union. */
 static int
@@ -735,6 +803,8 @@ render(rctx *cx, const eng_rel *r, const int *proj, int nproj)
         return render_reduce(cx, r, proj, nproj);
     case ENG_REL_TOPK:
         return render_topk(cx, r, proj, nproj);
+    case ENG_REL_WINDOW:
+        return render_window(cx, r, proj, nproj);
     case ENG_REL_DISTINCT:
     case ENG_REL_UNION:
     case ENG_REL_NEGATE:

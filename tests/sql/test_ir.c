@@ -261,6 +261,59 @@ test_relations(void **s)
     eng_strbuf_free(&sb2);
 }
 
+/* WINDOW: types, copied arrays and defaults, copy/free, EXPLAIN. */
+static void
+test_window(void **s)
+{
+    (void)s;
+    eng_rowbuf rb = {0};
+    eng_push_text(&rb, "none", 4);
+    uint8_t *dflt = malloc(rb.len);
+    memcpy(dflt, rb.data, rb.len);
+    uint32_t dlen = rb.len;
+    eng_rowbuf_free(&rb);
+    eng_win wins[5] = {
+        {OP_WINDOW_ROW_NUMBER, 0, 0, {NULL, 0}}, {OP_WINDOW_RANK, 0, 0, {NULL, 0}},
+        {OP_WINDOW_DENSE_RANK, 0, 0, {NULL, 0}}, {OP_WINDOW_LAG, 1, 1, {NULL, 0}},
+        {OP_WINDOW_LEAD, 2, 2, {dflt, dlen}},
+    };
+    op_order ord[2] = {{1, true, true}, {2, false, false}};
+    int part[1] = {0};
+    eng_rel *w = eng_rel_window(table(1, "t"), 1, part, 2, ord, 5, wins);
+    free(dflt); /* copied */
+    part[0] = 9;
+    ord[0].col = 9;
+    assert_int_equal(w->ncols, 8);
+    assert_int_equal(w->types[2].id, ENG_TYPE_TEXT);
+    assert_int_equal(w->types[3].id, ENG_TYPE_INT8);
+    assert_int_equal(w->types[4].id, ENG_TYPE_INT8);
+    assert_int_equal(w->types[5].id, ENG_TYPE_INT8);
+    assert_int_equal(w->types[6].id, ENG_TYPE_INT4);
+    assert_int_equal(w->types[7].id, ENG_TYPE_TEXT);
+    assert_int_equal(w->part[0], 0);
+    assert_int_equal(w->order[0].col, 1);
+    assert_int_equal(w->wins[3].dflt.len, 1); /* no default: a NULL datum */
+    assert_int_equal(w->wins[3].dflt.data[0], ENG_TAG_NULL);
+    const char *want = "Window part=[#0] order=[#1 DESC NULLS FIRST, #2 ASC NULLS LAST] "
+                       "fns=[row_number(), rank(), dense_rank(), lag(#1, 1, NULL), "
+                       "lead(#2, 2, 'none')]\n"
+                       "  Get t (id 1)\n";
+    eng_strbuf sb = {0};
+    eng_rel_explain(w, &sb);
+    if (strcmp(eng_strbuf_cstr(&sb), want) != 0)
+        fprintf(stderr, "%s", eng_strbuf_cstr(&sb));
+    assert_string_equal(eng_strbuf_cstr(&sb), want);
+    eng_rel *c = eng_rel_copy(w);
+    eng_rel_free(w);
+    eng_strbuf sb2 = {0};
+    eng_rel_explain(c, &sb2);
+    assert_string_equal(eng_strbuf_cstr(&sb2), want);
+    assert_int_equal(eng_win_type(&c->wins[4], 3, c->in[0]->types).id, ENG_TYPE_TEXT);
+    eng_rel_free(c);
+    eng_strbuf_free(&sb);
+    eng_strbuf_free(&sb2);
+}
+
 static void
 test_map_error(void **s)
 {
@@ -304,6 +357,7 @@ main(void)
         cmocka_unit_test(test_typecheck), cmocka_unit_test(test_lower_eval),
         cmocka_unit_test(test_rewrite),   cmocka_unit_test(test_relations),
         cmocka_unit_test(test_map_error), cmocka_unit_test(test_agg_types),
+        cmocka_unit_test(test_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -601,6 +601,108 @@ build_topk_offset_only(void)
     return eng_rel_topk(get_b(), 1, (int[]){2}, 1, o, -1, 2);
 }
 
+/* ---- window functions */
+
+/* A one-datum default row (freed by the caller with free()). */
+static eng_row
+dflt_int8(int64_t v)
+{
+    uint8_t *b = malloc(9);
+    b[0] = ENG_TAG_INT8;
+    memcpy(b + 1, &v, 8);
+    return (eng_row){b, 9};
+}
+
+static eng_row
+dflt_text(const char *s)
+{
+    uint32_t n = (uint32_t)strlen(s);
+    uint8_t *b = malloc(5 + n);
+    b[0] = ENG_TAG_TEXT;
+    memcpy(b + 1, &n, 4);
+    memcpy(b + 5, s, n);
+    return (eng_row){b, 5 + n};
+}
+
+static eng_rel *
+window_of(eng_rel *in, int npart, const int *part, int norder, const op_order *order, int nwin,
+          eng_win *wins)
+{
+    eng_rel *r = eng_rel_window(in, npart, part, norder, order, nwin, wins);
+    for (int i = 0; i < nwin; i++)
+        free((void *)(uintptr_t)wins[i].dflt.data); /* copied by the constructor */
+    return r;
+}
+
+/* Every function over A by k, ordered by v (ties, NULLs, duplicates). */
+static eng_rel *
+build_window_all(void)
+{
+    op_order o[1] = {{1, false, false}};
+    eng_win w[6] = {
+        {OP_WINDOW_ROW_NUMBER, 0, 0, {NULL, 0}}, {OP_WINDOW_RANK, 0, 0, {NULL, 0}},
+        {OP_WINDOW_DENSE_RANK, 0, 0, {NULL, 0}}, {OP_WINDOW_LAG, 1, 1, {NULL, 0}},
+        {OP_WINDOW_LEAD, 3, 2, dflt_text("zz")}, {OP_WINDOW_LAG, 1, 2, dflt_int8(-99)},
+    };
+    return window_of(get_a(), 1, (int[]){0}, 1, o, 6, w);
+}
+
+/* Partition by (s, k), v DESC NULLS FIRST then b NULLS FIRST; output
+ * arranged by a function column. */
+static eng_rel *
+build_window_desc(void)
+{
+    op_order o[2] = {{1, true, true}, {2, false, true}};
+    eng_win w[5] = {
+        {OP_WINDOW_RANK, 0, 0, {NULL, 0}},       {OP_WINDOW_LEAD, 1, 1, dflt_int8(7)},
+        {OP_WINDOW_DENSE_RANK, 0, 0, {NULL, 0}}, {OP_WINDOW_LAG, 3, 1, {NULL, 0}},
+        {OP_WINDOW_ROW_NUMBER, 0, 0, {NULL, 0}},
+    };
+    return window_of(get_a(), 2, (int[]){3, 0}, 2, o, 5, w);
+}
+
+/* One global partition over B, v NULLS FIRST; lag with a negative
+ * offset; then "row_number <= 3" filtered and projected (the parent's
+ * projection folds into the window's). */
+static eng_rel *
+build_window_global(void)
+{
+    op_order o[1] = {{1, false, true}};
+    eng_win w[4] = {
+        {OP_WINDOW_ROW_NUMBER, 0, 0, {NULL, 0}},
+        {OP_WINDOW_RANK, 0, 0, {NULL, 0}},
+        {OP_WINDOW_LEAD, 0, 2, dflt_int8(-1)},
+        {OP_WINDOW_LAG, 2, -1, dflt_text("none")},
+    };
+    eng_rel *r = window_of(get_b(), 0, NULL, 1, o, 4, w);
+    r = filter1(r, eng_sx_call2(OP_LE, col(3), eng_sx_int8(3)));
+    return project(r, 5, (int[]){6, 2, 3, 4, 5});
+}
+
+/* No order columns (every row a peer of every other): ranks are all 1,
+ * row_number follows the rows' bytes; over a join's output. */
+static eng_rel *
+build_window_no_order(void)
+{
+    eng_win w[4] = {
+        {OP_WINDOW_RANK, 0, 0, {NULL, 0}},
+        {OP_WINDOW_DENSE_RANK, 0, 0, {NULL, 0}},
+        {OP_WINDOW_ROW_NUMBER, 0, 0, {NULL, 0}},
+        {OP_WINDOW_LEAD, 5, 1, {NULL, 0}},
+    };
+    return window_of(join_on_k(OP_JOIN_INNER), 1, (int[]){3}, 0, NULL, 4, w);
+}
+
+/* Ranks only (duplicates come out as equal rows that accumulate), by s
+ * DESC over b. */
+static eng_rel *
+build_window_ranks(void)
+{
+    op_order o[1] = {{3, true, false}};
+    eng_win w[2] = {{OP_WINDOW_RANK, 0, 0, {NULL, 0}}, {OP_WINDOW_DENSE_RANK, 0, 0, {NULL, 0}}};
+    return window_of(get_a(), 1, (int[]){2}, 1, o, 2, w);
+}
+
 static eng_rel *
 ak(void)
 {
@@ -706,6 +808,11 @@ static const vcase cases[] = {
     {"intersect all", build_intersect_all, -1, 0, {0}, 0},
     {"constants", build_consts, -1, 0, {0}, 0},
     {"constant only", build_const_only, -1, 1, {1}, 0},
+    {"window: every function", build_window_all, -1, 0, {0}, 0},
+    {"window: desc nulls first, keyed output", build_window_desc, -1, 1, {8}, 0},
+    {"window: global, filtered", build_window_global, -1, 0, {0}, 0},
+    {"window: no order, over a join", build_window_no_order, -1, 0, {0}, 0},
+    {"window: ranks only", build_window_ranks, -1, 0, {0}, 0},
 };
 
 static void
@@ -843,6 +950,19 @@ test_render_errors(void **st)
     eng_row r = eng_rowbuf_row(&rb);
     expect_render_error(&w, eng_rel_const(1, t1, 1, &r, NULL), "42804");
     eng_rowbuf_free(&rb);
+    /* a lag default of another type than its column */
+    eng_win bw[1] = {{OP_WINDOW_LAG, 1, 1, dflt_text("x")}};
+    expect_render_error(&w, window_of(get_a(), 1, (int[]){0}, 0, NULL, 1, bw), "42804");
+    /* window columns out of range */
+    eng_win rn[1] = {{OP_WINDOW_LEAD, 7, 1, {NULL, 0}}};
+    expect_render_error(&w, window_of(get_a(), 1, (int[]){0}, 0, NULL, 1, rn), "42703");
+    op_order bo[1] = {{5, false, false}};
+    eng_win rk[1] = {{OP_WINDOW_RANK, 0, 0, {NULL, 0}}};
+    expect_render_error(&w, window_of(get_a(), 1, (int[]){0}, 1, bo, 1, rk), "42703");
+    expect_render_error(&w, window_of(get_a(), 1, (int[]){4}, 0, NULL, 1, rk), "42703");
+    /* an unknown function kind */
+    eng_win uk[1] = {{(op_window_kind)99, 0, 0, {NULL, 0}}};
+    expect_render_error(&w, window_of(get_a(), 0, NULL, 0, NULL, 1, uk), "0A000");
     /* a failed render leaves no hold: the tables still compact and run */
     world_step(&w, 4);
     eng_err err;
