@@ -9,7 +9,8 @@
  * square root of the argument scaled to the result scale PostgreSQL picks
  * (at least 16 significant digits, never fewer than the argument's
  * scale), correctly rounded; power for integer exponents by exact
- * multiplication rounded to PostgreSQL's result scale. numeric exp, ln,
+ * multiplication rounded to PostgreSQL's result scale (16 decimals, or
+ * the base's scale). numeric exp, ln,
  * log and power with a non-integer exponent are not implemented (0A000,
  * with a hint to cast to double precision): matching PostgreSQL's digits
  * there needs its series evaluation, which we have not written.
@@ -458,34 +459,12 @@ not_supported(const char *what, eng_err *err)
 }
 
 /* base ^ exp for an integer exp: exact, rounded to PostgreSQL's result
- * scale (16 significant digits of the estimated result, at least the
- * operands' scales). */
+ * scale for integer exponents (16 digits after the point, or the base's
+ * scale if larger). */
 static int
-num_pow_int(const eng_numeric *base, int64_t e, int exp_dscale, eng_numeric *res, eng_err *err)
+num_pow_int(const eng_numeric *base, int64_t e, eng_numeric *res, eng_err *err)
 {
-    int rscale;
-    if (eng_numeric_is_zero(base)) {
-        rscale = 16;
-    } else {
-        /* log10 of the base from its leading digits, then times e */
-        const int16_t *d = eng_numeric_cdigits(base);
-        double f = d[0];
-        int p = base->weight * ENG_NUMERIC_DEC_DIGITS;
-        for (int i = 1; i < base->ndigits && i * ENG_NUMERIC_DEC_DIGITS < 16; i++) {
-            f = f * ENG_NUMERIC_NBASE + d[i];
-            p -= ENG_NUMERIC_DEC_DIGITS;
-        }
-        double w = (double)e * (log10(f) + p);
-        if (w > 1e9 || w < -1e9)
-            return eng_err_set(err, ENG_ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
-                               "value overflows numeric format");
-        rscale = 16 - (int)w;
-    }
-    if (rscale < base->dscale)
-        rscale = base->dscale;
-    if (rscale < exp_dscale)
-        rscale = exp_dscale;
-    rscale = clamp_scale(rscale);
+    int rscale = clamp_scale(base->dscale > 16 ? base->dscale : 16);
     uint64_t m = e < 0 ? (uint64_t)0 - (uint64_t)e : (uint64_t)e;
     eng_numeric acc, sq;
     eng_numeric_init(&acc);
@@ -555,7 +534,7 @@ num_pow(const eng_numeric *x, const eng_numeric *y, eng_numeric *res, eng_err *e
                            "result");
     if (!fits)
         return not_supported("numeric power with a non-integer exponent", err);
-    return num_pow_int(x, e, y->dscale, res, err);
+    return num_pow_int(x, e, res, err);
 }
 
 /* numeric functions of one argument (aux8 kind) and round/trunc with a

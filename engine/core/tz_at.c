@@ -24,6 +24,38 @@ typedef struct zone {
     const char *abbrev; /* dynamic abbreviation: its name (lower case) */
 } zone;
 
+/* A bare POSIX offset: [white space][+-]h[h[h]][:mm[:ss]], counted west
+ * of UTC as POSIX does ("+05" is five hours behind UTC). */
+static bool
+numeric_offset(const char *s, int *east)
+{
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+        s++;
+    int sign = 1;
+    if (*s == '+' || *s == '-')
+        sign = *s++ == '-' ? -1 : 1;
+    int part[3] = {0, 0, 0}, np = 0;
+    for (;;) {
+        int digits = 0, v = 0;
+        while (*s >= '0' && *s <= '9' && digits < 3) {
+            v = v * 10 + (*s++ - '0');
+            digits++;
+        }
+        if (digits == 0 || (np > 0 && (digits > 2 || v > 59)))
+            return false;
+        part[np++] = v;
+        if (*s == ':' && np < 3) {
+            s++;
+            continue;
+        }
+        break;
+    }
+    if (*s != '\0' || part[0] > 167)
+        return false;
+    *east = -sign * (part[0] * 3600 + part[1] * 60 + part[2]);
+    return true;
+}
+
 static int
 zone_lookup(const char *name, size_t n, zone *z, eng_err *err)
 {
@@ -35,6 +67,10 @@ zone_lookup(const char *name, size_t n, zone *z, eng_err *err)
     buf[n] = '\0';
     for (size_t i = 0; i <= n; i++)
         low[i] = (char)tolower((unsigned char)buf[i]);
+    if (numeric_offset(buf, &z->east)) {
+        z->fixed = true;
+        return 0;
+    }
     int off;
     bool isdst;
     const char *defzone = NULL;
