@@ -135,6 +135,61 @@ static const char *const fn_names[OP_FN_COUNT_] = {
     [OP_DATE_TRUNC] = "date_trunc",
     [OP_EXTRACT] = "extract",
     [OP_DATE_PART] = "date_part",
+    [OP_POW] = "^",
+    [OP_SQRT] = "sqrt",
+    [OP_CBRT] = "cbrt",
+    [OP_EXP] = "exp",
+    [OP_LN] = "ln",
+    [OP_LOG10] = "log",
+    [OP_LOG] = "log",
+    [OP_FLOOR] = "floor",
+    [OP_CEIL] = "ceil",
+    [OP_ROUND] = "round",
+    [OP_TRUNC] = "trunc",
+    [OP_SIGN] = "sign",
+    [OP_PI] = "pi",
+    [OP_DEGREES] = "degrees",
+    [OP_RADIANS] = "radians",
+    [OP_SIN] = "sin",
+    [OP_COS] = "cos",
+    [OP_TAN] = "tan",
+    [OP_COT] = "cot",
+    [OP_ASIN] = "asin",
+    [OP_ACOS] = "acos",
+    [OP_ATAN] = "atan",
+    [OP_ATAN2] = "atan2",
+    [OP_GCD] = "gcd",
+    [OP_LCM] = "lcm",
+    [OP_MD5] = "md5",
+    [OP_INITCAP] = "initcap",
+    [OP_TRANSLATE] = "translate",
+    [OP_ASCII] = "ascii",
+    [OP_CHR] = "chr",
+    [OP_TO_HEX] = "to_hex",
+    [OP_ENCODE] = "encode",
+    [OP_DECODE] = "decode",
+    [OP_REGEX] = "~",
+    [OP_NOT_REGEX] = "!~",
+    [OP_IREGEX] = "~*",
+    [OP_NOT_IREGEX] = "!~*",
+    [OP_PG_TYPEOF] = "pg_typeof",
+    [OP_TIMEZONE] = "timezone",
+    [OP_MAKE_DATE] = "make_date",
+    [OP_MAKE_TIMESTAMP] = "make_timestamp",
+    [OP_JSON_GET] = "->",
+    [OP_JSON_GET_TEXT] = "->>",
+    [OP_JSON_PATH] = "#>",
+    [OP_JSON_PATH_TEXT] = "#>>",
+    [OP_JSON_CONTAINS] = "@>",
+    [OP_JSON_CONTAINED] = "<@",
+    [OP_JSON_EXISTS] = "?",
+    [OP_JSON_TYPEOF] = "jsonb_typeof",
+    [OP_JSON_ARRAY_LENGTH] = "jsonb_array_length",
+    [OP_JSONB_BUILD_OBJECT] = "jsonb_build_object",
+    [OP_JSONB_BUILD_ARRAY] = "jsonb_build_array",
+    [OP_TO_JSONB] = "to_jsonb",
+    [OP_JSONB_PRETTY] = "jsonb_pretty",
+    [OP_JSONB_STRIP_NULLS] = "jsonb_strip_nulls",
 };
 
 const char *
@@ -555,8 +610,16 @@ infer(comp *c, op_expr *e)
         rc = resolve_logic(c, e, at);
     else if (e->fn < OP_LENGTH)
         rc = op_x_resolve_num(e, at, c->err);
-    else if (e->fn >= OP_DATE_TRUNC)
+    else if (e->fn >= OP_JSON_GET)
+        rc = op_x_resolve_json(e, at, c->err);
+    else if (e->fn >= OP_TIMEZONE)
+        rc = op_x_resolve_tz(e, at, c->err);
+    else if (e->fn >= OP_DATE_TRUNC && e->fn <= OP_DATE_PART)
         rc = op_x_resolve_date(e, at, c->err);
+    else if (e->fn >= OP_MD5)
+        rc = op_x_resolve_text(e, at, c->err);
+    else if (e->fn >= OP_POW)
+        rc = op_x_resolve_math(e, at, c->err);
     else
         rc = op_x_resolve_str(e, at, c->err);
     if (at != at_small)
@@ -649,6 +712,7 @@ gen_call(comp *c, const op_expr *e, int dst)
     in->arg = base;
     in->nargs = (uint16_t)e->nargs;
     in->extfn = e->extfn;
+    in->mask = e->impl_mask;
 }
 
 static void
@@ -1061,6 +1125,7 @@ op_eval_free(op_eval *ev)
     free(ev->cols);
     free(ev->off);
     eng_rowbuf_free(&ev->tmp);
+    op_x_regex_free(ev->regex);
     free(ev);
 }
 

@@ -41,7 +41,8 @@ struct op_expr {
     op_x_fn impl_fn;
     bool impl_strict;
     uint8_t impl_aux8, impl_flags;
-    op_type *argwant; /* per argument: type to coerce it to (OP_T_UNKNOWN: as is) */
+    uint64_t impl_mask; /* per-implementation argument bits (json arguments) */
+    op_type *argwant;   /* per argument: type to coerce it to (OP_T_UNKNOWN: as is) */
 };
 
 /* ------------------------------------------------------------------ programs */
@@ -73,6 +74,7 @@ struct op_x_insn {
     op_x_fn fn;
     op_cast_fn castfn; /* op_x_cast_ext's function */
     op_ext_fn extfn;   /* an external call's function */
+    uint64_t mask;     /* per-implementation argument bits (op_expr impl_mask) */
     op_type cfrom;     /* casts: the source type */
     eng_type ctype;    /* casts: the target type */
 };
@@ -95,6 +97,9 @@ struct op_prog {
 /* ------------------------------------------------------------------ evaluator */
 
 typedef struct op_x_blk op_x_blk;
+typedef struct op_x_regex op_x_regex;
+/* Frees a compiled-pattern cache entry (expr_text.c); NULL is a no-op. */
+void op_x_regex_free(op_x_regex *c);
 
 struct op_eval {
     op_val *slots;
@@ -105,9 +110,10 @@ struct op_eval {
     uint32_t *off; /* input column byte offsets, off[nin] = row.len */
     int nin, ncols, capcols;
     /* scratch arena: blocks never move; reset per row */
-    op_x_blk *blk;   /* current block (head of the used list) */
-    op_x_blk *spare; /* reset blocks ready for reuse */
-    eng_rowbuf tmp;  /* external calls' output */
+    op_x_blk *blk;     /* current block (head of the used list) */
+    op_x_blk *spare;   /* reset blocks ready for reuse */
+    eng_rowbuf tmp;    /* external calls' output */
+    op_x_regex *regex; /* the last pattern ~ compiled (owned) */
 };
 
 /* n scratch bytes, valid until the next op_eval_begin. Returns NULL with
@@ -270,6 +276,19 @@ int op_x_resolve_date(op_expr *e, const op_type *at, eng_err *err);
 int op_x_resolve_str(op_expr *e, const op_type *at, eng_err *err);
 /* Number of UTF-8 characters in s (a lead byte starts a character). */
 int64_t op_x_utf8_count(const uint8_t *s, uint32_t len);
+
+/* "function f(types) does not exist" / "operator does not exist: a op b"
+ * (42883) for e called with argument types at (expr_str.c). */
+int op_x_no_function(const op_expr *e, const op_type *at, eng_err *err);
+
+/* expr_math.c: OP_POW .. OP_LCM */
+int op_x_resolve_math(op_expr *e, const op_type *at, eng_err *err);
+/* expr_text.c: OP_MD5 .. OP_PG_TYPEOF */
+int op_x_resolve_text(op_expr *e, const op_type *at, eng_err *err);
+/* expr_tz.c: OP_TIMEZONE .. OP_MAKE_TIMESTAMP */
+int op_x_resolve_tz(op_expr *e, const op_type *at, eng_err *err);
+/* expr_json.c: OP_JSON_GET .. OP_JSONB_STRIP_NULLS */
+int op_x_resolve_json(op_expr *e, const op_type *at, eng_err *err);
 
 /* expr_cast.c: casts and text forms */
 /* The inline cast implementation from -> to (no typmod), or NULL. */

@@ -152,7 +152,45 @@ enum {
     S_UPPER,
     S_LOWER,
     S_REVERSE,
+    S_INITCAP,
 };
+
+/* True if code point cp is a letter or digit (initcap's word characters). */
+static bool
+is_alnum_cp(int32_t cp)
+{
+    if (cp < 0x80)
+        return (cp >= '0' && cp <= '9') || ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z');
+    return utf8_locale != (locale_t)0 && iswalnum_l((wint_t)cp, utf8_locale);
+}
+
+/* initcap: the first letter of each run of letters and digits upper-cased,
+ * the rest lower-cased. Malformed bytes are copied and end a word. */
+static int
+initcap(op_eval *ev, const uint8_t *s, uint32_t n, op_val *r, eng_err *err)
+{
+    pthread_once(&utf8_once, utf8_locale_init);
+    uint8_t *out = op_x_alloc(ev, (size_t)n * 2, err);
+    if (out == NULL)
+        return -1;
+    uint32_t o = 0;
+    bool in_word = false;
+    for (uint32_t i = 0; i < n;) {
+        uint32_t l = ch_len(s + i, n - i);
+        int32_t cp = ch_decode(s + i, l);
+        if (cp < 0) {
+            memcpy(out + o, s + i, l);
+            o += l;
+            in_word = false;
+        } else {
+            o += ch_encode(map_case(cp, !in_word), out + o);
+            in_word = is_alnum_cp(cp);
+        }
+        i += l;
+    }
+    op_x_str(r, out, o);
+    return 0;
+}
 
 static int
 x_str1(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, eng_err *err)
@@ -169,6 +207,8 @@ x_str1(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, eng_err *er
     case S_UPPER:
     case S_LOWER:
         return case_map(ev, s, n, in->aux8 == S_UPPER, r, err);
+    case S_INITCAP:
+        return initcap(ev, s, n, r, err);
     default: { /* reverse, by characters */
         uint8_t *out = op_x_alloc(ev, n, err);
         if (out == NULL)
@@ -335,7 +375,6 @@ x_replace(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, eng_err 
 static int
 x_concat_op(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, eng_err *err)
 {
-    (void)in;
     size_t n = (size_t)a[0].len + a[1].len;
     uint8_t *out = op_x_alloc(ev, n, err);
     if (out == NULL)
@@ -343,6 +382,8 @@ x_concat_op(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, eng_er
     memcpy(out, a[0].u.p, a[0].len);
     memcpy(out + a[0].len, a[1].u.p, a[1].len);
     op_x_str(r, out, (uint32_t)n);
+    if (in->aux8) /* bytea || bytea */
+        r->tag = ENG_TAG_BYTES;
     return 0;
 }
 
@@ -716,6 +757,7 @@ static const sig sigs[] = {
     {OP_UPPER, "T", OP_T_TEXT, x_str1, S_UPPER, true},
     {OP_LOWER, "T", OP_T_TEXT, x_str1, S_LOWER, true},
     {OP_REVERSE, "T", OP_T_TEXT, x_str1, S_REVERSE, true},
+    {OP_INITCAP, "T", OP_T_TEXT, x_str1, S_INITCAP, true},
     {OP_SUBSTR, "TI[I", OP_T_TEXT, x_substr, 0, true},
     {OP_STRPOS, "TT", OP_T_INT4, x_strpos, 0, true},
     {OP_BTRIM, "T[T", OP_T_TEXT, x_trim, 3, true},
@@ -738,9 +780,17 @@ static const sig sigs[] = {
 static int
 no_function(op_expr *e, const op_type *at, eng_err *err)
 {
+    return op_x_no_function(e, at, err);
+}
+
+int
+op_x_no_function(const op_expr *e, const op_type *at, eng_err *err)
+{
     char buf[256];
     size_t o = 0;
-    bool oper = e->fn == OP_CONCAT_OP || (e->fn >= OP_LIKE && e->fn <= OP_NOT_ILIKE);
+    bool oper = e->fn == OP_CONCAT_OP || (e->fn >= OP_LIKE && e->fn <= OP_NOT_ILIKE) ||
+                e->fn == OP_POW || (e->fn >= OP_REGEX && e->fn <= OP_NOT_IREGEX) ||
+                (e->fn >= OP_JSON_GET && e->fn <= OP_JSON_EXISTS);
     if (oper && e->nargs == 2)
         return eng_err_set(err, ENG_ERRCODE_UNDEFINED_FUNCTION, "operator does not exist: %s %s %s",
                            op_type_name(at[0]), op_fn_name(e->fn), op_type_name(at[1]));
@@ -767,6 +817,24 @@ int
 op_x_resolve_str(op_expr *e, const op_type *at, eng_err *err)
 {
     op_type *w = op_x_want(e);
+    /* bytea: length and octet_length count bytes; bytea || bytea */
+    if ((e->fn == OP_LENGTH || e->fn == OP_OCTET_LENGTH) && e->nargs == 1 && at[0] == OP_T_BYTEA) {
+        e->rtype = OP_T_INT4;
+        e->impl_fn = x_str1;
+        e->impl_aux8 = S_OCTET_LENGTH;
+        e->impl_strict = true;
+        return 0;
+    }
+    if (e->fn == OP_CONCAT_OP && e->nargs == 2 && (at[0] == OP_T_BYTEA || at[1] == OP_T_BYTEA) &&
+        (at[0] == OP_T_BYTEA || at[0] == OP_T_UNKNOWN) &&
+        (at[1] == OP_T_BYTEA || at[1] == OP_T_UNKNOWN)) {
+        w[0] = w[1] = OP_T_BYTEA;
+        e->rtype = OP_T_BYTEA;
+        e->impl_fn = x_concat_op;
+        e->impl_aux8 = 1;
+        e->impl_strict = true;
+        return 0;
+    }
     if (e->fn == OP_CONCAT_OP) {
         /* text || text, or anynonarray || text: the other side through its
          * cast to text */

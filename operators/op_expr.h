@@ -154,6 +154,66 @@ typedef enum op_fn {
     OP_DATE_TRUNC, /* date_trunc(unit, timestamp | timestamptz | interval) */
     OP_EXTRACT,    /* EXTRACT(field FROM x) = extract(field, x): numeric */
     OP_DATE_PART,  /* date_part(field, x): double precision */
+    /* math (expr_math.c): float8 versions through libm, numeric versions
+     * exact where listed in docs/sql.md */
+    OP_POW,     /* a ^ b = power(a, b): float8 or numeric */
+    OP_SQRT,    /* sqrt(x): float8 or numeric */
+    OP_CBRT,    /* cbrt(x): float8 */
+    OP_EXP,     /* exp(x): float8 */
+    OP_LN,      /* ln(x): float8 */
+    OP_LOG10,   /* log(x) = log10(x): float8 */
+    OP_LOG,     /* log(b, x): numeric; log(x) is OP_LOG10 */
+    OP_FLOOR,   /* floor(x): float8 or numeric */
+    OP_CEIL,    /* ceil(x) = ceiling(x): float8 or numeric */
+    OP_ROUND,   /* round(x) float8 or numeric; round(numeric, int) */
+    OP_TRUNC,   /* trunc(x) float8 or numeric; trunc(numeric, int) */
+    OP_SIGN,    /* sign(x): float8 or numeric */
+    OP_PI,      /* pi() */
+    OP_DEGREES, /* degrees(x) */
+    OP_RADIANS, /* radians(x) */
+    OP_SIN,
+    OP_COS,
+    OP_TAN,
+    OP_COT,
+    OP_ASIN,
+    OP_ACOS,
+    OP_ATAN,
+    OP_ATAN2, /* atan2(y, x) */
+    OP_GCD,   /* gcd(a, b): int4, int8 */
+    OP_LCM,   /* lcm(a, b): int4, int8 */
+    /* strings and bytes (expr_text.c) */
+    OP_MD5,        /* md5(text | bytea): text */
+    OP_INITCAP,    /* initcap(s) */
+    OP_TRANSLATE,  /* translate(s, from, to) */
+    OP_ASCII,      /* ascii(s): code point of the first character */
+    OP_CHR,        /* chr(int) */
+    OP_TO_HEX,     /* to_hex(int4 | int8) */
+    OP_ENCODE,     /* encode(bytea, 'hex' | 'base64' | 'escape'): text */
+    OP_DECODE,     /* decode(text, 'hex' | 'base64' | 'escape'): bytea */
+    OP_REGEX,      /* s ~ re (POSIX extended) */
+    OP_NOT_REGEX,  /* s !~ re */
+    OP_IREGEX,     /* s ~* re */
+    OP_NOT_IREGEX, /* s !~* re */
+    OP_PG_TYPEOF,  /* pg_typeof(x): the type's name as text (not strict) */
+    /* dates (expr_date.c) */
+    OP_TIMEZONE,       /* timezone(zone, ts) = ts AT TIME ZONE zone */
+    OP_MAKE_DATE,      /* make_date(y, m, d) */
+    OP_MAKE_TIMESTAMP, /* make_timestamp(y, mon, d, h, min, sec float8) */
+    /* json and jsonb (expr_json.c) */
+    OP_JSON_GET,           /* j -> key | index */
+    OP_JSON_GET_TEXT,      /* j ->> key | index */
+    OP_JSON_PATH,          /* j #> '{a,b}' */
+    OP_JSON_PATH_TEXT,     /* j #>> '{a,b}' */
+    OP_JSON_CONTAINS,      /* a @> b (jsonb) */
+    OP_JSON_CONTAINED,     /* a <@ b (jsonb) */
+    OP_JSON_EXISTS,        /* j ? key (jsonb) */
+    OP_JSON_TYPEOF,        /* jsonb_typeof(j), json_typeof(j) */
+    OP_JSON_ARRAY_LENGTH,  /* jsonb_array_length(j), json_array_length(j) */
+    OP_JSONB_BUILD_OBJECT, /* jsonb_build_object(k, v, ...) */
+    OP_JSONB_BUILD_ARRAY,  /* jsonb_build_array(v, ...) */
+    OP_TO_JSONB,           /* to_jsonb(x) */
+    OP_JSONB_PRETTY,       /* jsonb_pretty(j) */
+    OP_JSONB_STRIP_NULLS,  /* jsonb_strip_nulls(j) */
     OP_FN_COUNT_
 } op_fn;
 

@@ -80,4 +80,12 @@ int64_t eng_timestamp_to_time(int64_t ts);
 /* True if ts is finite and within PostgreSQL's timestamp range. */
 bool eng_timestamp_in_range(int64_t ts);
 
+/* ts AT TIME ZONE name[0..n) (tz_at.c): from_utc, a timestamptz to the
+ * local timestamp in that zone; otherwise a local timestamp to the
+ * timestamptz. Infinities pass through. 22023 `time zone "x" not
+ * recognized`, 22008 "timestamp out of range". Reads the tz database
+ * (may block briefly); thread-safe. */
+int eng_timestamp_at_zone(int64_t ts, const char *name, size_t n, bool from_utc, int64_t *out,
+                          eng_err *err);
+
 #endif

@@ -533,6 +533,24 @@ static const fn_entry fn_table[] = {
     {"date_trunc", OP_DATE_TRUNC}, {"extract", OP_EXTRACT},      {"date_part", OP_DATE_PART},
     {"abs", OP_ABS},               {"coalesce", OP_COALESCE},    {"nullif", OP_NULLIF},
     {"greatest", OP_GREATEST},     {"least", OP_LEAST},           {"mod", OP_MOD},
+    {"power", OP_POW},             {"pow", OP_POW},               {"sqrt", OP_SQRT},
+    {"cbrt", OP_CBRT},             {"exp", OP_EXP},               {"ln", OP_LN},
+    {"log10", OP_LOG10},           {"log", OP_LOG},               {"floor", OP_FLOOR},
+    {"ceil", OP_CEIL},             {"ceiling", OP_CEIL},          {"round", OP_ROUND},
+    {"trunc", OP_TRUNC},           {"sign", OP_SIGN},             {"pi", OP_PI},
+    {"degrees", OP_DEGREES},       {"radians", OP_RADIANS},       {"sin", OP_SIN},
+    {"cos", OP_COS},               {"tan", OP_TAN},               {"cot", OP_COT},
+    {"asin", OP_ASIN},             {"acos", OP_ACOS},             {"atan", OP_ATAN},
+    {"atan2", OP_ATAN2},           {"gcd", OP_GCD},               {"lcm", OP_LCM},
+    {"md5", OP_MD5},               {"initcap", OP_INITCAP},       {"translate", OP_TRANSLATE},
+    {"ascii", OP_ASCII},           {"chr", OP_CHR},               {"to_hex", OP_TO_HEX},
+    {"encode", OP_ENCODE},         {"decode", OP_DECODE},         {"pg_typeof", OP_PG_TYPEOF},
+    {"timezone", OP_TIMEZONE},     {"make_date", OP_MAKE_DATE},   {"make_timestamp", OP_MAKE_TIMESTAMP},
+    {"jsonb_typeof", OP_JSON_TYPEOF}, {"json_typeof", OP_JSON_TYPEOF},
+    {"jsonb_array_length", OP_JSON_ARRAY_LENGTH}, {"json_array_length", OP_JSON_ARRAY_LENGTH},
+    {"jsonb_build_object", OP_JSONB_BUILD_OBJECT}, {"jsonb_build_array", OP_JSONB_BUILD_ARRAY},
+    {"to_jsonb", OP_TO_JSONB},     {"jsonb_pretty", OP_JSONB_PRETTY},
+    {"jsonb_strip_nulls", OP_JSONB_STRIP_NULLS},
 };
 
 static const fn_entry op_table[] = {
@@ -540,7 +558,10 @@ static const fn_entry op_table[] = {
     {"%", OP_MOD},       {"=", OP_EQ},         {"<>", OP_NE},   {"!=", OP_NE},
     {"<", OP_LT},        {"<=", OP_LE},        {">", OP_GT},    {">=", OP_GE},
     {"||", OP_CONCAT_OP}, {"~~", OP_LIKE},     {"!~~", OP_NOT_LIKE}, {"~~*", OP_ILIKE},
-    {"!~~*", OP_NOT_ILIKE},
+    {"!~~*", OP_NOT_ILIKE}, {"^", OP_POW},      {"~", OP_REGEX}, {"!~", OP_NOT_REGEX},
+    {"~*", OP_IREGEX},   {"!~*", OP_NOT_IREGEX}, {"->", OP_JSON_GET}, {"->>", OP_JSON_GET_TEXT},
+    {"#>", OP_JSON_PATH}, {"#>>", OP_JSON_PATH_TEXT}, {"@>", OP_JSON_CONTAINS},
+    {"<@", OP_JSON_CONTAINED}, {"?", OP_JSON_EXISTS},
 };
 
 /* Finishes a call node: coerces untyped arguments (to the type of the
@@ -773,6 +794,13 @@ bind_aexpr(bctx *c, const bscope *s, const json_t *node, const json_t *b)
     if (r == NULL) {
         eng_sx_free(l);
         return NULL;
+    }
+    /* j -> 'key', j #> '{a,b}', j ? 'key': the untyped right side is text,
+     * not the left side's type */
+    if (fn == OP_JSON_GET || fn == OP_JSON_GET_TEXT || fn == OP_JSON_PATH ||
+        fn == OP_JSON_PATH_TEXT || fn == OP_JSON_EXISTS) {
+        eng_sx *args[2] = {l, r};
+        return call_n(c, s, fn, 2, args, node, false);
     }
     return call2(c, s, fn, l, r, node);
 }
@@ -1012,6 +1040,13 @@ bind_funccall(bctx *c, const bscope *s, const json_t *node, const json_t *b)
                     "%s is not an aggregate function", name);
         return NULL;
     }
+    if (strcmp(name, "now") == 0 || strcmp(name, "clock_timestamp") == 0 ||
+        strcmp(name, "statement_timestamp") == 0 || strcmp(name, "transaction_timestamp") == 0 ||
+        strcmp(name, "random") == 0) {
+        bx_error_at(c, node, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
+                    "%s() is not supported in views (it is not deterministic)", name);
+        return NULL;
+    }
     size_t i;
     for (i = 0; i < sizeof fn_table / sizeof fn_table[0]; i++)
         if (strcmp(fn_table[i].name, name) == 0)
@@ -1030,6 +1065,20 @@ bind_funccall(bctx *c, const bscope *s, const json_t *node, const json_t *b)
     /* extract('year', x): the field is text; the other arguments of
      * string functions are text or integers. */
     bool unify = fn == OP_COALESCE || fn == OP_GREATEST || fn == OP_LEAST || fn == OP_NULLIF;
+    /* Untyped literals given to json functions are json (jsonb_...: jsonb),
+     * encode's first argument bytea, as PostgreSQL's signatures make them. */
+    eng_type lt = eng_type_make(ENG_TYPE_UNKNOWN, ENG_TYPMOD_NONE);
+    if (fn == OP_JSON_TYPEOF || fn == OP_JSON_ARRAY_LENGTH || fn == OP_JSONB_PRETTY ||
+        fn == OP_JSONB_STRIP_NULLS)
+        lt.id = strncmp(name, "jsonb", 5) == 0 ? ENG_TYPE_JSONB : ENG_TYPE_JSON;
+    else if (fn == OP_ENCODE)
+        lt.id = ENG_TYPE_BYTEA;
+    if (lt.id != ENG_TYPE_UNKNOWN && n > 0 && bx_coerce_unknown(c, v[0], lt) != 0) {
+        for (int j = 0; j < n; j++)
+            eng_sx_free(v[j]);
+        free(v);
+        return NULL;
+    }
     eng_sx *e = call_n(c, s, fn, n, v, node, unify);
     free(v);
     return e;
