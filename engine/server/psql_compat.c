@@ -202,15 +202,21 @@ classify(const char *norm)
     if (from == NULL)
         return Q_NONE;
     from += 6;
-    if (starts(from, "pg_catalog.pg_class c, pg_catalog.pg_class c2, pg_catalog.pg_index i ") &&
+    /* Each shape also needs psql's first column, so that a user's own
+     * query over the same catalogs goes to the system relations. */
+    if (starts(norm, "SELECT c2.relname,") &&
+        starts(from, "pg_catalog.pg_class c, pg_catalog.pg_class c2, pg_catalog.pg_index i ") &&
         strstr(from, "c.oid = i.indrelid"))
         return Q_TABLE_INDEXES;
-    if (starts(from, "pg_catalog.pg_index i, pg_catalog.pg_class c, pg_catalog.pg_class c2, "
+    if (starts(norm, "SELECT i.indisunique,") &&
+        starts(from, "pg_catalog.pg_index i, pg_catalog.pg_class c, pg_catalog.pg_class c2, "
                      "pg_catalog.pg_am a WHERE"))
         return Q_INDEXINFO;
-    if (starts(from, "pg_catalog.pg_attribute a WHERE a.attrelid = '"))
+    if (starts(norm, "SELECT a.attname,") &&
+        starts(from, "pg_catalog.pg_attribute a WHERE a.attrelid = '"))
         return Q_ATTRS;
-    if (starts(from, "pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_class tc ON") &&
+    if (starts(norm, "SELECT c.relchecks,") &&
+        starts(from, "pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_class tc ON") &&
         strstr(from, "WHERE c.oid = '"))
         return Q_RELINFO;
     if (starts(from, "pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_namespace n ON n.oid = "
@@ -220,12 +226,12 @@ classify(const char *norm)
     if (starts(norm, "SELECT c.oid, n.nspname, c.relname FROM pg_catalog.pg_class c LEFT JOIN "
                      "pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE "))
         return Q_RELS; /* \d NAME: the lookup */
-    if (starts(from, "pg_catalog.pg_namespace n") &&
+    if (starts(norm, "SELECT n.nspname AS \"Name\"") && starts(from, "pg_catalog.pg_namespace n") &&
         (from[25] == '\0' || starts(from + 25, " WHERE ") || starts(from + 25, " ORDER BY ")))
         return Q_SCHEMAS;
     if (starts(from, "pg_catalog.pg_class c, pg_catalog.pg_inherits i WHERE"))
         return Q_EMPTY;
-    if (starts(from, "pg_catalog.")) {
+    if (starts(from, "pg_catalog.") && !starts(norm, "SELECT *")) {
         for (size_t i = 0; i < sizeof empty_catalogs / sizeof empty_catalogs[0]; i++) {
             size_t l = strlen(empty_catalogs[i]);
             if (strncmp(from + 11, empty_catalogs[i], l) == 0 &&

@@ -141,6 +141,12 @@ out=$(q "SELECT datname FROM pg_database")
 # The oid psql uses for t is the one pg_class shows.
 oid=$(q "SELECT oid FROM pg_class WHERE relname = 't'")
 [ -n "$oid" ] || h_fail "no oid for t"
+# A user's own queries over the catalogs psql reads are not taken for
+# psql's: they go to the system relations.
+out=$(q "SELECT nspname FROM pg_catalog.pg_namespace n WHERE nspname NOT LIKE 'pg_%' ORDER BY 1")
+[ "$out" = "$(printf 'information_schema\nmz_catalog\nmz_internal\npublic\ns2')" ] || h_fail "pg_namespace: $out"
+out=$(q "SELECT attname FROM pg_catalog.pg_attribute a WHERE a.attrelid = '$oid' ORDER BY attnum")
+[ "$out" = "$(printf 'a\nb\nc')" ] || h_fail "pg_attribute by oid: $out"
 
 # --- psql's queries through the extended protocol (Parse/Describe/Execute)
 if [ -x "$SLT" ]; then
