@@ -56,6 +56,7 @@ typedef struct query {
     int ncols;
     char *exprs[MAX_COLS]; /* owned */
     char *names[MAX_COLS]; /* owned */
+    bool too_many;         /* the select list has more than MAX_COLS items */
 } query;
 
 /* Catalogs whose rows Sluice never has: a psql query over them answers no
@@ -312,6 +313,7 @@ split_targets(query *q)
         q->ncols++;
         p = e < end ? e + 1 : end;
     }
+    q->too_many = p < end;
 }
 
 static void
@@ -985,6 +987,11 @@ ex_psql(eng_session *s, const char *sql, const eng_sink *sink, eng_err *err)
         return eng_err_set(err, ENG_ERRCODE_INTERNAL_ERROR, "not a psql catalog query");
     }
     split_targets(&q);
+    if (q.too_many) {
+        query_free(&q);
+        return eng_err_set(err, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
+                           "catalog query with more than %d columns is not supported", MAX_COLS);
+    }
     result res = {0};
     pthread_rwlock_rdlock(&s->co->lock);
     int rc = answer(s->co->cat, &q, &res, err);
