@@ -97,6 +97,8 @@ bool eng_type_is_string(eng_typeid id);
 void eng_type_format(const eng_type *t, eng_strbuf *out);
 /* The base name without modifiers ("character varying"); static storage. */
 const char *eng_type_name(eng_typeid id);
+/* pg_type.typname ("int4", "varchar"); static storage. */
+const char *eng_type_catalog_name(eng_typeid id);
 
 /* Parses a SQL type name with every PostgreSQL spelling of the supported
  * types (int, integer, int4, bigint, real, float(p), double precision,

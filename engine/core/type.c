@@ -71,6 +71,13 @@ eng_type_name(eng_typeid id)
     return type_info[id].name;
 }
 
+const char *
+eng_type_catalog_name(eng_typeid id)
+{
+    ENG_ASSERT(id < ENG_TYPE_COUNT_);
+    return type_info[id].catalog;
+}
+
 bool
 eng_type_is_string(eng_typeid id)
 {

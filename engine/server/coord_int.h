@@ -71,5 +71,11 @@ int64_t coord_send_rows(eng_batch *b, int ncols, const eng_type *types, int nvis
 void coord_system_init(eng_coord *co);
 /* The rows of system relation o now (c: the calling thread's client). */
 int coord_system_rows(eng_coord *co, eng_client *c, eng_obj *o, eng_batch **out, eng_err *err);
+/* PostgreSQL-style oids, stable across restarts: an object's is 16384 +
+ * its id; built-in schemas have fixed ones (pg_catalog 11, public 2200). */
+uint32_t coord_obj_oid(const eng_obj *o);
+uint32_t coord_schema_oid(eng_catalog *cat, const char *schema);
+/* Built-in schema i (static storage) and its oid, NULL past the last. */
+const char *coord_builtin_schema(int i, uint32_t *oid);
 
 #endif

@@ -1431,6 +1431,8 @@ run_one(eng_session *s, const char *sql, const eng_sink *sink, eng_err *err)
         return ex_subscribe(s, sql, sink, err);
     if (ex_dialect_match(sql))
         return ex_dialect(s, sql, sink, err);
+    if (ex_psql_match(sql))
+        return ex_psql(s, sql, sink, err);
     json_t *root = NULL;
     const char *type;
     const json_t *body;

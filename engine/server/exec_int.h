@@ -40,4 +40,9 @@ bool ex_dialect_match(const char *sql);
 bool ex_dialect_is_show(const char *sql);
 int ex_dialect(eng_session *s, const char *sql, const eng_sink *sink, eng_err *err);
 
+/* psql_compat.c: psql's describe queries (\d and friends), recognised by
+ * their text and answered from the catalog. */
+bool ex_psql_match(const char *sql);
+int ex_psql(eng_session *s, const char *sql, const eng_sink *sink, eng_err *err);
+
 #endif

@@ -75,6 +75,8 @@ eng_session_prepare(eng_session *s, const char *sql, int nparams, const eng_type
         p->type = "subscribe";
     } else if (ex_dialect_match(sql)) {
         p->type = "dialect";
+    } else if (ex_psql_match(sql)) {
+        p->type = "psql";
     } else if (ex_parse(sql, &p->root, &p->type, &p->body, err) != 0) {
         eng_prepared_free(p);
         return NULL;
@@ -110,6 +112,16 @@ eng_session_prepare(eng_session *s, const char *sql, int nparams, const eng_type
         }
         pthread_rwlock_unlock(&s->co->lock);
         if (rc != 0) {
+            eng_prepared_free(p);
+            return NULL;
+        }
+    } else if (strcmp(p->type, "psql") == 0) {
+        /* Describing runs it: it only reads the catalog. */
+        capture c = {p};
+        eng_sink sink = {0};
+        sink.ctx = &c;
+        sink.rowdesc = cap_rowdesc;
+        if (ex_psql(s, sql, &sink, err) != 0) {
             eng_prepared_free(p);
             return NULL;
         }
@@ -180,6 +192,8 @@ eng_prepared_execute(eng_session *s, eng_prepared *p, const eng_row *values, con
         return ex_dialect(s, p->sql, sink, err);
     if (strcmp(p->type, "subscribe") == 0)
         return ex_subscribe(s, p->sql, sink, err);
+    if (strcmp(p->type, "psql") == 0)
+        return ex_psql(s, p->sql, sink, err);
     eng_bind_params params = {p->nparams, p->ptypes, values};
     int rc = ex_stmt(s, p->type, p->body, p->sql, &params, sink, err);
     if (rc != 0 && s->txn == 'T')

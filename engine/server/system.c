@@ -17,6 +17,14 @@ typedef enum sysrel {
     SYS_ARR_SIZES,
     SYS_SCHEMAS,
     SYS_OBJECTS,
+    /* pg_catalog and information_schema, for tools' simple queries. */
+    SYS_PG_NAMESPACE,
+    SYS_PG_CLASS,
+    SYS_PG_ATTRIBUTE,
+    SYS_PG_TYPE,
+    SYS_PG_DATABASE,
+    SYS_IS_TABLES,
+    SYS_IS_COLUMNS,
 } sysrel;
 
 typedef struct sysdef {
@@ -38,7 +46,85 @@ static const sysdef sysdefs[] = {
      "object_id:text,name:text,records:int8,bytes:int8"},
     {SYS_SCHEMAS, "mz_catalog", "mz_schemas", "id:text,name:text"},
     {SYS_OBJECTS, "mz_catalog", "mz_objects", "id:text,schema_name:text,name:text,type:text"},
+    /* Oids are int8 (Sluice has no oid type). */
+    {SYS_PG_NAMESPACE, "pg_catalog", "pg_namespace", "oid:int8,nspname:text,nspowner:int8"},
+    {SYS_PG_CLASS, "pg_catalog", "pg_class",
+     "oid:int8,relname:text,relnamespace:int8,relkind:text,relowner:int8,relnatts:int2,"
+     "relhasindex:bool"},
+    {SYS_PG_ATTRIBUTE, "pg_catalog", "pg_attribute",
+     "attrelid:int8,attname:text,atttypid:int8,attnum:int2,atttypmod:int4,attnotnull:bool,"
+     "atthasdef:bool,attisdropped:bool"},
+    {SYS_PG_TYPE, "pg_catalog", "pg_type", "oid:int8,typname:text,typnamespace:int8,typlen:int2"},
+    {SYS_PG_DATABASE, "pg_catalog", "pg_database", "oid:int8,datname:text"},
+    {SYS_IS_TABLES, "information_schema", "tables",
+     "table_catalog:text,table_schema:text,table_name:text,table_type:text"},
+    {SYS_IS_COLUMNS, "information_schema", "columns",
+     "table_catalog:text,table_schema:text,table_name:text,column_name:text,"
+     "ordinal_position:int8,column_default:text,is_nullable:text,data_type:text"},
 };
+
+/* ------------------------------------------------------------------ oids */
+
+static const struct {
+    const char *name;
+    uint32_t oid;
+} builtin_schemas[] = {
+    {"pg_catalog", 11},    {"public", 2200},       {"information_schema", 13000},
+    {"mz_catalog", 14000}, {"mz_internal", 14001},
+};
+
+const char *
+coord_builtin_schema(int i, uint32_t *oid)
+{
+    if (i < 0 || (size_t)i >= sizeof builtin_schemas / sizeof builtin_schemas[0])
+        return NULL;
+    *oid = builtin_schemas[i].oid;
+    return builtin_schemas[i].name;
+}
+
+uint32_t
+coord_obj_oid(const eng_obj *o)
+{
+    /* Ids below 1000 are system relations, user ids start at 1000: every
+     * oid is >= 16384 (PostgreSQL's FirstNormalObjectId) and unique. */
+    return (uint32_t)(16384 + o->id);
+}
+
+uint32_t
+coord_schema_oid(eng_catalog *cat, const char *schema)
+{
+    for (size_t i = 0; i < sizeof builtin_schemas / sizeof builtin_schemas[0]; i++)
+        if (strcmp(builtin_schemas[i].name, schema) == 0)
+            return builtin_schemas[i].oid;
+    int n = eng_catalog_count(cat);
+    for (int i = 0; i < n; i++) {
+        eng_obj *o = eng_catalog_at(cat, i);
+        if (o->kind == ENG_OBJ_SCHEMA && strcmp(o->name, schema) == 0)
+            return coord_obj_oid(o);
+    }
+    return 0;
+}
+
+/* pg_class.relkind, 0 for objects that are not relations. */
+static const char *
+pg_relkind(const eng_obj *o)
+{
+    switch (o->kind) {
+    case ENG_OBJ_TABLE:
+    case ENG_OBJ_SOURCE:
+    case ENG_OBJ_SUBSOURCE:
+        return "r";
+    case ENG_OBJ_VIEW:
+    case ENG_OBJ_SYSTEM:
+        return "v";
+    case ENG_OBJ_MATVIEW:
+        return "m";
+    case ENG_OBJ_INDEX:
+        return "i";
+    default:
+        return NULL;
+    }
+}
 
 void
 coord_system_init(eng_coord *co)
@@ -87,6 +173,49 @@ push_id(eng_rowbuf *b, uint64_t id)
     push_str(b, buf);
 }
 
+/* Rows that do not come from catalog objects: built-in schemas, types,
+ * the database. */
+static void
+system_fixed_rows(eng_coord *co, const eng_obj *sys, eng_batch *b, eng_rowbuf *rb)
+{
+    (void)co;
+    switch ((sysrel)sys->id) {
+    case SYS_PG_NAMESPACE: {
+        uint32_t oid;
+        const char *name;
+        for (int i = 0; (name = coord_builtin_schema(i, &oid)) != NULL; i++) {
+            eng_rowbuf_reset(rb);
+            eng_push_int8(rb, oid);
+            push_str(rb, name);
+            eng_push_int8(rb, 10);
+            eng_batch_push(b, eng_rowbuf_row(rb), 0, 1);
+        }
+        break;
+    }
+    case SYS_PG_TYPE: {
+        /* One row per distinct oid (ENG_TYPE_OTHER shares text's). */
+        for (int t = ENG_TYPE_BOOL; t < ENG_TYPE_OTHER; t++) {
+            eng_type ty = eng_type_make((eng_typeid)t, ENG_TYPMOD_NONE);
+            eng_rowbuf_reset(rb);
+            eng_push_int8(rb, eng_type_oid(&ty));
+            push_str(rb, eng_type_catalog_name((eng_typeid)t));
+            eng_push_int8(rb, 11);
+            eng_push_int2(rb, eng_type_typlen(&ty));
+            eng_batch_push(b, eng_rowbuf_row(rb), 0, 1);
+        }
+        break;
+    }
+    case SYS_PG_DATABASE:
+        eng_rowbuf_reset(rb);
+        eng_push_int8(rb, 16384);
+        push_str(rb, "materialize");
+        eng_batch_push(b, eng_rowbuf_row(rb), 0, 1);
+        break;
+    default:
+        break;
+    }
+}
+
 int
 coord_system_rows(eng_coord *co, eng_client *c, eng_obj *sys, eng_batch **out, eng_err *err)
 {
@@ -94,6 +223,7 @@ coord_system_rows(eng_coord *co, eng_client *c, eng_obj *sys, eng_batch **out, e
     eng_batch *b = eng_client_batch(c);
     eng_rowbuf rb = {0};
     int n = eng_catalog_count(co->cat);
+    system_fixed_rows(co, sys, b, &rb);
     for (int i = 0; i < n; i++) {
         eng_obj *o = eng_catalog_at(co->cat, i);
         eng_rowbuf_reset(&rb);
@@ -163,6 +293,88 @@ coord_system_rows(eng_coord *co, eng_client *c, eng_obj *sys, eng_batch **out, e
                 push_str(&rb, NULL);
                 eng_batch_push(b, eng_rowbuf_row(&rb), 0, 1);
             }
+            break;
+        case SYS_PG_NAMESPACE:
+            emit = o->kind == ENG_OBJ_SCHEMA;
+            if (emit) {
+                eng_push_int8(&rb, coord_obj_oid(o));
+                push_str(&rb, o->name);
+                eng_push_int8(&rb, 10);
+            }
+            break;
+        case SYS_PG_CLASS: {
+            const char *k = pg_relkind(o);
+            emit = k != NULL;
+            if (emit) {
+                bool hasidx = false;
+                for (int j = 0; j < n; j++) {
+                    const eng_obj *x = eng_catalog_at(co->cat, j);
+                    hasidx |= x->kind == ENG_OBJ_INDEX && x->on_id == o->id;
+                }
+                eng_push_int8(&rb, coord_obj_oid(o));
+                push_str(&rb, o->name);
+                eng_push_int8(&rb, coord_schema_oid(co->cat, o->schema));
+                push_str(&rb, k);
+                eng_push_int8(&rb, 10);
+                eng_push_int2(&rb, (int16_t)(o->kind == ENG_OBJ_INDEX ? o->nkey : o->ncols));
+                eng_push_bool(&rb, hasidx);
+            }
+            break;
+        }
+        case SYS_PG_ATTRIBUTE:
+        case SYS_IS_COLUMNS: {
+            emit = false;
+            const char *k = pg_relkind(o);
+            if (k == NULL || (sys->id == SYS_IS_COLUMNS && o->kind == ENG_OBJ_INDEX))
+                break;
+            const eng_obj *on = o->kind == ENG_OBJ_INDEX ? eng_catalog_get(co->cat, o->on_id) : o;
+            int nc = o->kind == ENG_OBJ_INDEX ? o->nkey : o->ncols;
+            for (int k2 = 0; on != NULL && k2 < nc; k2++) {
+                int ci = o->kind == ENG_OBJ_INDEX ? o->key[k2] : k2;
+                if (ci < 0 || ci >= on->ncols)
+                    continue;
+                const eng_col *col = &on->cols[ci];
+                eng_rowbuf_reset(&rb);
+                if (sys->id == SYS_PG_ATTRIBUTE) {
+                    eng_push_int8(&rb, coord_obj_oid(o));
+                    push_str(&rb, col->name);
+                    eng_push_int8(&rb, eng_type_oid(&col->type));
+                    eng_push_int2(&rb, (int16_t)(k2 + 1));
+                    eng_push_int4(&rb, col->type.typmod);
+                    eng_push_bool(&rb, col->not_null);
+                    eng_push_bool(&rb, col->default_sql != NULL);
+                    eng_push_bool(&rb, false);
+                } else {
+                    push_str(&rb, "materialize");
+                    push_str(&rb, o->schema);
+                    push_str(&rb, o->name);
+                    push_str(&rb, col->name);
+                    eng_push_int8(&rb, k2 + 1);
+                    push_str(&rb, NULL);
+                    push_str(&rb, col->not_null ? "NO" : "YES");
+                    push_str(&rb, eng_type_name(col->type.id));
+                }
+                eng_batch_push(b, eng_rowbuf_row(&rb), 0, 1);
+            }
+            break;
+        }
+        case SYS_IS_TABLES:
+            emit = o->kind == ENG_OBJ_TABLE || o->kind == ENG_OBJ_SOURCE ||
+                   o->kind == ENG_OBJ_SUBSOURCE || o->kind == ENG_OBJ_VIEW ||
+                   o->kind == ENG_OBJ_MATVIEW || o->kind == ENG_OBJ_SYSTEM;
+            if (emit) {
+                push_str(&rb, "materialize");
+                push_str(&rb, o->schema);
+                push_str(&rb, o->name);
+                push_str(&rb, o->kind == ENG_OBJ_MATVIEW ? "MATERIALIZED VIEW"
+                              : o->kind == ENG_OBJ_VIEW || o->kind == ENG_OBJ_SYSTEM
+                                  ? "VIEW"
+                                  : "BASE TABLE");
+            }
+            break;
+        case SYS_PG_TYPE:
+        case SYS_PG_DATABASE:
+            emit = false; /* fixed rows only */
             break;
         case SYS_ARR_SIZES: {
             objrt *r = o->rt;

@@ -809,7 +809,9 @@ bind_from_item(bctx *c, const json_t *node, eng_rel **rel, bscope *s)
         sub.agg = NULL;
         sub.deps = NULL;
         sub.ndeps = 0;
-        if (bq_select(&sub, json_object_get(b, "subquery"), &q) != 0) {
+        int src = bq_select(&sub, json_object_get(b, "subquery"), &q);
+        c->ctes = sub.ctes; /* sub may have grown the shared CTE array */
+        if (src != 0) {
             free(sub.deps);
             return -1;
         }
@@ -2469,6 +2471,7 @@ sub_keys(bctx *c, const bscope *s, const json_t *subselect, const json_t *in_lhs
     sub.deps = NULL;
     sub.ndeps = 0;
     int rc = bq_select(&sub, subselect, &q);
+    c->ctes = sub.ctes; /* sub may have grown the shared CTE array */
     for (int i = 0; i < sub.ndeps; i++)
         add_dep(c, sub.deps[i]);
     free(sub.deps);
@@ -3150,6 +3153,7 @@ correlated_scalar(bctx *c, const bscope *s, const json_t *node, const json_t *su
     sub.deps = NULL;
     sub.ndeps = 0;
     int rc = bq_select(&sub, copy, &q);
+    c->ctes = sub.ctes; /* sub may have grown the shared CTE array */
     for (int i = 0; i < sub.ndeps; i++)
         add_dep(c, sub.deps[i]);
     free(sub.deps);
@@ -3265,6 +3269,7 @@ bq_sublink_expr(bctx *c, const bscope *s, const json_t *node, const json_t *b)
     sub.deps = NULL;
     sub.ndeps = 0;
     int rc = bq_select(&sub, json_object_get(b, "subselect"), &q);
+    c->ctes = sub.ctes; /* sub may have grown the shared CTE array */
     for (int i = 0; i < sub.ndeps; i++)
         add_dep(c, sub.deps[i]);
     free(sub.deps);
