@@ -1114,6 +1114,313 @@ output_ref(bctx *c, const json_t *node, tgt *t, int nt, bool by_name, const char
     return -1;
 }
 
+/* ------------------------------------------------------------------ window functions */
+
+static bool
+json_has_over(const json_t *node)
+{
+    if (json_is_array(node)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach((json_t *)node, i, v) if (json_has_over(v)) return true;
+        return false;
+    }
+    if (!json_is_object(node))
+        return false;
+    const json_t *b;
+    const char *t = eng_pg_node(node, &b);
+    if (t != NULL && strcmp(t, "FuncCall") == 0 && json_object_get(b, "over") != NULL)
+        return true;
+    if (t != NULL && (strcmp(t, "SubLink") == 0 || strcmp(t, "SelectStmt") == 0))
+        return false;
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)node, key, v) if (json_has_over(v)) return true;
+    return false;
+}
+
+static int64_t
+lit_int(const eng_sx *e, bool *ok)
+{
+    *ok = false;
+    if (e->kind != ENG_SX_LIT)
+        return 0;
+    uint32_t pos = 0;
+    eng_datum d = eng_row_next(e->lit, &pos);
+    *ok = true;
+    if (d.tag == ENG_TAG_INT2)
+        return (int16_t)(d.ptr[0] | (d.ptr[1] << 8));
+    if (d.tag == ENG_TAG_INT4)
+        return eng_load_i32(d.ptr);
+    if (d.tag == ENG_TAG_INT8)
+        return eng_load_i64(d.ptr);
+    *ok = false;
+    return 0;
+}
+
+eng_sx *
+bq_window_call(bctx *c, const bscope *s, const json_t *node, const json_t *b, const char *name)
+{
+    bwin_state *ws = c->win;
+    if (ws == NULL || s->n != ws->nfrom) {
+        bx_error_at(c, node, ENG_ERRCODE_WINDOWING_ERROR, "window functions are not allowed in %s",
+                    c->where ? c->where : "this context");
+        return NULL;
+    }
+    bwin_fn f = {0};
+    f.offset = 1;
+    if (strcmp(name, "row_number") == 0)
+        f.kind = OP_WINDOW_ROW_NUMBER;
+    else if (strcmp(name, "rank") == 0)
+        f.kind = OP_WINDOW_RANK;
+    else if (strcmp(name, "dense_rank") == 0)
+        f.kind = OP_WINDOW_DENSE_RANK;
+    else if (strcmp(name, "lag") == 0)
+        f.kind = OP_WINDOW_LAG;
+    else if (strcmp(name, "lead") == 0)
+        f.kind = OP_WINDOW_LEAD;
+    else if (bx_is_agg_name(name)) {
+        bx_error_at(c, node, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
+                    "aggregate window functions (%s() OVER ...) are not supported yet", name);
+        return NULL;
+    } else {
+        bx_error_at(c, node, ENG_ERRCODE_UNDEFINED_FUNCTION, "window function %s does not exist",
+                    name);
+        return NULL;
+    }
+    const json_t *over = json_object_get(b, "over");
+    if (eng_pg_str(over, "refname") != NULL || eng_pg_str(over, "name") != NULL) {
+        bx_error_at(c, node, ENG_ERRCODE_FEATURE_NOT_SUPPORTED, "named windows are not supported yet");
+        return NULL;
+    }
+    json_t *args = json_object_get(b, "args");
+    size_t na = json_array_size(args);
+    bool lag = f.kind == OP_WINDOW_LAG || f.kind == OP_WINDOW_LEAD;
+    if ((!lag && na != 0) || (lag && (na < 1 || na > 3))) {
+        bx_error_at(c, node, ENG_ERRCODE_UNDEFINED_FUNCTION,
+                    "function %s with %zu arguments does not exist", name, na);
+        return NULL;
+    }
+    c->win = NULL; /* no nesting */
+    eng_sx *ret = NULL;
+    if (lag) {
+        if ((f.arg = bx_expr(c, s, json_array_get(args, 0))) == NULL)
+            goto done;
+        if (f.arg->type.id == ENG_TYPE_UNKNOWN)
+            bx_coerce_unknown(c, f.arg, eng_type_make(ENG_TYPE_TEXT, ENG_TYPMOD_NONE));
+        if (na >= 2) {
+            eng_sx *o = bx_expr(c, s, json_array_get(args, 1));
+            bool ok;
+            f.offset = o ? lit_int(o, &ok) : 0;
+            eng_sx_free(o);
+            if (o == NULL || !ok) {
+                if (!eng_err_isset(c->err))
+                    bx_error_at(c, json_array_get(args, 1), ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
+                                "the offset of %s must be an integer constant", name);
+                goto done;
+            }
+        }
+        if (na == 3) {
+            eng_sx *d = bx_expr(c, s, json_array_get(args, 2));
+            if (d == NULL)
+                goto done;
+            if ((d = bx_cast_to(c, d, f.arg->type)) == NULL)
+                goto done;
+            if (!eng_sx_is_const(d)) {
+                eng_sx_free(d);
+                bx_error_at(c, json_array_get(args, 2), ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
+                            "the default of %s must be a constant", name);
+                goto done;
+            }
+            f.dflt = d;
+        }
+    }
+    json_t *pl = json_object_get(over, "partitionClause");
+    json_t *ol = json_object_get(over, "orderClause");
+    f.npart = (int)json_array_size(pl);
+    f.norder = (int)json_array_size(ol);
+    f.part = xcalloc((size_t)f.npart + 1, sizeof *f.part);
+    f.order = xcalloc((size_t)f.norder + 1, sizeof *f.order);
+    f.dirs = xcalloc((size_t)f.norder + 1, sizeof *f.dirs);
+    for (int i = 0; i < f.npart; i++) {
+        if ((f.part[i] = bx_expr(c, s, json_array_get(pl, (size_t)i))) == NULL)
+            goto done;
+        if (f.part[i]->type.id == ENG_TYPE_UNKNOWN)
+            bx_coerce_unknown(c, f.part[i], eng_type_make(ENG_TYPE_TEXT, ENG_TYPMOD_NONE));
+    }
+    for (int i = 0; i < f.norder; i++) {
+        const json_t *sb;
+        eng_pg_node(json_array_get(ol, (size_t)i), &sb);
+        if ((f.order[i] = bx_expr(c, s, json_object_get(sb, "node"))) == NULL)
+            goto done;
+        if (f.order[i]->type.id == ENG_TYPE_UNKNOWN)
+            bx_coerce_unknown(c, f.order[i], eng_type_make(ENG_TYPE_TEXT, ENG_TYPMOD_NONE));
+        const char *dir = eng_pg_str(sb, "sortby_dir");
+        const char *nulls = eng_pg_str(sb, "sortby_nulls");
+        bool desc = dir && strcmp(dir, "SORTBY_DESC") == 0;
+        bool nf = desc;
+        if (nulls && strcmp(nulls, "SORTBY_NULLS_FIRST") == 0)
+            nf = true;
+        else if (nulls && strcmp(nulls, "SORTBY_NULLS_LAST") == 0)
+            nf = false;
+        f.dirs[i] = (op_order){0, desc, nf};
+    }
+    f.type = lag ? f.arg->type : eng_type_make(ENG_TYPE_INT8, ENG_TYPMOD_NONE);
+    if (ws->n == ws->cap) {
+        ws->cap = ws->cap ? ws->cap * 2 : 4;
+        ws->fns = realloc(ws->fns, (size_t)ws->cap * sizeof *ws->fns);
+        ENG_ASSERT(ws->fns != NULL);
+    }
+    ws->fns[ws->n++] = f;
+    ws->types = realloc(ws->types, (size_t)(ws->nfrom + ws->n) * sizeof *ws->types);
+    ENG_ASSERT(ws->types != NULL);
+    ws->types[ws->nfrom + ws->n - 1] = f.type;
+    memset(&f, 0, sizeof f);
+    ret = eng_sx_col(ws->nfrom + ws->n - 1, ws->types[ws->nfrom + ws->n - 1]);
+done:
+    c->win = ws;
+    if (ret == NULL) {
+        for (int i = 0; f.part && i < f.npart; i++)
+            eng_sx_free(f.part[i]);
+        for (int i = 0; f.order && i < f.norder; i++)
+            eng_sx_free(f.order[i]);
+        free(f.part);
+        free(f.order);
+        free(f.dirs);
+        eng_sx_free(f.arg);
+        eng_sx_free(f.dflt);
+    }
+    return ret;
+}
+
+static void
+win_state_free(bwin_state *ws)
+{
+    for (int k = 0; k < ws->n; k++) {
+        bwin_fn *f = &ws->fns[k];
+        for (int i = 0; i < f->npart; i++)
+            eng_sx_free(f->part[i]);
+        for (int i = 0; i < f->norder; i++)
+            eng_sx_free(f->order[i]);
+        free(f->part);
+        free(f->order);
+        free(f->dirs);
+        eng_sx_free(f->arg);
+        eng_sx_free(f->dflt);
+    }
+    free(ws->fns);
+    free(ws->types);
+    memset(ws, 0, sizeof *ws);
+}
+
+/* Appends one WINDOW per registered function (its partition, order and
+ * argument expressions MAPped first); winmap[k] = the column holding
+ * function k. Returns the new relation or NULL (rel freed). */
+static eng_rel *
+build_windows(bctx *c, eng_rel *rel, bwin_state *ws, int *winmap)
+{
+    for (int k = 0; k < ws->n && rel != NULL; k++) {
+        bwin_fn *f = &ws->fns[k];
+        int base = rel->ncols;
+        int nm = f->npart + f->norder + (f->arg ? 1 : 0);
+        eng_sx **m = xcalloc((size_t)nm + 1, sizeof *m);
+        int j = 0;
+        for (int i = 0; i < f->npart; i++, j++) {
+            m[j] = f->part[i];
+            f->part[i] = NULL;
+        }
+        for (int i = 0; i < f->norder; i++, j++) {
+            m[j] = f->order[i];
+            f->order[i] = NULL;
+        }
+        if (f->arg) {
+            m[j++] = f->arg;
+            f->arg = NULL;
+        }
+        rel = map_exprs(c, rel, nm, m);
+        free(m);
+        if (rel == NULL)
+            return NULL;
+        int *part = xcalloc((size_t)f->npart + 1, sizeof *part);
+        op_order *ord = xcalloc((size_t)f->norder + 1, sizeof *ord);
+        for (int i = 0; i < f->npart; i++)
+            part[i] = base + i;
+        for (int i = 0; i < f->norder; i++)
+            ord[i] = (op_order){base + f->npart + i, f->dirs[i].desc, f->dirs[i].nulls_first};
+        eng_win w = {f->kind, base + f->npart + f->norder, f->offset, {NULL, 0}};
+        eng_rowbuf db = {0};
+        if (f->dflt != NULL) {
+            if (eng_bind_fold(f->dflt, &db, c->err) != 0) {
+                eng_rel_free(rel);
+                free(part);
+                free(ord);
+                return NULL;
+            }
+            w.dflt = eng_rowbuf_row(&db);
+        } else if (f->kind == OP_WINDOW_LAG || f->kind == OP_WINDOW_LEAD) {
+            eng_push_null(&db);
+            w.dflt = eng_rowbuf_row(&db);
+        }
+        if (f->kind != OP_WINDOW_LAG && f->kind != OP_WINDOW_LEAD)
+            w.col = 0;
+        rel = eng_rel_window(rel, f->npart, part, f->norder, ord, 1, &w);
+        eng_rowbuf_free(&db);
+        free(part);
+        free(ord);
+        winmap[k] = rel->ncols - 1;
+    }
+    return rel;
+}
+
+/* The top-k idiom: FILTER(row_number <= k) over (PROJECT/MAP over) a
+ * WINDOW computing only row_number puts a TOPK(k) under the WINDOW, so
+ * the window sees at most k rows per partition. Mutates f in place. */
+static void
+topk_pushdown(eng_rel *f)
+{
+    if (f == NULL || f->kind != ENG_REL_FILTER)
+        return;
+    for (int p = 0; p < f->nexprs; p++) {
+        const eng_sx *e = f->exprs[p];
+        if (e->kind != ENG_SX_CALL || e->nargs != 2)
+            continue;
+        const eng_sx *col = e->args[0], *lit = e->args[1];
+        op_fn fn = e->fn;
+        if (col->kind != ENG_SX_COL) {
+            col = e->args[1];
+            lit = e->args[0];
+            fn = fn == OP_GE ? OP_LE : fn == OP_GT ? OP_LT : fn;
+        }
+        bool ok;
+        int64_t k = col->kind == ENG_SX_COL ? lit_int(lit, &ok) : 0;
+        if (col->kind != ENG_SX_COL || !ok)
+            continue;
+        int64_t limit = fn == OP_LE ? k : fn == OP_LT ? k - 1 : fn == OP_EQ && k == 1 ? 1 : -1;
+        if (limit < 0)
+            continue;
+        eng_rel *r = f->in[0];
+        int c = col->col;
+        while (r != NULL) {
+            if (r->kind == ENG_REL_PROJECT) {
+                c = r->cols[c];
+                r = r->in[0];
+            } else if (r->kind == ENG_REL_MAP && c < r->in[0]->ncols) {
+                r = r->in[0];
+            } else if (r->kind == ENG_REL_FILTER) {
+                r = r->in[0];
+            } else {
+                break;
+            }
+        }
+        if (r == NULL || r->kind != ENG_REL_WINDOW || r->nwin != 1 ||
+            r->wins[0].kind != OP_WINDOW_ROW_NUMBER || c != r->in[0]->ncols ||
+            r->in[0]->kind == ENG_REL_TOPK)
+            continue;
+        r->in[0] = eng_rel_topk(r->in[0], r->npart, r->part, r->norder, r->order, limit, 0);
+        return;
+    }
+}
+
 static int
 bind_simple(bctx *c, const json_t *b, eng_query *out)
 {
@@ -1124,6 +1431,7 @@ bind_simple(bctx *c, const json_t *b, eng_query *out)
     eng_sx **group = NULL, *having = NULL;
     int ngroup = 0;
     bagg_state st = {0};
+    bwin_state ws = {0};
     eng_sx **ord = NULL;
     op_order *order = NULL;
     int norder = 0;
@@ -1171,10 +1479,12 @@ bind_simple(bctx *c, const json_t *b, eng_query *out)
             conjuncts(w, &cj, &ncj, &cap);
         }
         free(wj);
-        if (ncj > 0)
+        if (ncj > 0) {
             rel = eng_rel_filter(rel, ncj, cj);
-        else
+            topk_pushdown(rel);
+        } else {
             free(cj);
+        }
     }
     const json_t *tl = json_object_get(b, "targetList");
     const json_t *gl = json_object_get(b, "groupClause");
@@ -1274,6 +1584,15 @@ bind_simple(bctx *c, const json_t *b, eng_query *out)
         }
     } else {
         c->where = "this context";
+        if (json_has_over(tl) || json_has_over(sort)) {
+            /* Window functions: placeholders past the FROM columns, like
+             * aggregates; no scalar subqueries in the select list then. */
+            c->cur_rel = NULL;
+            c->cur_scope = NULL;
+            ws.nfrom = s.n;
+            ws.types = scope_types(&s);
+            c->win = &ws;
+        }
         if (bind_targets(c, &s, tl, &t, &nt) != 0)
             goto done;
     }
@@ -1324,6 +1643,7 @@ bind_simple(bctx *c, const json_t *b, eng_query *out)
         }
         order[norder++] = (op_order){ref, desc, nf};
     }
+    c->win = NULL;
     bool distinct = json_object_get(b, "distinctClause") != NULL;
     json_t *dl = json_object_get(b, "distinctClause");
     int ndon = 0;
@@ -1445,6 +1765,26 @@ bind_simple(bctx *c, const json_t *b, eng_query *out)
         nbase = ngroup + na;
     } else {
         nbase = s.n;
+        if (ws.n > 0) {
+            int *winmap = xcalloc((size_t)ws.n, sizeof *winmap);
+            rel = build_windows(c, rel, &ws, winmap);
+            if (rel == NULL) {
+                free(winmap);
+                goto done;
+            }
+            int *map = xcalloc((size_t)(s.n + ws.n), sizeof *map);
+            for (int i = 0; i < s.n; i++)
+                map[i] = i;
+            for (int k = 0; k < ws.n; k++)
+                map[s.n + k] = winmap[k];
+            for (int i = 0; i < nt; i++)
+                eng_sx_remap(t[i].e, map);
+            for (int i = 0; i < nhidden; i++)
+                eng_sx_remap(ord[i], map);
+            free(map);
+            free(winmap);
+            nbase = rel->ncols;
+        }
     }
     /* MAP the targets and hidden order keys, PROJECT them. */
     {
@@ -1502,6 +1842,8 @@ bind_simple(bctx *c, const json_t *b, eng_query *out)
     rc = 0;
 done:
     c->agg = NULL;
+    c->win = NULL;
+    win_state_free(&ws);
     c->cur_rel = NULL;
     c->cur_scope = NULL;
     if (rc != 0) {

@@ -214,6 +214,8 @@ bx_typecheck(bctx *c, const bscope *s, eng_sx *e)
         }
     if (c->agg != NULL && s->n == c->agg->nfrom)
         return eng_sx_typecheck(e, c->agg->nfrom + c->agg->n, c->agg->types, c->err);
+    if (c->win != NULL && s->n == c->win->nfrom)
+        return eng_sx_typecheck(e, c->win->nfrom + c->win->n, c->win->types, c->err);
     eng_type stack[64];
     eng_type *types = s->n <= 64 ? stack : malloc((size_t)s->n * sizeof *types);
     ENG_ASSERT(types != NULL);
@@ -1027,11 +1029,8 @@ static eng_sx *
 bind_funccall(bctx *c, const bscope *s, const json_t *node, const json_t *b)
 {
     const char *name = func_name(b);
-    if (json_object_get(b, "over") != NULL) {
-        bx_error_at(c, node, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
-                    "window function %s is not supported in this position", name);
-        return NULL;
-    }
+    if (json_object_get(b, "over") != NULL)
+        return bq_window_call(c, s, node, b, name);
     if (bx_is_agg_name(name))
         return bind_agg(c, s, node, b, name);
     if (eng_pg_bool(b, "agg_star") || eng_pg_bool(b, "agg_distinct") ||

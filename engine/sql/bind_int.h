@@ -37,6 +37,26 @@ typedef struct bagg_state {
     bool in_agg;     /* binding an aggregate's argument (nesting is an error) */
 } bagg_state;
 
+/* A registered window function while binding a select list. */
+typedef struct bwin_fn {
+    op_window_kind kind;
+    int npart, norder;
+    eng_sx **part;   /* over the FROM scope */
+    eng_sx **order;  /* over the FROM scope */
+    op_order *dirs;  /* desc / nulls_first per order item (col unused) */
+    eng_sx *arg;     /* lag/lead value */
+    int64_t offset;
+    eng_sx *dflt;    /* lag/lead default (a literal), NULL: NULL */
+    eng_type type;
+} bwin_fn;
+
+typedef struct bwin_state {
+    int nfrom; /* window function k is column nfrom + k */
+    int n, cap;
+    bwin_fn *fns;
+    eng_type *types; /* nfrom + n column types */
+} bwin_state;
+
 typedef struct bcte {
     char *name;
     eng_query q;
@@ -50,6 +70,7 @@ typedef struct bctx {
     int ndeps;
     uint64_t *deps;
     bagg_state *agg;   /* non-NULL: aggregates allowed and collected */
+    bwin_state *win;   /* non-NULL: window functions allowed and collected */
     const char *where; /* "WHERE", "GROUP BY"... for error messages */
     eng_sx **param_nodes; /* param i's placeholder (prepare-time inference) */
     /* The FROM relation being bound and its scope: scalar subqueries join
@@ -80,6 +101,10 @@ int bx_error_at(bctx *c, const json_t *node, const char *sqlstate, const char *f
 /* Whether the node tree contains an aggregate call. */
 bool bx_has_agg(const json_t *node);
 bool bx_is_agg_name(const char *name);
+
+/* Window functions (bind.c): registers the call, returns its placeholder. */
+eng_sx *bq_window_call(bctx *c, const bscope *s, const json_t *node, const json_t *b,
+                       const char *name);
 
 /* Queries (bind.c). */
 /* A subquery used as an expression (scalar, EXISTS): joined onto
