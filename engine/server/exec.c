@@ -377,8 +377,10 @@ exec_dml(eng_session *s, const char *kind, const json_t *stmt, const eng_sink *s
     else
         rc = eng_bind_delete(&env, stmt, &o, &rel, err);
     int64_t ins = 0, del = 0;
-    if (rc == 0)
+    if (rc == 0) {
+        rel = eng_opt(rel);
         rc = apply_change(s, o, rel, &ins, &del, err);
+    }
     eng_rel_free(rel);
     pthread_rwlock_unlock(&co->lock);
     if (rc != 0)

@@ -137,6 +137,7 @@ eng_query_rel(eng_query *q, bool keep_hidden)
         r = eng_rel_topk(r, 0, NULL, q->norder, ord, q->limit, q->offset);
         free(ord);
     }
+    r = eng_opt(r);
     if (r->ncols != q->ncols && !keep_hidden) {
         int *cols = xcalloc((size_t)q->ncols, sizeof *cols);
         for (int i = 0; i < q->ncols; i++)

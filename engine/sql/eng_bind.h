@@ -88,6 +88,10 @@ int eng_bind_update(const eng_bind_env *env, const json_t *stmt, eng_obj **targe
 int eng_bind_delete(const eng_bind_env *env, const json_t *stmt, eng_obj **target, eng_rel **out,
                     eng_err *err);
 
+/* The optimiser (opt.c): constant folding and predicate pushdown, in
+ * place. Takes ownership of r and returns the rewritten tree. */
+eng_rel *eng_opt(eng_rel *r);
+
 /* A query as a relation: LIMIT/OFFSET applied as a TOPK; hidden sort
  * columns kept if keep_hidden. Takes the relation out of q. */
 eng_rel *eng_query_rel(eng_query *q, bool keep_hidden);
