@@ -304,7 +304,7 @@ static int
 x_encode(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, eng_err *err)
 {
     (void)in;
-    int enc;
+    int enc = 0;
     if (encoding_of(&a[1], &enc, err))
         return -1;
     const uint8_t *s = a[0].u.p;
@@ -402,7 +402,7 @@ static int
 x_decode(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, eng_err *err)
 {
     (void)in;
-    int enc;
+    int enc = 0;
     if (encoding_of(&a[1], &enc, err))
         return -1;
     const uint8_t *s = a[0].u.p, *end = s + a[0].len;

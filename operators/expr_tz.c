@@ -94,7 +94,7 @@ static int
 x_make_date(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, eng_err *err)
 {
     (void)in;
-    int32_t d;
+    int32_t d = 0;
     if (make_days(a[0].u.i, a[1].u.i, a[2].u.i, &d, err))
         return -1;
     uint8_t *p = op_x_alloc(ev, 4, err);
@@ -113,7 +113,7 @@ x_make_timestamp(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, e
     (void)in;
     int64_t year = a[0].u.i, mon = a[1].u.i, day = a[2].u.i, hour = a[3].u.i, min = a[4].u.i;
     double sec = op_x_num_f(&a[5]);
-    int32_t d;
+    int32_t d = 0;
     if (make_days(year, mon, day, &d, err))
         return -1;
     if (hour < 0 || min < 0 || min > 59 || !(sec >= 0) || sec > 60 || hour > 24 ||

@@ -434,7 +434,7 @@ ex_dialect(eng_session *s, const char *sql, const eng_sink *sink, eng_err *err)
             return -1;
         json_t *root = NULL;
         const char *type;
-        const json_t *body;
+        const json_t *body = NULL;
         int rc = ex_parse(eng_strbuf_cstr(&sb), &root, &type, &body, err);
         if (rc == 0)
             rc = ex_stmt(s, type, body, eng_strbuf_cstr(&sb), NULL, sink, err);

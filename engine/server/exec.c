@@ -190,7 +190,7 @@ static void
 qualified(const json_t *rv, const char **schema, const char **name)
 {
     const json_t *b = rv;
-    const json_t *inner;
+    const json_t *inner = NULL;
     const char *k = eng_pg_node(rv, &inner);
     if (k != NULL && strcmp(k, "RangeVar") == 0)
         b = inner;
@@ -476,7 +476,7 @@ exec_create_table(eng_session *s, const json_t *b, const char *sql, const eng_si
     int ncols = 0, rc = -1;
     bool pk_notice = false;
     for (int i = 0; i < n; i++) {
-        const json_t *eb;
+        const json_t *eb = NULL;
         const char *ek = eng_pg_node(json_array_get(elts, (size_t)i), &eb);
         if (ek != NULL && strcmp(ek, "Constraint") == 0) {
             const char *ct = eng_pg_str(eb, "contype");
@@ -512,7 +512,7 @@ exec_create_table(eng_session *s, const json_t *b, const char *sql, const eng_si
             goto done;
         json_t *cons = json_object_get(eb, "constraints");
         for (size_t k = 0; k < json_array_size(cons); k++) {
-            const json_t *cb;
+            const json_t *cb = NULL;
             eng_pg_node(json_array_get(cons, k), &cb);
             const char *ct = eng_pg_str(cb, "contype");
             if (ct == NULL)
@@ -763,7 +763,7 @@ exec_create_index(eng_session *s, const json_t *b, const char *sql, const eng_si
     char iname[256];
     int off = snprintf(iname, sizeof iname, "%s", on->name);
     for (int i = 0; i < nkey; i++) {
-        const json_t *ib;
+        const json_t *ib = NULL;
         eng_pg_node(json_array_get(params, (size_t)i), &ib);
         const char *cn = eng_pg_str(ib, "name");
         if (cn == NULL) {
@@ -952,7 +952,7 @@ exec_drop(eng_session *s, const json_t *b, const eng_sink *sink, eng_err *err)
     for (size_t i = 0; i < json_array_size(objs) && rc == 0; i++) {
         const json_t *ob = json_array_get(objs, i);
         const char *schema = NULL, *name = NULL;
-        const json_t *lb;
+        const json_t *lb = NULL;
         const char *k = eng_pg_node(ob, &lb);
         if (k != NULL && strcmp(k, "List") == 0) {
             json_t *items = json_object_get(lb, "items");
@@ -1077,7 +1077,7 @@ static int
 exec_explain(eng_session *s, const json_t *b, const eng_sink *sink, eng_err *err)
 {
     eng_coord *co = s->co;
-    const json_t *qb;
+    const json_t *qb = NULL;
     const char *k = eng_pg_node(json_object_get(b, "query"), &qb);
     if (k == NULL || strcmp(k, "SelectStmt") != 0)
         return eng_err_set(err, ENG_ERRCODE_FEATURE_NOT_SUPPORTED, "EXPLAIN of %s is not supported",
@@ -1130,7 +1130,7 @@ exec_copy(eng_session *s, const json_t *b, const eng_sink *sink, eng_err *err)
     int rc;
     const json_t *query = json_object_get(b, "query");
     if (query != NULL) {
-        const json_t *qb;
+        const json_t *qb = NULL;
         const char *k = eng_pg_node(query, &qb);
         if (k == NULL || strcmp(k, "SelectStmt") != 0) {
             pthread_rwlock_unlock(&co->lock);
@@ -1223,7 +1223,7 @@ exec_set(eng_session *s, const json_t *b, const eng_sink *sink, eng_err *err)
         json_t *args = json_object_get(b, "args");
         eng_strbuf sb = {0};
         for (size_t i = 0; i < json_array_size(args); i++) {
-            const json_t *ab;
+            const json_t *ab = NULL;
             eng_pg_node(json_array_get(args, i), &ab);
             json_t *v;
             if (i)
@@ -1437,7 +1437,7 @@ run_one(eng_session *s, const char *sql, const eng_sink *sink, eng_err *err)
         return ex_psql(s, sql, sink, err);
     json_t *root = NULL;
     const char *type;
-    const json_t *body;
+    const json_t *body = NULL;
     if (ex_parse(sql, &root, &type, &body, err) != 0)
         return -1;
     if (type == NULL)

@@ -421,7 +421,7 @@ default_text(const eng_obj *o, const char *col)
         return NULL;
     json_t *root = NULL;
     const char *type;
-    const json_t *body;
+    const json_t *body = NULL;
     eng_err e;
     eng_err_clear(&e);
     if (ex_parse(o->sql, &root, &type, &body, &e) != 0 || root == NULL)
@@ -431,7 +431,7 @@ default_text(const eng_obj *o, const char *col)
         strcmp(type, "CreateStmt") == 0 ? json_object_get(body, "tableElts") : NULL;
     size_t slen = strlen(o->sql);
     for (size_t i = 0; i < json_array_size(elts) && out == NULL; i++) {
-        const json_t *cd;
+        const json_t *cd = NULL;
         const char *k = eng_pg_node(json_array_get(elts, i), &cd);
         if (k == NULL || strcmp(k, "ColumnDef") != 0)
             continue;
@@ -440,7 +440,7 @@ default_text(const eng_obj *o, const char *col)
             continue;
         const json_t *cons = json_object_get(cd, "constraints");
         for (size_t j = 0; j < json_array_size(cons); j++) {
-            const json_t *cb;
+            const json_t *cb = NULL;
             eng_pg_node(json_array_get(cons, j), &cb);
             const char *ct = eng_pg_str(cb, "contype");
             if (ct == NULL || strcmp(ct, "CONSTR_DEFAULT") != 0)

@@ -318,7 +318,7 @@ sub_start(eng_session *s, eng_cursor *c, eng_err *err)
     eng_coord *co = s->co;
     json_t *root = NULL;
     const char *type;
-    const json_t *body;
+    const json_t *body = NULL;
     if (ex_parse(c->spec.query, &root, &type, &body, err) != 0)
         return -1;
     if (type == NULL || strcmp(type, "SelectStmt") != 0) {
@@ -543,7 +543,7 @@ select_cursor(eng_session *s, eng_cursor *c, const char *query, eng_err *err)
 {
     json_t *root = NULL;
     const char *type;
-    const json_t *body;
+    const json_t *body = NULL;
     if (ex_parse(query, &root, &type, &body, err) != 0)
         return -1;
     if (type == NULL || strcmp(type, "SelectStmt") != 0) {

@@ -692,10 +692,10 @@ static int
 bind_rangefunc(bctx *c, const json_t *node, const json_t *b, eng_rel **rel, bscope *s)
 {
     json_t *fns = json_object_get(b, "functions");
-    const json_t *lb;
+    const json_t *lb = NULL;
     eng_pg_node(json_array_get(fns, 0), &lb);
     const json_t *fc = json_array_get(json_object_get(lb, "items"), 0);
-    const json_t *fb;
+    const json_t *fb = NULL;
     const char *fk = eng_pg_node(fc, &fb);
     if (json_array_size(fns) != 1 || fk == NULL || strcmp(fk, "FuncCall") != 0 ||
         eng_pg_bool(b, "lateral") || eng_pg_bool(b, "ordinality"))
@@ -793,7 +793,7 @@ bind_rangefunc(bctx *c, const json_t *node, const json_t *b, eng_rel **rel, bsco
 static int
 bind_from_item(bctx *c, const json_t *node, eng_rel **rel, bscope *s)
 {
-    const json_t *b;
+    const json_t *b = NULL;
     const char *t = eng_pg_node(node, &b);
     if (t == NULL)
         return bx_error_at(c, NULL, ENG_ERRCODE_SYNTAX_ERROR, "malformed FROM clause");
@@ -998,11 +998,11 @@ bind_targets(bctx *c, const bscope *s, const json_t *tl, tgt **out, int *nout)
     json_t *item;
     json_array_foreach((json_t *)tl, i, item)
     {
-        const json_t *rb;
+        const json_t *rb = NULL;
         eng_pg_node(item, &rb);
         const json_t *val = json_object_get(rb, "val");
         const char *name = eng_pg_str(rb, "name");
-        const json_t *vb;
+        const json_t *vb = NULL;
         const char *vt = eng_pg_node(val, &vb);
         /* * and t.* */
         if (vt != NULL && strcmp(vt, "ColumnRef") == 0) {
@@ -1080,7 +1080,7 @@ targets_free(tgt *v, int n)
 static int
 output_ref(bctx *c, const json_t *node, tgt *t, int nt, bool by_name, const char *clause)
 {
-    const json_t *b;
+    const json_t *b = NULL;
     const char *k = eng_pg_node(node, &b);
     if (k != NULL && strcmp(k, "A_Const") == 0 && json_object_get(b, "ival") != NULL) {
         json_t *iv = json_object_get(json_object_get(b, "ival"), "ival");
@@ -1128,7 +1128,7 @@ json_has_over(const json_t *node)
     }
     if (!json_is_object(node))
         return false;
-    const json_t *b;
+    const json_t *b = NULL;
     const char *t = eng_pg_node(node, &b);
     if (t != NULL && strcmp(t, "FuncCall") == 0 && json_object_get(b, "over") != NULL)
         return true;
@@ -1250,7 +1250,7 @@ bq_window_call(bctx *c, const bscope *s, const json_t *node, const json_t *b, co
             bx_coerce_unknown(c, f.part[i], eng_type_make(ENG_TYPE_TEXT, ENG_TYPMOD_NONE));
     }
     for (int i = 0; i < f.norder; i++) {
-        const json_t *sb;
+        const json_t *sb = NULL;
         eng_pg_node(json_array_get(ol, (size_t)i), &sb);
         if ((f.order[i] = bx_expr(c, s, json_object_get(sb, "node"))) == NULL)
             goto done;
@@ -1524,7 +1524,7 @@ bind_simple(bctx *c, const json_t *b, eng_query *out)
         }
         for (int i = 0; i < ngroup; i++) {
             const json_t *g = json_array_get(gl, (size_t)i);
-            const json_t *gb;
+            const json_t *gb = NULL;
             const char *gk = eng_pg_node(g, &gb);
             int ref = -1;
             if (gk && strcmp(gk, "A_Const") == 0) {
@@ -1602,7 +1602,7 @@ bind_simple(bctx *c, const json_t *b, eng_query *out)
     order = xcalloc((size_t)nsort + 1, sizeof *order);
     int nhidden = 0;
     for (int i = 0; i < nsort; i++) {
-        const json_t *sb;
+        const json_t *sb = NULL;
         eng_pg_node(json_array_get(sort, (size_t)i), &sb);
         const json_t *sn = json_object_get(sb, "node");
         const char *dir = eng_pg_str(sb, "sortby_dir");
@@ -1883,7 +1883,7 @@ bind_values(bctx *c, const json_t *lists, eng_query *out)
     eng_sx ***cells = xcalloc((size_t)nrows, sizeof *cells);
     int rc = -1;
     for (int r = 0; r < nrows; r++) {
-        const json_t *lb;
+        const json_t *lb = NULL;
         eng_pg_node(json_array_get(lists, (size_t)r), &lb);
         json_t *items = json_object_get(lb, "items");
         int n = (int)json_array_size(items);
@@ -2112,7 +2112,7 @@ bind_outer_order(bctx *c, const json_t *b, eng_query *q)
     q->order = xcalloc((size_t)nsort, sizeof *q->order);
     int rc = -1;
     for (int i = 0; i < nsort; i++) {
-        const json_t *sb;
+        const json_t *sb = NULL;
         eng_pg_node(json_array_get(sort, (size_t)i), &sb);
         const json_t *sn = json_object_get(sb, "node");
         const char *dir = eng_pg_str(sb, "sortby_dir");
@@ -2123,7 +2123,7 @@ bind_outer_order(bctx *c, const json_t *b, eng_query *q)
             nf = true;
         else if (nulls && strcmp(nulls, "SORTBY_NULLS_LAST") == 0)
             nf = false;
-        const json_t *nb;
+        const json_t *nb = NULL;
         const char *nk = eng_pg_node(sn, &nb);
         int col = -1;
         if (nk && strcmp(nk, "A_Const") == 0) {
@@ -2177,7 +2177,7 @@ bq_select(bctx *c, const json_t *node, eng_query *out)
         }
         json_t *ctes = json_object_get(with, "ctes");
         for (size_t i = 0; i < json_array_size(ctes); i++) {
-            const json_t *cb;
+            const json_t *cb = NULL;
             eng_pg_node(json_array_get(ctes, i), &cb);
             const char *name = eng_pg_str(cb, "ctename");
             for (int k = saved_cte; k < c->ncte; k++)
@@ -2323,7 +2323,7 @@ bind_default(bctx *c, const eng_col *col)
 static eng_obj *
 dml_target(bctx *c, const json_t *rv, const char *verb, bscope *s)
 {
-    const json_t *b;
+    const json_t *b = NULL;
     eng_pg_node(rv, &b);
     if (b == NULL)
         b = rv;
@@ -2401,7 +2401,7 @@ eng_bind_insert(const eng_bind_env *env, const json_t *b, eng_obj **target, eng_
             tcols[i] = i;
             continue;
         }
-        const json_t *rb;
+        const json_t *rb = NULL;
         eng_pg_node(json_array_get(cl, (size_t)i), &rb);
         const char *nm = eng_pg_str(rb, "name");
         if (json_object_get(rb, "indirection") != NULL) {
@@ -2451,7 +2451,7 @@ eng_bind_insert(const eng_bind_env *env, const json_t *b, eng_obj **target, eng_
         for (int k = 0; k < o->ncols; k++)
             types[k] = o->cols[k].type;
         for (int r = 0; r < nrows; r++) {
-            const json_t *lb;
+            const json_t *lb = NULL;
             eng_pg_node(json_array_get(vl, (size_t)r), &lb);
             json_t *items = json_object_get(lb, "items");
             int n = (int)json_array_size(items);
@@ -2649,7 +2649,7 @@ eng_bind_update(const eng_bind_env *env, const json_t *b, eng_obj **target, eng_
     json_t *tl = json_object_get(b, "targetList");
     for (size_t i = 0; i < json_array_size(tl); i++) {
         const json_t *item = json_array_get(tl, i);
-        const json_t *rb;
+        const json_t *rb = NULL;
         eng_pg_node(item, &rb);
         const char *nm = eng_pg_str(rb, "name");
         if (json_object_get(rb, "indirection") != NULL) {
@@ -2778,7 +2778,7 @@ is_name_error(const eng_err *e)
 static void
 json_conjuncts(const json_t *node, const json_t ***v, int *n)
 {
-    const json_t *b;
+    const json_t *b = NULL;
     const char *t = eng_pg_node(node, &b);
     if (t != NULL && strcmp(t, "BoolExpr") == 0 &&
         strcmp(eng_pg_str(b, "boolop") ?: "", "AND_EXPR") == 0) {
@@ -2854,7 +2854,7 @@ sub_keys(bctx *c, const bscope *s, const json_t *subselect, const json_t *in_lhs
         return NULL;
     }
     /* Correlated: bind the subquery's FROM, split its WHERE. */
-    const json_t *b;
+    const json_t *b = NULL;
     eng_pg_node(subselect, &b);
     if (b == NULL)
         b = subselect;
@@ -2892,7 +2892,7 @@ sub_keys(bctx *c, const bscope *s, const json_t *subselect, const json_t *in_lhs
             bx_error_at(c, node, ENG_ERRCODE_SYNTAX_ERROR, "subquery has too many columns");
             goto done;
         }
-        const json_t *rb;
+        const json_t *rb = NULL;
         eng_pg_node(json_array_get(tl, 0), &rb);
         inner[nk] = bx_expr(&sc, &ss, json_object_get(rb, "val"));
         outer[nk] = inner[nk] ? bx_expr(c, s, in_lhs) : NULL;
@@ -2916,7 +2916,7 @@ sub_keys(bctx *c, const bscope *s, const json_t *subselect, const json_t *in_lhs
             *c->err = e2;
             goto done;
         }
-        const json_t *ab;
+        const json_t *ab = NULL;
         const char *at = eng_pg_node(cj[i], &ab);
         json_t *nm = at ? json_object_get(ab, "name") : NULL;
         const char *opn = nm ? eng_pg_strnode(json_array_get(nm, 0)) : NULL;
@@ -3011,7 +3011,7 @@ semijoin(bctx *c, eng_rel *rel, eng_rel *d, keyvec *keys, const json_t *node)
 static int
 where_sublink(bctx *c, eng_rel **rel, const bscope *s, const json_t *node)
 {
-    const json_t *b;
+    const json_t *b = NULL;
     const char *t = eng_pg_node(node, &b);
     bool neg = false;
     if (t != NULL && strcmp(t, "BoolExpr") == 0 &&
@@ -3376,7 +3376,7 @@ quantified(bctx *c, const bscope *s, const json_t *node, const json_t *b, bool a
 static eng_sx *
 correlated_scalar(bctx *c, const bscope *s, const json_t *node, const json_t *subselect)
 {
-    const json_t *b;
+    const json_t *b = NULL;
     eng_pg_node(subselect, &b);
     if (b == NULL)
         b = subselect;
@@ -3431,7 +3431,7 @@ correlated_scalar(bctx *c, const bscope *s, const json_t *node, const json_t *su
             *c->err = e2;
             goto done;
         }
-        const json_t *ab;
+        const json_t *ab = NULL;
         const char *at = eng_pg_node(cj[i], &ab);
         json_t *nm = at ? json_object_get(ab, "name") : NULL;
         const char *opn = nm ? eng_pg_strnode(json_array_get(nm, 0)) : NULL;
@@ -3482,7 +3482,7 @@ correlated_scalar(bctx *c, const bscope *s, const json_t *node, const json_t *su
     json_t *group = json_array();
     for (size_t i = 0; i < json_array_size(inner); i++) {
         json_array_append(ntl, json_array_get(inner, i));
-        const json_t *rb;
+        const json_t *rb = NULL;
         eng_pg_node(json_array_get(inner, i), &rb);
         json_array_append(group, json_object_get(rb, "val"));
     }
@@ -3546,9 +3546,9 @@ correlated_scalar(bctx *c, const bscope *s, const json_t *node, const json_t *su
     }
     res = eng_sx_col(base, vt);
     /* count() over no rows is 0, not the NULL of the outer join. */
-    const json_t *rb0;
+    const json_t *rb0 = NULL;
     eng_pg_node(json_array_get(tl, 0), &rb0);
-    const json_t *fb;
+    const json_t *fb = NULL;
     const char *fk = eng_pg_node(json_object_get(rb0, "val"), &fb);
     if (fk && strcmp(fk, "FuncCall") == 0) {
         json_t *fnm = json_object_get(fb, "funcname");

@@ -49,7 +49,7 @@ eng_pg_str(const json_t *body, const char *key)
 const char *
 eng_pg_strnode(const json_t *node)
 {
-    const json_t *b;
+    const json_t *b = NULL;
     const char *t = eng_pg_node(node, &b);
     if (t == NULL || strcmp(t, "String") != 0)
         return NULL;
@@ -73,7 +73,7 @@ eng_pg_bool(const json_t *body, const char *key)
 int
 eng_pg_location(const json_t *node)
 {
-    const json_t *b;
+    const json_t *b = NULL;
     if (eng_pg_node(node, &b) == NULL || b == NULL)
         return -1;
     return eng_pg_int(b, "location", -1);
@@ -316,7 +316,7 @@ bx_has_agg(const json_t *node)
     }
     if (!json_is_object(node))
         return false;
-    const json_t *b;
+    const json_t *b = NULL;
     const char *t = eng_pg_node(node, &b);
     if (t != NULL && strcmp(t, "FuncCall") == 0 && json_object_get(b, "over") == NULL &&
         bx_is_agg_name(func_name(b)))
@@ -332,7 +332,7 @@ bx_has_agg(const json_t *node)
 const char *
 bx_colname(const json_t *node)
 {
-    const json_t *b;
+    const json_t *b = NULL;
     const char *t = eng_pg_node(node, &b);
     if (t == NULL)
         return "?column?";
@@ -369,11 +369,11 @@ bx_colname(const json_t *node)
         if (k && strcmp(k, "EXISTS_SUBLINK") == 0)
             return "exists";
         if (k && strcmp(k, "EXPR_SUBLINK") == 0) {
-            const json_t *sb;
+            const json_t *sb = NULL;
             eng_pg_node(json_object_get(b, "subselect"), &sb);
             json_t *tl = json_object_get(sb, "targetList");
             if (json_array_size(tl) == 1) {
-                const json_t *rb;
+                const json_t *rb = NULL;
                 eng_pg_node(json_array_get(tl, 0), &rb);
                 const char *nm = eng_pg_str(rb, "name");
                 return nm ? nm : bx_colname(json_object_get(rb, "val"));
@@ -392,7 +392,7 @@ bind_colref(bctx *c, const bscope *s, const json_t *node, const json_t *b)
     size_t nf = json_array_size(fields);
     const char *rel = NULL, *name = NULL;
     for (size_t i = 0; i < nf; i++) {
-        const json_t *fb;
+        const json_t *fb = NULL;
         const char *ft = eng_pg_node(json_array_get(fields, i), &fb);
         if (ft != NULL && strcmp(ft, "A_Star") == 0) {
             bx_error_at(c, node, ENG_ERRCODE_SYNTAX_ERROR,
@@ -680,7 +680,7 @@ bind_aexpr(bctx *c, const bscope *s, const json_t *node, const json_t *b)
         kind = "AEXPR_OP";
 
     if (strcmp(kind, "AEXPR_IN") == 0) {
-        const json_t *lb;
+        const json_t *lb = NULL;
         if (strcmp(eng_pg_node(rx, &lb) ?: "", "List") != 0)
             return bx_error_at(c, node, ENG_ERRCODE_FEATURE_NOT_SUPPORTED, "IN over a subquery is not supported here"), NULL;
         int n;
@@ -699,7 +699,7 @@ bind_aexpr(bctx *c, const bscope *s, const json_t *node, const json_t *b)
     }
     if (strcmp(kind, "AEXPR_BETWEEN") == 0 || strcmp(kind, "AEXPR_NOT_BETWEEN") == 0 ||
         strcmp(kind, "AEXPR_BETWEEN_SYM") == 0 || strcmp(kind, "AEXPR_NOT_BETWEEN_SYM") == 0) {
-        const json_t *lb;
+        const json_t *lb = NULL;
         eng_pg_node(rx, &lb);
         json_t *items = json_object_get(lb, "items");
         bool neg = strstr(kind, "NOT") != NULL, sym = strstr(kind, "SYM") != NULL;
@@ -777,7 +777,7 @@ bind_aexpr(bctx *c, const bscope *s, const json_t *node, const json_t *b)
     if (l == NULL)
         return NULL;
     /* LIKE ... ESCAPE e arrives as like_escape(pattern, e). */
-    const json_t *rb;
+    const json_t *rb = NULL;
     if ((fn == OP_LIKE || fn == OP_NOT_LIKE || fn == OP_ILIKE || fn == OP_NOT_ILIKE) &&
         strcmp(eng_pg_node(rx, &rb) ?: "", "FuncCall") == 0 &&
         strcmp(func_name(rb), "like_escape") == 0) {
@@ -886,7 +886,7 @@ bind_agg(bctx *c, const bscope *s, const json_t *node, const json_t *b, const ch
         if (want == 2 && ao != NULL) {
             /* string_agg concatenates in value order: ORDER BY the value
              * (ascending) is what it does; anything else is not supported. */
-            const json_t *sb;
+            const json_t *sb = NULL;
             eng_pg_node(json_array_get(ao, 0), &sb);
             const char *dir = eng_pg_str(sb, "sortby_dir");
             eng_sx *oe = json_array_size(ao) == 1 ? bx_expr(c, s, json_object_get(sb, "node")) : NULL;
@@ -1097,7 +1097,7 @@ bind_case(bctx *c, const bscope *s, const json_t *node, const json_t *b)
     if (arg != NULL && (operand = bx_expr(c, s, arg)) == NULL)
         goto fail;
     for (int i = 0; i < n; i++) {
-        const json_t *wb;
+        const json_t *wb = NULL;
         eng_pg_node(json_array_get(whens, (size_t)i), &wb);
         if (operand != NULL) {
             w[i] = bx_expr(c, s, json_object_get(wb, "expr"));
@@ -1176,7 +1176,7 @@ bx_bool(bctx *c, const bscope *s, const json_t *node, const char *clause)
 eng_sx *
 bx_expr(bctx *c, const bscope *s, const json_t *node)
 {
-    const json_t *b;
+    const json_t *b = NULL;
     const char *t = eng_pg_node(node, &b);
     if (t == NULL) {
         bx_error_at(c, NULL, ENG_ERRCODE_SYNTAX_ERROR, "malformed expression");
@@ -1273,7 +1273,7 @@ int
 eng_bind_typename(const json_t *tn, eng_type *out, eng_err *err)
 {
     const json_t *b = tn;
-    const json_t *inner;
+    const json_t *inner = NULL;
     if (eng_pg_node(tn, &inner) != NULL && strcmp(eng_pg_node(tn, NULL), "TypeName") == 0)
         b = inner;
     if (json_object_get(b, "arrayBounds") != NULL)
@@ -1289,7 +1289,7 @@ eng_bind_typename(const json_t *tn, eng_type *out, eng_err *err)
     if (json_array_size(mods) > 0 && strcmp(name, "interval") != 0) {
         eng_strbuf_putc(&sb, '(');
         for (size_t i = 0; i < json_array_size(mods); i++) {
-            const json_t *mb;
+            const json_t *mb = NULL;
             eng_pg_node(json_array_get(mods, i), &mb);
             json_t *iv = json_object_get(json_object_get(mb, "ival"), "ival");
             eng_strbuf_printf(&sb, "%s%lld", i ? "," : "",

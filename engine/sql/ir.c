@@ -100,8 +100,9 @@ eng_sx_lit(eng_row r, eng_type type)
 eng_sx *
 eng_sx_bool(bool v)
 {
-    uint8_t b = v ? ENG_TAG_TRUE : ENG_TAG_FALSE;
-    return eng_sx_lit((eng_row){&b, 1}, op_type_full(OP_T_BOOL));
+    /* Padded so the compiler can see eng_datum_size_at stays in bounds. */
+    uint8_t b[5] = {v ? ENG_TAG_TRUE : ENG_TAG_FALSE, 0, 0, 0, 0};
+    return eng_sx_lit((eng_row){b, 1}, op_type_full(OP_T_BOOL));
 }
 
 eng_sx *
@@ -116,8 +117,8 @@ eng_sx_int8(int64_t v)
 eng_sx *
 eng_sx_null(eng_type type)
 {
-    uint8_t b = ENG_TAG_NULL;
-    return eng_sx_lit((eng_row){&b, 1}, type);
+    uint8_t b[5] = {ENG_TAG_NULL, 0, 0, 0, 0};
+    return eng_sx_lit((eng_row){b, 1}, type);
 }
 
 eng_sx *
