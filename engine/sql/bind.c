@@ -1159,6 +1159,107 @@ lit_int(const eng_sx *e, bool *ok)
     return 0;
 }
 
+/* An aggregate over a whole partition: `agg(x) OVER ([PARTITION BY ...])`
+ * without ORDER BY (with one, the frame is a running one: not supported).
+ * Rendered by build_windows as a REDUCE per partition joined back. */
+static eng_sx *
+window_agg(bctx *c, const bscope *s, const json_t *node, const json_t *b, const char *name)
+{
+    bwin_state *ws = c->win;
+    const json_t *over = json_object_get(b, "over");
+    if (json_array_size(json_object_get(over, "orderClause")) > 0) {
+        bx_error_at(c, node, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
+                    "%s() OVER (... ORDER BY ...) (a running aggregate) is not supported yet",
+                    name);
+        return NULL;
+    }
+    if (eng_pg_bool(b, "agg_distinct") || json_object_get(b, "agg_filter") != NULL ||
+        strcmp(name, "string_agg") == 0) {
+        bx_error_at(c, node, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
+                    "%s() OVER with DISTINCT, FILTER or a separator is not supported yet", name);
+        return NULL;
+    }
+    bwin_fn f = {0};
+    f.is_agg = true;
+    c->win = NULL;
+    eng_sx *ret = NULL;
+    json_t *args = json_object_get(b, "args");
+    bool star = eng_pg_bool(b, "agg_star");
+    if (!star) {
+        if (json_array_size(args) != 1) {
+            bx_error_at(c, node, ENG_ERRCODE_UNDEFINED_FUNCTION,
+                        "function %s with %zu arguments does not exist", name,
+                        json_array_size(args));
+            goto done;
+        }
+        if ((f.arg = bx_expr(c, s, json_array_get(args, 0))) == NULL)
+            goto done;
+        if (f.arg->type.id == ENG_TYPE_UNKNOWN)
+            bx_coerce_unknown(c, f.arg, eng_type_make(ENG_TYPE_TEXT, ENG_TYPMOD_NONE));
+    }
+    eng_typeid t = f.arg ? f.arg->type.id : ENG_TYPE_INT8;
+    bool isint = t == ENG_TYPE_INT2 || t == ENG_TYPE_INT4;
+    if (star)
+        f.agg = OP_AGG_COUNT_STAR;
+    else if (strcmp(name, "count") == 0)
+        f.agg = OP_AGG_COUNT;
+    else if (strcmp(name, "sum") == 0 && (isint || t == ENG_TYPE_INT8 || t == ENG_TYPE_NUMERIC ||
+                                          t == ENG_TYPE_FLOAT4 || t == ENG_TYPE_FLOAT8))
+        f.agg = isint ? OP_AGG_SUM_INT
+                : t == ENG_TYPE_INT8 ? OP_AGG_SUM_INT8
+                : t == ENG_TYPE_NUMERIC ? OP_AGG_SUM_NUMERIC
+                : t == ENG_TYPE_FLOAT4 ? OP_AGG_SUM_FLOAT4
+                                       : OP_AGG_SUM_FLOAT;
+    else if (strcmp(name, "avg") == 0 && (isint || t == ENG_TYPE_INT8 || t == ENG_TYPE_NUMERIC ||
+                                          t == ENG_TYPE_FLOAT4 || t == ENG_TYPE_FLOAT8))
+        f.agg = (isint || t == ENG_TYPE_INT8) ? OP_AGG_AVG_INT
+                : t == ENG_TYPE_NUMERIC       ? OP_AGG_AVG_NUMERIC
+                                              : OP_AGG_AVG_FLOAT;
+    else if ((strcmp(name, "min") == 0 || strcmp(name, "max") == 0) && t != ENG_TYPE_BOOL &&
+             t != ENG_TYPE_JSON)
+        f.agg = name[1] == 'i' ? OP_AGG_MIN : OP_AGG_MAX;
+    else if ((strcmp(name, "bool_and") == 0 || strcmp(name, "every") == 0) && t == ENG_TYPE_BOOL)
+        f.agg = OP_AGG_BOOL_AND;
+    else if (strcmp(name, "bool_or") == 0 && t == ENG_TYPE_BOOL)
+        f.agg = OP_AGG_BOOL_OR;
+    else {
+        bx_error_at(c, node, ENG_ERRCODE_UNDEFINED_FUNCTION, "function %s(%s) does not exist", name,
+                    op_type_name((op_type)t));
+        goto done;
+    }
+    json_t *pl = json_object_get(over, "partitionClause");
+    f.npart = (int)json_array_size(pl);
+    f.part = xcalloc((size_t)f.npart + 1, sizeof *f.part);
+    f.order = xcalloc(1, sizeof *f.order);
+    f.dirs = xcalloc(1, sizeof *f.dirs);
+    for (int i = 0; i < f.npart; i++)
+        if ((f.part[i] = bx_expr(c, s, json_array_get(pl, (size_t)i))) == NULL)
+            goto done;
+    f.type = eng_agg_type(f.agg, f.arg ? f.arg->type : eng_type_make(ENG_TYPE_INT8, ENG_TYPMOD_NONE));
+    if (ws->n == ws->cap) {
+        ws->cap = ws->cap ? ws->cap * 2 : 4;
+        ws->fns = realloc(ws->fns, (size_t)ws->cap * sizeof *ws->fns);
+        ENG_ASSERT(ws->fns != NULL);
+    }
+    ws->fns[ws->n++] = f;
+    ws->types = realloc(ws->types, (size_t)(ws->nfrom + ws->n) * sizeof *ws->types);
+    ENG_ASSERT(ws->types != NULL);
+    ws->types[ws->nfrom + ws->n - 1] = f.type;
+    memset(&f, 0, sizeof f);
+    ret = eng_sx_col(ws->nfrom + ws->n - 1, ws->types[ws->nfrom + ws->n - 1]);
+done:
+    c->win = ws;
+    if (ret == NULL) {
+        for (int i = 0; f.part && i < f.npart; i++)
+            eng_sx_free(f.part[i]);
+        free(f.part);
+        free(f.order);
+        free(f.dirs);
+        eng_sx_free(f.arg);
+    }
+    return ret;
+}
+
 eng_sx *
 bq_window_call(bctx *c, const bscope *s, const json_t *node, const json_t *b, const char *name)
 {
@@ -1181,9 +1282,7 @@ bq_window_call(bctx *c, const bscope *s, const json_t *node, const json_t *b, co
     else if (strcmp(name, "lead") == 0)
         f.kind = OP_WINDOW_LEAD;
     else if (bx_is_agg_name(name)) {
-        bx_error_at(c, node, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
-                    "aggregate window functions (%s() OVER ...) are not supported yet", name);
-        return NULL;
+        return window_agg(c, s, node, b, name);
     } else {
         bx_error_at(c, node, ENG_ERRCODE_UNDEFINED_FUNCTION, "window function %s does not exist",
                     name);
@@ -1323,6 +1422,50 @@ build_windows(bctx *c, eng_rel *rel, bwin_state *ws, int *winmap)
     for (int k = 0; k < ws->n && rel != NULL; k++) {
         bwin_fn *f = &ws->fns[k];
         int base = rel->ncols;
+        if (f->is_agg) {
+            /* Null-safe partition keys (k IS NULL, coalesce(k::text, '')),
+             * then the argument; a REDUCE per partition joined back. */
+            int np = f->npart;
+            int nm = 2 * np + (f->arg ? 1 : 0);
+            eng_sx **m = xcalloc((size_t)nm + 1, sizeof *m);
+            eng_type text = eng_type_make(ENG_TYPE_TEXT, ENG_TYPMOD_NONE);
+            for (int i = 0; i < np; i++) {
+                eng_sx *a1[1] = {eng_sx_copy(f->part[i])};
+                m[2 * i] = eng_sx_call(OP_IS_NULL, 1, a1);
+                eng_rowbuf eb = {0};
+                eng_push_text(&eb, "", 0);
+                eng_sx *a2[2] = {eng_sx_cast(f->part[i], text), eng_sx_lit(eng_rowbuf_row(&eb), text)};
+                eng_rowbuf_free(&eb);
+                a2[0]->type = text;
+                m[2 * i + 1] = eng_sx_call(OP_COALESCE, 2, a2);
+                f->part[i] = NULL;
+            }
+            if (f->arg) {
+                m[nm - 1] = f->arg;
+                f->arg = NULL;
+            }
+            rel = map_exprs(c, rel, nm, m);
+            free(m);
+            if (rel == NULL)
+                return NULL;
+            int *g = xcalloc((size_t)(2 * np) + 1, sizeof *g);
+            int *lk = xcalloc((size_t)(2 * np) + 1, sizeof *lk);
+            int *rk = xcalloc((size_t)(2 * np) + 1, sizeof *rk);
+            for (int i = 0; i < 2 * np; i++) {
+                g[i] = base + i;
+                lk[i] = base + i;
+                rk[i] = i;
+            }
+            eng_agg ag = {f->agg, f->agg == OP_AGG_COUNT_STAR ? -1 : base + nm - 1, NULL};
+            eng_rel *red = eng_rel_reduce(eng_rel_copy(rel), 2 * np, g, 1, &ag, np == 0);
+            int lcols = rel->ncols;
+            rel = eng_rel_join(OP_JOIN_INNER, rel, red, 2 * np, lk, rk);
+            free(g);
+            free(lk);
+            free(rk);
+            winmap[k] = lcols + 2 * np;
+            continue;
+        }
         int nm = f->npart + f->norder + (f->arg ? 1 : 0);
         eng_sx **m = xcalloc((size_t)nm + 1, sizeof *m);
         int j = 0;

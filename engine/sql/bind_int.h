@@ -48,6 +48,8 @@ typedef struct bwin_fn {
     int64_t offset;
     eng_sx *dflt;    /* lag/lead default (a literal), NULL: NULL */
     eng_type type;
+    bool is_agg;     /* an aggregate over the whole partition (no ORDER BY) */
+    op_agg_kind agg; /* its kind; arg NULL for count(*) */
 } bwin_fn;
 
 typedef struct bwin_state {
