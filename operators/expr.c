@@ -1178,7 +1178,7 @@ op_eval_push_col(const op_eval *ev, int col, eng_rowbuf *out)
     ENG_ASSERT(col >= 0 && col < ev->ncols);
     if (col < ev->nin) {
         uint32_t n = ev->off[col + 1] - ev->off[col];
-        memcpy(eng_rowbuf_extend(out, n), ev->row.data + ev->off[col], n);
+        eng_rowbuf_append(out, ev->row.data + ev->off[col], (uint32_t)(n));
     } else {
         op_val_push(&ev->cols[col], out);
     }

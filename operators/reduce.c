@@ -211,7 +211,7 @@ group_lookup(reduce *r, uint64_t h, eng_row key, bool create)
             memcpy(gr->key.inl, key.data, key.len);
     } else {
         gr->key.off = r->keys.len;
-        memcpy(eng_rowbuf_extend(&r->keys, key.len), key.data, key.len);
+        eng_rowbuf_append(&r->keys, key.data, (uint32_t)(key.len));
     }
     r->index[s] = tag | (uint64_t)(g + 1);
     return g;
@@ -385,8 +385,8 @@ push_result(reduce *r, const group *gr, int a, eng_rowbuf *out)
         for (size_t j = 0; j < r->nsv; j++)
             for (int64_t i = 0; i < r->sv[j].n; i++) {
                 if (!first && sl)
-                    memcpy(eng_rowbuf_extend(&r->agg, (uint32_t)sl), ag->sep, sl);
-                memcpy(eng_rowbuf_extend(&r->agg, r->sv[j].d.len), r->sv[j].d.ptr, r->sv[j].d.len);
+                    eng_rowbuf_append(&r->agg, ag->sep, (uint32_t)(sl));
+                eng_rowbuf_append(&r->agg, r->sv[j].d.ptr, (uint32_t)(r->sv[j].d.len));
                 first = false;
             }
         r->nsv = 0;
@@ -549,7 +549,7 @@ log_push(reduce *r, const undo *u, eng_time t)
     l->time = t;
     l->off = r->logbuf.len;
     if (u->len)
-        memcpy(eng_rowbuf_extend(&r->logbuf, u->len), r->prevbuf.data + u->off, u->len);
+        eng_rowbuf_append(&r->logbuf, r->prevbuf.data + u->off, (uint32_t)(u->len));
 }
 
 /* Errors in data follow the group's state: reported (+1) when the group
@@ -930,7 +930,7 @@ gc_groups(reduce *r)
         }
         if (gr->key_len > KEY_INLINE) {
             uint64_t off = keys.len;
-            memcpy(eng_rowbuf_extend(&keys, gr->key_len), r->keys.data + gr->key.off, gr->key_len);
+            eng_rowbuf_append(&keys, r->keys.data + gr->key.off, (uint32_t)(gr->key_len));
             gr->key.off = off;
         }
         if (k != g)

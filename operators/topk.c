@@ -79,7 +79,7 @@ dirty_add(topk *k, uint64_t h, eng_row key)
     k->dlen[k->nd] = key.len;
     k->dhash[k->nd] = h;
     if (key.len) /* the global group's key is empty (and dkeys may be NULL) */
-        memcpy(eng_rowbuf_extend(&k->dkeys, key.len), key.data, key.len);
+        eng_rowbuf_append(&k->dkeys, key.data, (uint32_t)(key.len));
     k->dset[s] = ++k->nd;
 }
 
@@ -151,7 +151,7 @@ recompute(topk *k, uint32_t i, eng_time t)
             k->vals[k->nvals].val.data =
                 (const uint8_t *)(uintptr_t)k->keep.len; /* offset for now */
             k->vals[k->nvals].count = d;
-            memcpy(eng_rowbuf_extend(&k->keep, v.len), v.data, v.len);
+            eng_rowbuf_append(&k->keep, v.data, (uint32_t)(v.len));
             k->nvals++;
         }
     }
@@ -171,7 +171,7 @@ recompute(topk *k, uint32_t i, eng_time t)
             k->vals[k->nvals].val.len = v.len;
             k->vals[k->nvals].val.data = (const uint8_t *)(uintptr_t)k->keep.len;
             k->vals[k->nvals].count = d;
-            memcpy(eng_rowbuf_extend(&k->keep, v.len), v.data, v.len);
+            eng_rowbuf_append(&k->keep, v.data, (uint32_t)(v.len));
             k->nvals++;
         }
     }

@@ -151,7 +151,7 @@ dirty_add(window *k, uint64_t h, eng_row key)
     k->dlen[k->nd] = key.len;
     k->dhash[k->nd] = h;
     if (key.len) /* the global partition's key is empty */
-        memcpy(eng_rowbuf_extend(&k->dkeys, key.len), key.data, key.len);
+        eng_rowbuf_append(&k->dkeys, key.data, (uint32_t)(key.len));
     k->dset[s] = ++k->nd;
 }
 

@@ -205,6 +205,14 @@ eng_rowbuf_extend(eng_rowbuf *b, uint32_t n)
     return p;
 }
 
+/* Appends n bytes from p (n may be 0, p then may be NULL). */
+static inline void
+eng_rowbuf_append(eng_rowbuf *b, const void *p, uint32_t n)
+{
+    if (n > 0)
+        memcpy(eng_rowbuf_extend(b, n), p, n);
+}
+
 static inline eng_row
 eng_rowbuf_row(const eng_rowbuf *b)
 {

@@ -96,7 +96,8 @@ cmp_update(const void *x, const void *y)
     if (a->time != c->time)
         return a->time < c->time ? -1 : 1;
     uint32_t n = a->len < c->len ? a->len : c->len;
-    int r = memcmp(sort_bytes + a->off, sort_bytes + c->off, n);
+    /* Empty rows (no columns): the batch may hold no bytes at all. */
+    int r = n ? memcmp(sort_bytes + a->off, sort_bytes + c->off, n) : 0;
     if (r != 0)
         return r;
     return a->len < c->len ? -1 : a->len > c->len;
@@ -114,7 +115,7 @@ eng_batch_consolidate(eng_batch *b)
         eng_update u = b->upd[i];
         uint32_t j = i + 1;
         while (j < b->n && b->upd[j].time == u.time && b->upd[j].len == u.len &&
-               memcmp(b->bytes + b->upd[j].off, b->bytes + u.off, u.len) == 0)
+               (u.len == 0 || memcmp(b->bytes + b->upd[j].off, b->bytes + u.off, u.len) == 0))
             u.diff += b->upd[j++].diff;
         if (u.diff != 0)
             b->upd[out++] = u;
