@@ -210,6 +210,9 @@ ex_query(eng_session *s, eng_query *q, const eng_sink *sink, bool copy, eng_err 
     eng_type *types = xcalloc((size_t)ncols, sizeof *types);
     memcpy(types, rel->types, (size_t)ncols * sizeof *types);
     eng_rel_free(rel);
+    /* The rows are ours now: a slow client must not hold the lock (and
+     * with it every writer) while it reads them. */
+    pthread_rwlock_unlock(&s->co->lock);
     if (rc != 0) {
         free(types);
         return -1;
@@ -292,11 +295,12 @@ exec_select(eng_session *s, const json_t *stmt, const eng_sink *sink, eng_bind_p
     eng_bind_env env = {co->cat, params};
     eng_query q;
     int rc = eng_bind_select(&env, stmt, &q, err);
-    if (rc == 0) {
-        rc = ex_query(s, &q, sink, false, err);
-        eng_query_free(&q);
+    if (rc != 0) {
+        pthread_rwlock_unlock(&co->lock);
+        return -1;
     }
-    pthread_rwlock_unlock(&co->lock);
+    rc = ex_query(s, &q, sink, false, err); /* releases the lock */
+    eng_query_free(&q);
     return rc;
 }
 
@@ -1156,11 +1160,12 @@ exec_copy(eng_session *s, const json_t *b, const eng_sink *sink, eng_err *err)
                 : eng_err_set(err, ENG_ERRCODE_SYNTAX_ERROR, "bad COPY relation");
         json_decref(root);
     }
-    if (rc == 0) {
-        rc = ex_query(s, &q, sink, true, err);
-        eng_query_free(&q);
+    if (rc != 0) {
+        pthread_rwlock_unlock(&co->lock);
+        return -1;
     }
-    pthread_rwlock_unlock(&co->lock);
+    rc = ex_query(s, &q, sink, true, err); /* releases the lock */
+    eng_query_free(&q);
     return rc;
 }
 

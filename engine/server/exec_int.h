@@ -14,6 +14,9 @@ void ex_notice(const eng_sink *sink, const char *fmt, ...) __attribute__((format
  * "SELECT n". */
 int ex_text_result(const eng_sink *sink, int ncols, const char *const *names, int nrows,
                    const char *const *cells, const char *tag);
+/* Runs a bound query and sends its rows. Called with the coordinator's
+ * read lock held; releases it once the rows are computed (before sending
+ * them, so a slow client holds up no writer). */
 int ex_query(eng_session *s, eng_query *q, const eng_sink *sink, bool copy, eng_err *err);
 int ex_stmt(eng_session *s, const char *type, const json_t *body, const char *sql,
             eng_bind_params *params, const eng_sink *sink, eng_err *err);
