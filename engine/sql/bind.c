@@ -1877,8 +1877,44 @@ bind_simple(bctx *c, const json_t *b, eng_query *out)
                 aggs[k].col = -1;
             }
         }
+        /* DISTINCT aggregates (besides count(DISTINCT), which the
+         * operator does itself): when every aggregate is DISTINCT over the
+         * same argument, reduce over the distinct (keys, argument) rows. */
+        int ndist = 0, ncd = 0;
+        for (int k = 0; k < na; k++) {
+            ndist += st.aggs[k].distinct;
+            ncd += aggs[k].kind == OP_AGG_COUNT_DISTINCT;
+        }
+        if (ndist > 0)
+            ndist += ncd; /* count(DISTINCT x) is count(x) over distinct rows */
         rel = map_exprs(c, rel, npre, pre);
         free(pre);
+        if (rel != NULL && ndist > 0) {
+            bool same = ndist == na;
+            for (int k = 1; same && k < na; k++)
+                same = aggs[k].col == aggs[0].col;
+            if (!same) {
+                bx_error_at(c, st.aggs[0].node, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
+                            "aggregates with DISTINCT are supported only when every aggregate of "
+                            "the query is DISTINCT over the same argument");
+                eng_rel_free(rel);
+                rel = NULL;
+            } else {
+                int *cols = xcalloc((size_t)ngroup + 2, sizeof *cols);
+                for (int g = 0; g < ngroup; g++)
+                    cols[g] = gcols[g];
+                cols[ngroup] = aggs[0].col;
+                rel = eng_rel_distinct(eng_rel_project(rel, ngroup + 1, cols));
+                free(cols);
+                for (int g = 0; g < ngroup; g++)
+                    gcols[g] = g;
+                for (int k = 0; k < na; k++) {
+                    aggs[k].col = ngroup;
+                    if (aggs[k].kind == OP_AGG_COUNT_DISTINCT)
+                        aggs[k].kind = OP_AGG_COUNT;
+                }
+            }
+        }
         if (rel == NULL) {
             for (int k = 0; k < na; k++)
                 free(aggs[k].sep);

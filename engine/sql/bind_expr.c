@@ -962,11 +962,7 @@ bind_agg(bctx *c, const bscope *s, const json_t *node, const json_t *b, const ch
                 goto nofn;
             a.kind = OP_AGG_STRING_AGG;
         }
-        if (distinct) {
-            bx_error_at(c, node, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
-                        "%s(DISTINCT ...) is not supported yet", name);
-            goto done;
-        }
+        a.distinct = distinct;
     }
     if (filter != NULL) {
         eng_sx *f = bx_bool(c, s, filter, "FILTER");
@@ -990,7 +986,8 @@ bind_agg(bctx *c, const bscope *s, const json_t *node, const json_t *b, const ch
     /* The same aggregate twice is computed once. */
     int k;
     for (k = 0; k < st->n; k++)
-        if (st->aggs[k].kind == a.kind && bx_sx_equal(st->aggs[k].arg, a.arg) &&
+        if (st->aggs[k].kind == a.kind && st->aggs[k].distinct == a.distinct &&
+            bx_sx_equal(st->aggs[k].arg, a.arg) &&
             ((st->aggs[k].sep == NULL && a.sep == NULL) ||
              (st->aggs[k].sep && a.sep && strcmp(st->aggs[k].sep, a.sep) == 0)))
             break;

@@ -27,6 +27,7 @@ typedef struct bagg {
     char *sep;
     eng_type type; /* result type */
     const json_t *node;
+    bool distinct; /* sum/avg/string_agg(DISTINCT x): over distinct values */
 } bagg;
 
 typedef struct bagg_state {
