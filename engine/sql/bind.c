@@ -1865,6 +1865,10 @@ bind_simple(bctx *c, const json_t *b, eng_query *out)
         int *gcols = xcalloc((size_t)ngroup + 1, sizeof *gcols);
         for (int g = 0; g < ngroup; g++)
             gcols[g] = nf + g;
+        /* Whether all aggregates read the same argument (for DISTINCT). */
+        bool same_arg = na > 0 && st.aggs[0].arg != NULL;
+        for (int k = 1; same_arg && k < na; k++)
+            same_arg = bx_sx_equal(st.aggs[k].arg, st.aggs[0].arg);
         for (int k = 0; k < na; k++) {
             aggs[k].kind = st.aggs[k].kind;
             aggs[k].sep = st.aggs[k].sep;
@@ -1890,10 +1894,7 @@ bind_simple(bctx *c, const json_t *b, eng_query *out)
         rel = map_exprs(c, rel, npre, pre);
         free(pre);
         if (rel != NULL && ndist > 0) {
-            bool same = ndist == na;
-            for (int k = 1; same && k < na; k++)
-                same = aggs[k].col == aggs[0].col;
-            if (!same) {
+            if (ndist != na || !same_arg) {
                 bx_error_at(c, st.aggs[0].node, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
                             "aggregates with DISTINCT are supported only when every aggregate of "
                             "the query is DISTINCT over the same argument");
