@@ -206,6 +206,10 @@ eng_obj_free(eng_obj *o)
     }
     free(o->cols);
     free(o->key);
+    if (o->secret != NULL) {
+        memset(o->secret, 0, strlen(o->secret));
+        free(o->secret);
+    }
     free(o->deps);
     free(o->schema);
     free(o->name);
@@ -241,10 +245,15 @@ eng_catalog_add(eng_catalog *cat, eng_obj *o, eng_err *err)
         ENG_ASSERT(cat->objs != NULL);
     }
     cat->objs[cat->n++] = o;
+    uint64_t next = cat->next_id;
     if (o->id >= cat->next_id)
         cat->next_id = o->id + 1;
-    if (o->persist)
-        return eng_catalog_persist(cat, err);
+    if (o->persist && eng_catalog_persist(cat, err) != 0) {
+        /* Not recorded: not added either (the caller still owns o). */
+        cat->n--;
+        cat->next_id = next;
+        return -1;
+    }
     return 0;
 }
 

@@ -75,6 +75,9 @@ struct eng_obj {
     int nkey;
     int *key;
 
+    /* SECRET: its value (owned). */
+    char *secret;
+
     /* Objects this one reads or names (dropped with CASCADE). */
     int ndeps;
     uint64_t *deps;

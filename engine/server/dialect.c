@@ -398,6 +398,179 @@ show(eng_session *s, const word *w, int n, const eng_sink *sink, eng_err *err)
     return -1;
 }
 
+/* ------------------------------------------------------------------ secrets */
+
+/* The value of a string literal at p ('...' with '' escapes, or E'...'
+ * with backslash escapes); NULL if p does not start one. */
+static char *
+string_lit(const char *p, const char **end)
+{
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+        p++;
+    bool esc = false;
+    if ((*p == 'E' || *p == 'e') && p[1] == '\'') {
+        esc = true;
+        p++;
+    }
+    if (*p != '\'')
+        return NULL;
+    p++;
+    eng_strbuf sb = {0};
+    for (;;) {
+        if (*p == '\0') {
+            eng_strbuf_free(&sb);
+            return NULL;
+        }
+        if (*p == '\'' && p[1] == '\'') {
+            eng_strbuf_putc(&sb, '\'');
+            p += 2;
+        } else if (*p == '\'') {
+            p++;
+            break;
+        } else if (esc && *p == '\\' && p[1]) {
+            char c = p[1] == 'n' ? '\n' : p[1] == 't' ? '\t' : p[1] == 'r' ? '\r' : p[1];
+            eng_strbuf_putc(&sb, c);
+            p += 2;
+        } else {
+            eng_strbuf_putc(&sb, *p++);
+        }
+    }
+    *end = p;
+    char *r = strdup(eng_strbuf_cstr(&sb));
+    eng_strbuf_free(&sb);
+    return r;
+}
+
+/* The value of a secret (for connections): borrowed from the catalog. */
+const char *
+ex_secret_value(eng_session *s, const char *name)
+{
+    eng_obj *o = eng_catalog_find(s->co->cat, NULL, name);
+    return o != NULL && o->kind == ENG_OBJ_SECRET ? o->secret : NULL;
+}
+
+/* CREATE SECRET [IF NOT EXISTS] name AS 'value' / ALTER SECRET name AS
+ * 'value'. The value is kept in the catalog (catalog.json, mode 0600). */
+static int
+secret_create(eng_session *s, const char *sql, const word *w, int n, bool alter,
+              const eng_sink *sink, eng_err *err)
+{
+    int i = 2;
+    bool ine = false;
+    if (!alter && is(w, n, 2, "if") && is(w, n, 3, "not") && is(w, n, 4, "exists")) {
+        ine = true;
+        i = 5;
+    }
+    if (i >= n || w[i].text[0] == '\0' || !(isalpha((unsigned char)w[i].text[0]) ||
+                                           w[i].text[0] == '_' || w[i].quoted)) {
+        eng_err_set(err, ENG_ERRCODE_SYNTAX_ERROR, "Expected a secret name");
+        err->position = i < n ? w[i].pos : 0;
+        return -1;
+    }
+    const char *name = w[i].text;
+    if (!is(w, n, i + 1, "as")) {
+        eng_err_set(err, ENG_ERRCODE_SYNTAX_ERROR, "Expected AS after the secret name");
+        err->position = i + 1 < n ? w[i + 1].pos : 0;
+        return -1;
+    }
+    const char *end = NULL;
+    char *value = string_lit(sql + w[i + 1].pos - 1 + 2, &end);
+    if (value == NULL) {
+        eng_err_set(err, ENG_ERRCODE_SYNTAX_ERROR, "Expected a string literal after AS");
+        err->position = w[i + 1].pos;
+        return -1;
+    }
+    while (*end == ' ' || *end == ';' || *end == '\n' || *end == '\t')
+        end++;
+    if (*end != '\0') {
+        free(value);
+        eng_err_set(err, ENG_ERRCODE_SYNTAX_ERROR, "unexpected text after the secret's value");
+        err->position = (int)(end - sql) + 1;
+        return -1;
+    }
+    /* Recorded as a CREATE statement (replayed at start, also after an
+     * ALTER). */
+    eng_strbuf canon = {0};
+    eng_strbuf_puts(&canon, "CREATE SECRET \"");
+    for (const char *q = name; *q; q++) {
+        if (*q == '"')
+            eng_strbuf_putc(&canon, '"');
+        eng_strbuf_putc(&canon, *q);
+    }
+    eng_strbuf_puts(&canon, "\" AS '");
+    for (const char *q = value; *q; q++) {
+        if (*q == '\'')
+            eng_strbuf_putc(&canon, '\'');
+        eng_strbuf_putc(&canon, *q);
+    }
+    eng_strbuf_puts(&canon, "'");
+    sql = eng_strbuf_cstr(&canon);
+    eng_coord *co = s->co;
+    pthread_rwlock_wrlock(&co->lock);
+    int rc = 0;
+    eng_obj *old = eng_catalog_find(co->cat, "public", name);
+    if (alter) {
+        if (old == NULL || old->kind != ENG_OBJ_SECRET) {
+            rc = eng_err_set(err, ENG_ERRCODE_UNDEFINED_OBJECT, "unknown secret '%s'", name);
+        } else {
+            free(old->secret);
+            old->secret = value;
+            value = NULL;
+            free(old->sql);
+            old->sql = strdup(sql);
+            rc = eng_catalog_persist(co->cat, err);
+        }
+    } else if (old != NULL) {
+        if (ine)
+            ex_notice(sink, "secret \"%s\" already exists, skipping", name);
+        else
+            rc = eng_err_set(err, ENG_ERRCODE_DUPLICATE_OBJECT, "secret \"%s\" already exists",
+                             name);
+    } else {
+        eng_obj *o = eng_obj_new(coord_new_id(co), ENG_OBJ_SECRET, "public", name);
+        o->sql = strdup(sql);
+        o->secret = value;
+        value = NULL;
+        o->persist = true;
+        if ((rc = eng_catalog_add(co->cat, o, err)) != 0)
+            eng_obj_free(o);
+    }
+    pthread_rwlock_unlock(&co->lock);
+    free(value);
+    eng_strbuf_free(&canon);
+    return rc == 0 ? ex_complete(sink, alter ? "ALTER SECRET" : "CREATE SECRET") : -1;
+}
+
+static int
+secret_drop(eng_session *s, const word *w, int n, const eng_sink *sink, eng_err *err)
+{
+    int i = 2;
+    bool ie = false;
+    if (is(w, n, 2, "if") && is(w, n, 3, "exists")) {
+        ie = true;
+        i = 4;
+    }
+    if (i >= n) {
+        eng_err_set(err, ENG_ERRCODE_SYNTAX_ERROR, "Expected a secret name");
+        return -1;
+    }
+    bool cascade = is(w, n, i + 1, "cascade");
+    eng_coord *co = s->co;
+    pthread_rwlock_wrlock(&co->lock);
+    int rc = 0;
+    eng_obj *o = eng_catalog_find(co->cat, "public", w[i].text);
+    if (o == NULL || o->kind != ENG_OBJ_SECRET) {
+        if (ie)
+            ex_notice(sink, "secret \"%s\" does not exist, skipping", w[i].text);
+        else
+            rc = eng_err_set(err, ENG_ERRCODE_UNDEFINED_OBJECT, "unknown secret '%s'", w[i].text);
+    } else {
+        rc = ex_drop_obj(co, o, cascade, sink, err);
+    }
+    pthread_rwlock_unlock(&co->lock);
+    return rc == 0 ? ex_complete(sink, "DROP SECRET") : -1;
+}
+
 int
 ex_dialect(eng_session *s, const char *sql, const eng_sink *sink, eng_err *err)
 {
@@ -409,6 +582,10 @@ ex_dialect(eng_session *s, const char *sql, const eng_sink *sink, eng_err *err)
         pthread_rwlock_unlock(&s->co->lock);
         return rc;
     }
+    if ((is(w, n, 0, "create") || is(w, n, 0, "alter")) && is(w, n, 1, "secret"))
+        return secret_create(s, sql, w, n, is(w, n, 0, "alter"), sink, err);
+    if (is(w, n, 0, "drop") && is(w, n, 1, "secret"))
+        return secret_drop(s, w, n, sink, err);
     if (is(w, n, 0, "create") && is(w, n, 1, "default") && is(w, n, 2, "index")) {
         /* CREATE DEFAULT INDEX [IN CLUSTER c] ON obj: an index on every column. */
         int i = 3;

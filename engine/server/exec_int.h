@@ -42,6 +42,9 @@ int ex_fetch_describe(eng_session *s, const char *sql, int *ncols, char *const *
 bool ex_dialect_match(const char *sql);
 bool ex_dialect_is_show(const char *sql);
 int ex_dialect(eng_session *s, const char *sql, const eng_sink *sink, eng_err *err);
+/* The value of secret `name` (borrowed; the caller holds the lock), NULL
+ * if there is none. */
+const char *ex_secret_value(eng_session *s, const char *name);
 
 /* psql_compat.c: psql's describe queries (\d and friends), recognised by
  * their text and answered from the catalog. */

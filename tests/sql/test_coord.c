@@ -156,6 +156,41 @@ test_dropped_objects(void **state)
     eng_session_free(s);
 }
 
+static void
+test_secrets(void **state)
+{
+    (void)state;
+    eng_session *s = eng_session_new(co);
+    expect_sql(s, "CREATE SECRET pw AS 'it''s s3cret'", "CREATE SECRET\n");
+    expect_sql(s, "CREATE SECRET pw AS 'x'", "ERROR 42710: secret \"pw\" already exists\n");
+    expect_sql(s, "ALTER SECRET pw AS 'y'", "ALTER SECRET\n");
+    expect_sql(s, "SHOW SECRETS", "name\npw\nSELECT 1\n");
+    expect_sql(s, "CREATE SECRET bad 'x'", "ERROR 42601: Expected AS after the secret name\n");
+    expect_sql(s, "DROP SECRET pw", "DROP SECRET\n");
+    expect_sql(s, "DROP SECRET pw", "ERROR 42704: unknown secret 'pw'\n");
+    eng_session_free(s);
+}
+
+/* When the catalog cannot be written, the object is not created (and no
+ * dangling entry is left behind). */
+static void
+test_unwritable_catalog(void **state)
+{
+    (void)state;
+    eng_coord *c2;
+    eng_err err;
+    eng_err_clear(&err);
+    assert_int_equal(eng_coord_open(&c2, rt, "/nonexistent/sluice/dir", &err), 0);
+    eng_session *s = eng_session_new(c2);
+    char *r = t_sql(s, "CREATE TABLE t (a int)");
+    assert_true(strncmp(r, "ERROR 58030", 11) == 0);
+    free(r);
+    expect_sql(s, "SHOW TABLES", "name\nSELECT 0\n");
+    expect_sql(s, "SELECT * FROM t", "ERROR 42P01: relation \"t\" does not exist\n");
+    eng_session_free(s);
+    eng_coord_close(c2);
+}
+
 int
 main(void)
 {
@@ -163,6 +198,8 @@ main(void)
         cmocka_unit_test(test_slow_reader_does_not_block_writers),
         cmocka_unit_test(test_read_your_writes),
         cmocka_unit_test(test_dropped_objects),
+        cmocka_unit_test(test_secrets),
+        cmocka_unit_test(test_unwritable_catalog),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
