@@ -1,14 +1,17 @@
 /* The PostgreSQL wire protocol (v3) server on the io_uring loop.
  *
- * Notes: threads. The io thread owns the sockets: it accepts, reads,
- * frames messages and sends output buffers; at most one recv and one send
- * are in flight per connection, so a slow or dead client only holds its own
- * buffers. Once a client has completed startup, its messages are handed to
- * the connection's own session thread, which runs the protocol (simple and
- * extended query) and calls the front end's handler (io_pgw_handler) and
- * the output functions below. A handler may therefore block (waiting for a
- * frontier, a FETCH timeout, a long SUBSCRIBE) without holding up any other
- * client. Untrusted bytes: every malformed or oversized message becomes a
+ * Notes: threads. The io thread accepts connections and runs the startup
+ * phase through io_uring (SSLRequest, CancelRequest, StartupMessage; at
+ * most one recv and one send in flight per connection). Once a client has
+ * completed startup, its socket is handed to the connection's own session
+ * thread, which reads messages, runs the protocol (simple and extended
+ * query), calls the front end's handler (io_pgw_handler) and writes the
+ * output itself, as a PostgreSQL backend does; the io thread keeps watching
+ * the socket for a hang-up, delivers CancelRequests and closes the
+ * connection when the session ends. A handler may therefore block (waiting
+ * for a frontier, a FETCH timeout, a long SUBSCRIBE) without holding up any
+ * other client, and a client that stops reading blocks only its own
+ * session. Untrusted bytes: every malformed or oversized message becomes a
  * FATAL ErrorResponse (08P01) and a closed connection, never a crash.
  *
  * Errors: a handler returns -1 with an eng_err; the session thread sends it
@@ -65,10 +68,10 @@ typedef struct io_pgw_startup {
 
 /* The output side of one connection, handed to the handler's calls. Every
  * function here is called on the connection's session thread. Output is
- * buffered and sent by the io thread; a send function blocks while the
- * connection's unsent output is over its limit (backpressure), and returns
- * -1 once the client is gone or the statement was cancelled, so the caller
- * stops producing. */
+ * buffered and written to the socket by the session thread in chunks; a
+ * send function blocks while the socket does not take a full chunk
+ * (backpressure), and returns -1 once the client is gone or the statement
+ * was cancelled, so the caller stops producing. */
 typedef struct io_pgw_out io_pgw_out;
 
 /* RowDescription for the rows that follow. In the simple query protocol the
@@ -101,9 +104,10 @@ int io_pgw_send_copy_begin(io_pgw_out *o, const io_pgw_desc *desc);
 int io_pgw_send_copy_row(io_pgw_out *o, eng_row row);
 int io_pgw_send_copy_done(io_pgw_out *o);
 
-/* Hands what is buffered to the io thread now (a streaming SUBSCRIBE calls
- * this after each batch; otherwise output goes out at ReadyForQuery or
- * when the buffer fills). Returns -1 if the client is gone or cancelled. */
+/* Writes what is buffered to the socket now, blocking until the kernel
+ * took it (a streaming SUBSCRIBE calls this after each batch; otherwise
+ * output goes out at ReadyForQuery or when the buffer fills). Returns -1
+ * if the client is gone or cancelled. */
 int io_pgw_flush(io_pgw_out *o);
 
 /* True once a CancelRequest for this connection arrived during the current

@@ -1,18 +1,19 @@
 /* pgwire v3, io thread side: listener, startup packets, cancel requests,
- * message framing, and moving bytes between sockets and sessions.
+ * hang-ups, and handing connections over to their session threads.
  *
- * Notes: the io thread owns every socket. Per connection at most one recv
- * and one send are in flight. Before startup completes the io thread
- * answers SSLRequest/GSSENCRequest ('N'), CancelRequest and malformed
- * startup packets itself; once a StartupMessage is accepted it starts the
- * connection's session thread (pgw_session.c) and from then on only frames
- * typed messages into the conn's inbox and sends what the session hands
- * over. Limits: a message over its size limit ends the input with a
- * protocol violation the session reports (in order, after the messages
- * before it); the io thread stops reading while the inbox holds more than
- * PGW_IN_LIMIT; sessions block while more than PGW_OUT_LIMIT of their
- * output is unsent. A conn is freed only once its socket is shut down, no
- * operation is in flight and its session thread was joined. */
+ * Notes: the io thread owns every socket until startup completes: at most
+ * one recv and one send in flight per connection. It answers
+ * SSLRequest/GSSENCRequest ('N'), CancelRequest and malformed startup
+ * packets itself; once a StartupMessage is accepted (and whatever it
+ * queued, e.g. NegotiateProtocolVersion, is sent or handed along) it hands
+ * the socket to the connection's session thread, which reads and writes it
+ * directly from then on (pgw_sock.c). Afterwards the io thread only keeps
+ * a poll for a hang-up (which sets dead, so a statement waiting without
+ * output notices the client left), delivers CancelRequests (the cancel
+ * flag, and the conn's eventfd for a session waiting on a full socket),
+ * joins the session when it ends and closes the socket. A conn is freed
+ * only once its socket is shut down, no operation is in flight and its
+ * session thread was joined. */
 #include "io/pgw_int.h"
 
 #include <errno.h>
@@ -21,27 +22,31 @@
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine/core/eng_log.h"
 
 #define PGW_MAX_STARTUP 10000 /* PostgreSQL's own limit for the startup packet */
-#define PGW_RECV_CHUNK 65536
+#define PGW_RECV_CHUNK 16384  /* startup phase: the startup packet is at most 10000 bytes */
 #define PGW_PROTO_SSL 80877103
 #define PGW_PROTO_GSS 80877104
 #define PGW_PROTO_CANCEL 80877102
 
-enum { PH_STARTUP, PH_SESSION, PH_CLOSING };
+/* PH_HANDOVER: the StartupMessage was accepted; the session thread starts
+ * as soon as no send is in flight (the socket then changes hands). */
+enum { PH_STARTUP, PH_HANDOVER, PH_SESSION, PH_CLOSING };
 
 struct io_pgw_server {
     io_loop *loop;
     int fd, port;
     io_op accept_op;
     bool accept_pending;
-    int efd; /* sessions -> io thread wake-ups */
+    int efd; /* sessions -> io thread wake-ups (a session finished) */
     io_op efd_op;
     uint64_t efd_val;
     bool efd_pending;
@@ -81,13 +86,14 @@ conn_free(pgw_conn *c)
         c->next->prev = c->prev;
     atomic_fetch_sub(&srv->nconns, 1);
     close(c->fd);
+    if (c->wfd >= 0)
+        close(c->wfd);
     io_pgw_buf_free(&c->in);
     io_pgw_buf_free(&c->sending);
     io_pgw_buf_free(&c->inbox);
     io_pgw_buf_free(&c->pend);
     free(c->startup_mem);
     pthread_mutex_destroy(&c->mu);
-    pthread_cond_destroy(&c->cv);
     eng_log(ENG_LOG_DEBUG, "connection %d closed", c->pid);
     free(c);
 }
@@ -96,7 +102,8 @@ conn_free(pgw_conn *c)
 static bool
 conn_try_free(pgw_conn *c)
 {
-    if (!c->sock_shut || c->recv_pending || c->send_pending || (c->has_thread && !c->joined))
+    if (!c->sock_shut || c->recv_pending || c->send_pending || c->poll_pending ||
+        (c->has_thread && !c->joined))
         return false;
     /* A session's last notify may have put c on the list after the join
      * started: c goes when that list entry has been serviced. */
@@ -109,7 +116,7 @@ conn_try_free(pgw_conn *c)
     return true;
 }
 
-/* Shuts the socket down (completing any recv/send in flight); c is freed
+/* Shuts the socket down (completing any operation in flight); c is freed
  * once the last operation completed and the session was joined. May free
  * c. */
 static void
@@ -122,16 +129,24 @@ conn_shut(pgw_conn *c)
     (void)conn_try_free(c);
 }
 
-/* The client is gone: wakes the session (its sends fail, its statement
- * counts as cancelled). */
+/* Wakes a session blocked on a full socket (it rechecks its flags). */
+static void
+wake_session(pgw_conn *c)
+{
+    if (c->wfd < 0)
+        return;
+    uint64_t one = 1;
+    ssize_t w = write(c->wfd, &one, sizeof one);
+    (void)w; /* an eventfd write only fails on counter overflow */
+}
+
+/* The client is gone: a session's sends fail, its statement counts as
+ * cancelled. */
 static void
 set_dead(pgw_conn *c)
 {
-    pthread_mutex_lock(&c->mu);
-    atomic_store(&c->dead, true);
-    c->eof = true;
-    pthread_cond_broadcast(&c->cv);
-    pthread_mutex_unlock(&c->mu);
+    io_pgw_set_dead(c);
+    wake_session(c);
 }
 
 /* A FATAL error from the io thread (before any session exists): queue it,
@@ -142,40 +157,25 @@ io_fatal(pgw_conn *c, const char *sqlstate, const char *msg)
     eng_err e;
     eng_err_clear(&e);
     eng_err_set(&e, sqlstate, "%s", msg);
-    pthread_mutex_lock(&c->mu);
-    size_t before = c->pend.len;
     io_pgw_put_error(&c->pend, 'E', &e, true);
-    c->unsent += c->pend.len - before;
-    pthread_mutex_unlock(&c->mu);
     c->phase = PH_CLOSING;
 }
 
-/* True once nothing is left to send. */
-static bool
-out_drained(pgw_conn *c)
-{
-    pthread_mutex_lock(&c->mu);
-    bool d = c->pend.len == 0 && c->sending.off == c->sending.len;
-    pthread_mutex_unlock(&c->mu);
-    return d;
-}
-
-/* After io-side progress: closes c if its life is over (startup failed,
- * or the session finished) and its output went out. May free c. */
+/* After io-side progress on a connection whose startup failed: closes it
+ * once its output went out (or the client left). May free c. */
 static void
 maybe_finish(pgw_conn *c)
 {
-    bool over = c->phase == PH_CLOSING || (c->has_thread && c->joined);
-    if (!over)
+    if (c->phase != PH_CLOSING)
         return;
-    pthread_mutex_lock(&c->mu);
-    bool now = c->close_now || atomic_load(&c->dead);
-    pthread_mutex_unlock(&c->mu);
-    if (now || (!c->send_pending && out_drained(c)))
+    bool drained = !c->send_pending && c->pend.len == 0 && c->sending.off == c->sending.len;
+    if (atomic_load(&c->dead) || c->pend.oom || drained)
         conn_shut(c);
 }
 
-/* ------------------------------------------------------------------ sending */
+static void handover(pgw_conn *c);
+
+/* ------------------------------------------------------------------ sending (startup phase) */
 
 static void
 on_send(io_loop *loop, io_op *op, int res, unsigned flags)
@@ -190,19 +190,17 @@ on_send(io_loop *loop, io_op *op, int res, unsigned flags)
         conn_shut(c);
         return;
     }
-    pthread_mutex_lock(&c->mu);
     c->sending.off += (size_t)res;
-    c->unsent -= (size_t)res;
-    if (c->drain_wait && c->unsent <= PGW_OUT_LIMIT)
-        pthread_cond_broadcast(&c->cv);
-    pthread_mutex_unlock(&c->mu);
     if (c->sock_shut) {
         (void)conn_try_free(c);
         return;
     }
     kick_send(c);
-    if (!c->send_pending)
-        maybe_finish(c);
+    if (c->send_pending)
+        return;
+    if (c->phase == PH_HANDOVER)
+        handover(c);
+    maybe_finish(c);
 }
 
 /* Starts a send if none is in flight and there is output. */
@@ -211,16 +209,12 @@ kick_send(pgw_conn *c)
 {
     if (c->send_pending || c->sock_shut)
         return;
-    pthread_mutex_lock(&c->mu);
     if (c->sending.off == c->sending.len) {
         c->sending.off = c->sending.len = 0;
         if (c->pend.len > 0)
             buf_swap(&c->sending, &c->pend);
     }
-    bool more = c->sending.off < c->sending.len;
-    c->io_active = more;
-    pthread_mutex_unlock(&c->mu);
-    if (!more)
+    if (c->sending.off == c->sending.len)
         return;
     struct io_uring_sqe *sqe = io_loop_sqe(c->srv->loop, &c->send_op);
     io_uring_prep_send(sqe, c->fd, c->sending.data + c->sending.off,
@@ -239,11 +233,12 @@ handle_cancel(io_pgw_server *srv, int32_t pid, int32_t secret)
         if (c->secret != secret) /* silently ignored, as PostgreSQL */
             return;
         pthread_mutex_lock(&c->mu);
-        if (c->busy) {
+        bool busy = c->busy;
+        if (busy)
             atomic_store(&c->cancel, true);
-            pthread_cond_broadcast(&c->cv);
-        }
         pthread_mutex_unlock(&c->mu);
+        if (busy)
+            wake_session(c);
         eng_log(ENG_LOG_DEBUG, "connection %d: cancel request", pid);
         return;
     }
@@ -271,25 +266,46 @@ keep_startup(pgw_conn *c, const char *params, size_t n, const char *user, const 
     return 0;
 }
 
+static void arm_poll(pgw_conn *c);
+
+/* Gives the socket to a new session thread: the bytes after the startup
+ * packet go to its input, the startup output not sent yet to the front of
+ * its output. Called once no send is in flight. On failure the client gets
+ * a FATAL and the connection closes. */
 static void
-start_session(pgw_conn *c)
+handover(pgw_conn *c)
 {
     io_pgw_server *srv = c->srv;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, srv->stack);
-    int rc = pthread_create(&c->thread, &attr, io_pgw_session_main, c);
-    pthread_attr_destroy(&attr);
+    io_pgw_buf_put(&c->inbox, c->in.data + c->in.off, c->in.len - c->in.off);
+    io_pgw_buf_free(&c->in);
+    io_pgw_out_init(&c->out, c);
+    buf_swap(&c->out.b, &c->pend);
+    io_pgw_buf_free(&c->sending);
+    c->wfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    int rc = c->inbox.oom ? ENOMEM : c->wfd < 0 ? errno : 0;
+    if (rc == 0) {
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setstacksize(&attr, srv->stack);
+        rc = pthread_create(&c->thread, &attr, io_pgw_session_main, c);
+        pthread_attr_destroy(&attr);
+    }
     if (rc != 0) {
         eng_log(ENG_LOG_WARN, "cannot start a session thread: %s", strerror(rc));
+        buf_swap(&c->out.b, &c->pend);
+        io_pgw_out_free(&c->out);
+        srv->nsessions--;
         io_fatal(c, ENG_ERRCODE_INSUFFICIENT_RESOURCES,
                  "could not start a session for the "
                  "connection");
+        kick_send(c);
         return;
     }
+    /* From here on c->inbox, c->out and the socket's data belong to the
+     * session thread. */
     c->has_thread = true;
     c->phase = PH_SESSION;
-    srv->nsessions++;
+    arm_poll(c);
 }
 
 /* Handles the startup-phase packet at the head of c->in. Returns bytes
@@ -310,10 +326,7 @@ handle_startup(pgw_conn *c)
         return 0;
     uint32_t code = get_u32(p + 4);
     if (code == PGW_PROTO_SSL || code == PGW_PROTO_GSS) {
-        pthread_mutex_lock(&c->mu);
         put_u8(&c->pend, 'N'); /* no TLS/GSS: the client goes on in plain text */
-        c->unsent += 1;
-        pthread_mutex_unlock(&c->mu);
         return len;
     }
     if (code == PGW_PROTO_CANCEL) {
@@ -373,8 +386,6 @@ handle_startup(pgw_conn *c)
     }
     if ((code & 0xffff) != 0 || nunknown > 0) {
         /* NegotiateProtocolVersion: we speak 3.0 and no _pq_ options. */
-        pthread_mutex_lock(&c->mu);
-        size_t before = c->pend.len;
         size_t at = msg_begin(&c->pend, 'v');
         put_i32(&c->pend, 0);
         put_i32(&c->pend, nunknown);
@@ -385,80 +396,17 @@ handle_startup(pgw_conn *c)
             k = v + strlen(v) + 1;
         }
         msg_end(&c->pend, at);
-        c->unsent += c->pend.len - before;
-        pthread_mutex_unlock(&c->mu);
     }
     if (keep_startup(c, p + 8, len - 8, user, database, appname, options) != 0) {
         io_fatal(c, ENG_ERRCODE_OUT_OF_MEMORY, "out of memory");
         return len;
     }
-    start_session(c);
+    c->phase = PH_HANDOVER;
+    c->srv->nsessions++; /* counts against max_connections from now on */
     return len;
 }
 
-/* ------------------------------------------------------------------ receiving */
-
-static uint32_t
-max_len_of(char type)
-{
-    switch (type) {
-    case 'Q':
-    case 'P':
-    case 'B':
-    case 'd':
-    case 'F':
-        return PGW_MAX_LARGE;
-    case 'p':
-        return PGW_MAX_AUTH;
-    default:
-        return PGW_MAX_SMALL;
-    }
-}
-
-/* Moves every complete message at the head of c->in to the inbox. Sets
- * *need to the bytes the next message still lacks (0 if unknown). */
-static void
-frame(pgw_conn *c, size_t *need)
-{
-    size_t at = c->in.off;
-    const char *fatal = NULL;
-    *need = 0;
-    while (c->in.len - at >= 5) {
-        const char *p = c->in.data + at;
-        uint32_t len = get_u32(p + 1);
-        if (len < 4 || len > max_len_of(p[0])) {
-            fatal = "invalid message length";
-            break;
-        }
-        if (c->in.len - at < (size_t)len + 1) {
-            *need = (size_t)len + 1 - (c->in.len - at);
-            break;
-        }
-        at += (size_t)len + 1;
-    }
-    size_t n = at - c->in.off;
-    if (n == 0 && fatal == NULL)
-        return;
-    pthread_mutex_lock(&c->mu);
-    io_pgw_buf_put(&c->inbox, c->in.data + c->in.off, n);
-    if (c->inbox.oom) {
-        fatal = "out of memory";
-        c->close_now = true;
-    }
-    if (fatal != NULL) {
-        c->eof = true;
-        c->fatal = fatal;
-        c->paused = true; /* read no more */
-    } else if (c->inbox.len > PGW_IN_LIMIT) {
-        c->paused = true;
-        c->want_resume = true;
-    }
-    pthread_cond_broadcast(&c->cv);
-    pthread_mutex_unlock(&c->mu);
-    c->in.off = at;
-    if (c->in.off == c->in.len)
-        c->in.off = c->in.len = 0;
-}
+/* ------------------------------------------------------------------ receiving (startup phase) */
 
 static void
 on_recv(io_loop *loop, io_op *op, int res, unsigned flags)
@@ -485,31 +433,33 @@ on_recv(io_loop *loop, io_op *op, int res, unsigned flags)
             break;
         c->in.off += used;
     }
-    if (c->in.off == c->in.len)
-        c->in.off = c->in.len = 0;
-    if (c->phase == PH_CLOSING) {
+    if (c->phase == PH_HANDOVER) {
+        /* What follows the startup packet stays in c->in for the session;
+         * output queued by the startup goes out first or along with it. */
+        if (!c->send_pending)
+            handover(c);
         kick_send(c);
         maybe_finish(c);
         return;
     }
+    if (c->in.off == c->in.len)
+        c->in.off = c->in.len = 0;
     kick_send(c);
+    if (c->phase == PH_CLOSING) {
+        maybe_finish(c);
+        return;
+    }
     (void)arm_recv(c);
 }
 
-/* Arms a recv unless one is in flight or reading is paused. Returns false
- * if c was shut down (and possibly freed). */
+/* Arms a recv (startup phase) unless one is in flight. Returns false if c
+ * was shut down (and possibly freed). */
 static bool
 arm_recv(pgw_conn *c)
 {
-    if (c->recv_pending || c->sock_shut || c->paused || c->phase == PH_CLOSING)
+    if (c->recv_pending || c->sock_shut || c->phase != PH_STARTUP)
         return !c->sock_shut;
-    size_t need = 0;
-    if (c->phase == PH_SESSION) {
-        frame(c, &need);
-        if (c->paused)
-            return true;
-    }
-    if (!io_pgw_buf_reserve(&c->in, need > PGW_RECV_CHUNK ? need : PGW_RECV_CHUNK)) {
+    if (!io_pgw_buf_reserve(&c->in, PGW_RECV_CHUNK)) {
         set_dead(c);
         conn_shut(c);
         return false;
@@ -518,6 +468,36 @@ arm_recv(pgw_conn *c)
     io_uring_prep_recv(sqe, c->fd, c->in.data + c->in.len, c->in.cap - c->in.len, 0);
     c->recv_pending = true;
     return true;
+}
+
+/* ------------------------------------------------------------------ hang-ups (session phase) */
+
+/* The client hung up (FIN or RST) while a session owns the socket: the
+ * session learns it through dead (a blocked recv or send sees it too). */
+static void
+on_poll(io_loop *loop, io_op *op, int res, unsigned flags)
+{
+    (void)loop;
+    (void)flags;
+    pgw_conn *c = op->ctx;
+    c->poll_pending = false;
+    if (c->sock_shut || c->srv->closing) {
+        (void)conn_try_free(c);
+        return;
+    }
+    if (res < 0) {
+        eng_log(ENG_LOG_DEBUG, "connection %d: poll: %s", c->pid, strerror(-res));
+        return;
+    }
+    set_dead(c);
+}
+
+static void
+arm_poll(pgw_conn *c)
+{
+    struct io_uring_sqe *sqe = io_loop_sqe(c->srv->loop, &c->poll_op);
+    io_uring_prep_poll_add(sqe, c->fd, POLLRDHUP);
+    c->poll_pending = true;
 }
 
 /* ------------------------------------------------------------------ session wake-ups */
@@ -542,32 +522,20 @@ io_pgw_notify(pgw_conn *c)
     }
 }
 
-/* Acts on what the session asked for: output to send, reading to resume,
- * its end. May free c. */
+/* The session finished (its last output is written): joins it and closes
+ * the connection. May free c. */
 static void
 service(pgw_conn *c)
 {
     pthread_mutex_lock(&c->mu);
-    bool done = c->session_done, resume = c->paused && !c->eof && c->inbox.len <= PGW_IN_LIMIT;
-    bool now = c->close_now;
+    bool done = c->session_done;
     pthread_mutex_unlock(&c->mu);
-    if (done && !c->joined) {
-        pthread_join(c->thread, NULL);
-        c->joined = true;
-        c->srv->nsessions--;
-    }
-    if (now) {
-        conn_shut(c);
+    if (!done || c->joined)
         return;
-    }
-    kick_send(c);
-    if (resume && !c->sock_shut) {
-        c->paused = false;
-        if (!arm_recv(c))
-            return;
-    }
-    if (!c->send_pending)
-        maybe_finish(c);
+    pthread_join(c->thread, NULL);
+    c->joined = true;
+    c->srv->nsessions--;
+    conn_shut(c);
 }
 
 static void arm_efd(io_pgw_server *srv);
@@ -607,56 +575,6 @@ arm_efd(io_pgw_server *srv)
     struct io_uring_sqe *sqe = io_loop_sqe(srv->loop, &srv->efd_op);
     io_uring_prep_read(sqe, srv->efd, &srv->efd_val, sizeof srv->efd_val, 0);
     srv->efd_pending = true;
-}
-
-int
-io_pgw_handoff(pgw_conn *c, bool wait, bool stop_on_cancel)
-{
-    io_pgw_out *o = &c->out;
-    int rc = 0;
-    bool kick = false;
-    pthread_mutex_lock(&c->mu);
-    if (atomic_load(&c->dead)) {
-        o->b.len = 0;
-        rc = -1;
-    } else if (o->b.oom) {
-        c->close_now = true;
-        kick = true;
-        rc = -1;
-    } else if (o->b.len > 0) {
-        size_t n = o->b.len;
-        if (c->pend.len == 0) {
-            buf_swap(&c->pend, &o->b); /* o->b gets the old, empty pend */
-        } else {
-            io_pgw_buf_put(&c->pend, o->b.data, n);
-            o->b.len = 0;
-        }
-        if (c->pend.oom) {
-            c->close_now = true;
-            rc = -1;
-        }
-        c->unsent += n;
-        kick = !c->io_active || c->close_now;
-        c->io_active = true;
-    }
-    pthread_mutex_unlock(&c->mu);
-    if (kick)
-        io_pgw_notify(c);
-    if (rc != 0 || !wait)
-        return rc;
-    pthread_mutex_lock(&c->mu);
-    while (c->unsent > PGW_OUT_LIMIT && !atomic_load(&c->dead) && !atomic_load(&c->shutting) &&
-           !(stop_on_cancel && atomic_load(&c->cancel))) {
-        c->drain_wait = true;
-        pthread_cond_wait(&c->cv, &c->mu);
-    }
-    c->drain_wait = false;
-    if (atomic_load(&c->dead))
-        rc = -1;
-    else if (stop_on_cancel && atomic_load(&c->cancel))
-        rc = -2;
-    pthread_mutex_unlock(&c->mu);
-    return rc;
 }
 
 /* ------------------------------------------------------------------ listener */
@@ -703,13 +621,14 @@ on_accept(io_loop *loop, io_op *op, int res, unsigned flags)
             c->srv = srv;
             c->fd = res;
             c->phase = PH_STARTUP;
+            c->wfd = -1;
             pthread_mutex_init(&c->mu, NULL);
-            pthread_cond_init(&c->cv, NULL);
             c->pid = ++srv->next_pid;
             if (getrandom(&c->secret, sizeof c->secret, 0) != (ssize_t)sizeof c->secret)
                 c->secret = (int32_t)random();
             c->recv_op = (io_op){on_recv, c};
             c->send_op = (io_op){on_send, c};
+            c->poll_op = (io_op){on_poll, c};
             c->next = srv->conns;
             if (srv->conns)
                 srv->conns->prev = c;
@@ -838,6 +757,14 @@ all_quiet(void *arg)
     return srv->conns == NULL && !srv->accept_pending && !srv->efd_pending;
 }
 
+static int64_t
+mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void
 io_pgw_close(io_pgw_server *srv)
 {
@@ -849,13 +776,19 @@ io_pgw_close(io_pgw_server *srv)
     if (srv->efd_pending)
         io_uring_prep_cancel(io_loop_sqe(srv->loop, NULL), &srv->efd_op, 0);
     close(srv->fd);
-    /* Stop every session: waits end, handlers see io_pgw_cancelled. */
+    /* Stop every session: handlers see io_pgw_cancelled, waits on a full
+     * socket end (eventfd), blocked reads return 0 (SHUT_RD); each session
+     * then writes FATAL 57P01 as its last words until the deadline. */
+    int64_t deadline = mono_ms() + 300;
     for (pgw_conn *c = srv->conns; c != NULL; c = c->next) {
         pthread_mutex_lock(&c->mu);
+        c->close_deadline = deadline;
         atomic_store(&c->shutting, true);
-        c->eof = true;
-        pthread_cond_broadcast(&c->cv);
         pthread_mutex_unlock(&c->mu);
+        if (c->has_thread && !c->joined) {
+            shutdown(c->fd, SHUT_RD);
+            wake_session(c);
+        }
     }
     for (pgw_conn *c = srv->conns; c != NULL; c = c->next) {
         if (c->has_thread && !c->joined) {
@@ -869,22 +802,7 @@ io_pgw_close(io_pgw_server *srv)
         c->notified = false;
     srv->notify_head = NULL;
     pthread_mutex_unlock(&srv->nmu);
-    /* Tell the clients that got a session, then let that output go. */
-    eng_err e;
-    eng_err_clear(&e);
-    eng_err_set(&e, ENG_ERRCODE_ADMIN_SHUTDOWN,
-                "terminating connection due to administrator "
-                "command");
-    for (pgw_conn *c = srv->conns; c != NULL; c = c->next) {
-        if (c->phase != PH_SESSION || c->sock_shut || atomic_load(&c->dead) || c->close_now)
-            continue;
-        pthread_mutex_lock(&c->mu);
-        size_t before = c->pend.len;
-        io_pgw_put_error(&c->pend, 'E', &e, true);
-        c->unsent += c->pend.len - before;
-        pthread_mutex_unlock(&c->mu);
-        kick_send(c);
-    }
+    /* Startup-phase output still in flight (a FATAL, an 'N') may finish. */
     (void)io_loop_run_for(srv->loop, 300, no_sends, srv);
     for (pgw_conn *c = srv->conns, *next; c != NULL; c = next) {
         next = c->next;

@@ -1,20 +1,24 @@
 /* pgwire internals shared by pgw.c (io thread), pgw_session.c (session
- * threads), pgw_out.c (message encoding) and pgw_auth.c (passwords).
+ * threads), pgw_sock.c (the session's socket I/O), pgw_out.c (message
+ * encoding) and pgw_auth.c (passwords).
  *
- * Notes: one pgw_conn per client socket. Its fields fall in four groups,
- * by who may touch them:
- *   - io thread only: the socket, the in-flight ops, the receive buffer and
- *     the buffer being sent;
- *   - under conn->mu: the inbox (framed messages for the session), the
- *     pending output (handed over by the session), flags both sides read;
+ * Notes: one pgw_conn per client socket. Until startup completes the io
+ * thread owns the socket (io_uring recv/send). From the hand-over on, the
+ * connection's session thread reads and writes the socket itself (blocking
+ * recv, non-blocking send plus poll), and the io thread only keeps a poll
+ * for hang-ups on it. Fields fall in groups, by who may touch them:
+ *   - io thread only: the in-flight ops, the startup receive buffer and
+ *     the startup output being sent;
+ *   - handed over: written by the io thread before it creates the session
+ *     thread (pthread_create orders them), session only afterwards;
+ *   - under conn->mu: busy, session_done, close_deadline;
  *   - atomics: dead / cancel / shutting, read without the lock on hot paths
- *     (every row checks them), always written under conn->mu so waiters on
- *     conn->cv never miss a change;
- *   - session thread only: the io_pgw_out and the protocol state.
- * The session wakes the io thread by putting the conn on the server's
- * notify list (under srv->nmu) and writing the server's eventfd, which the
- * io thread reads through io_uring; the io thread wakes the session with
- * conn->cv. Nobody spins. */
+ *     (every row checks them), always written under conn->mu.
+ * The session tells the io thread it finished by putting the conn on the
+ * server's notify list (under srv->nmu) and writing the server's eventfd,
+ * which the io thread reads through io_uring. The io thread wakes a session
+ * blocked on the socket with the conn's own eventfd (wfd: cancel, hang-up)
+ * or shutdown(fd, SHUT_RD) (server closing). Nobody spins. */
 #ifndef IO_PGW_INT_H
 #define IO_PGW_INT_H
 
@@ -24,13 +28,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "engine/core/eng_strbuf.h"
 #include "io/io_pgw.h"
 
-#define PGW_OUT_LIMIT (1u << 20)  /* unsent output over which a session blocks */
-#define PGW_IN_LIMIT (1u << 20)   /* queued input over which the io thread stops reading */
-#define PGW_OUT_CHUNK (64u << 10) /* session-local output handed over past this size */
+#define PGW_OUT_CHUNK (64u << 10) /* session-local output written out past this size */
 #define PGW_MAX_LARGE (1u << 30)  /* Query, Parse, Bind, CopyData: 1 GiB, as PostgreSQL */
 #define PGW_MAX_AUTH 65535        /* password / SASL messages */
 #define PGW_MAX_SMALL 10000       /* every other message, as PostgreSQL */
@@ -185,43 +188,38 @@ int io_pgw_scram_final(pgw_scram *s, const char *msg, size_t n, eng_strbuf *out,
 typedef struct pgw_conn {
     io_pgw_server *srv;
     int fd;
+    int wfd; /* eventfd: io thread -> session blocked in a write wait; -1 before hand-over */
     int32_t pid, secret;
 
     /* io thread only */
     int phase; /* PH_* in pgw.c */
-    bool recv_pending, send_pending, paused, sock_shut, has_thread, joined;
-    io_op recv_op, send_op;
-    pgw_buf in, sending;
+    bool recv_pending, send_pending, poll_pending, sock_shut, has_thread, joined;
+    io_op recv_op, send_op, poll_op;
+    pgw_buf in;      /* startup phase: bytes received */
+    pgw_buf sending; /* startup phase: output being sent */
+    pgw_buf pend;    /* startup phase: output queued behind sending */
     struct pgw_conn *next, *prev;
     struct pgw_conn *svc_next; /* the notify batch being serviced */
     pthread_t thread;
 
     /* under mu */
     pthread_mutex_t mu;
-    pthread_cond_t cv;
-    pgw_buf inbox;        /* complete messages, in order */
-    pgw_buf pend;         /* output handed over, not yet being sent */
-    size_t unsent;        /* pend + the unsent part of sending */
-    bool io_active;       /* the io thread will look at pend again without a notify */
-    bool want_resume;     /* the io thread paused reading: tell it when the inbox drains */
-    bool eof;             /* no more input will come */
-    const char *fatal;    /* eof because of this protocol violation (08P01) */
-    bool busy;            /* a handler call for a statement is in progress */
-    bool drain_wait;      /* the session waits for output to drain */
-    bool session_done;    /* the session thread is finished */
-    bool close_now;       /* drop unsent output and close (out of memory) */
-    atomic_bool dead;     /* the client is gone: output goes nowhere */
-    atomic_bool cancel;   /* cancel requested for the statement in progress */
-    atomic_bool shutting; /* the server is closing */
+    bool busy;              /* a handler call for a statement is in progress */
+    bool session_done;      /* the session thread is finished */
+    int64_t close_deadline; /* shutting: last words go out until then (ms, CLOCK_MONOTONIC) */
+    atomic_bool dead;       /* the client is gone: output goes nowhere */
+    atomic_bool cancel;     /* cancel requested for the statement in progress */
+    atomic_bool shutting;   /* the server is closing */
 
     /* under srv->nmu */
     bool notified;
     struct pgw_conn *notify_next;
 
-    /* set by the io thread before the session starts, then session only */
+    /* handed over at session start, then session only */
+    pgw_buf inbox;     /* bytes received after the startup packet, not yet framed */
     char *startup_mem; /* owns the strings of st */
     io_pgw_startup st;
-    io_pgw_out out;
+    io_pgw_out out; /* out.b starts with the startup output not yet sent */
 } pgw_conn;
 
 /* The server parts the session thread reads (set before any session
@@ -235,15 +233,33 @@ typedef struct pgw_shared {
 
 const pgw_shared *io_pgw_shared(const io_pgw_server *srv);
 
-/* Session thread -> io thread: "look at c" (new output, inbox drained,
- * session finished). Never blocks for long; safe from any thread. */
+/* Session thread -> io thread: "look at c" (the session finished). Never
+ * blocks for long; safe from any thread. */
 void io_pgw_notify(pgw_conn *c);
 
-/* Hands the session's local output to the io thread. wait: then blocks
- * while unsent output is over PGW_OUT_LIMIT. Returns -1 if the client is
- * gone or the output could not be buffered (the session must end), -2 if
- * stop_on_cancel and the statement was cancelled, else 0. */
-int io_pgw_handoff(pgw_conn *c, bool wait, bool stop_on_cancel);
+/* The client is gone: sets dead (under c->mu). Any thread. */
+void io_pgw_set_dead(pgw_conn *c);
+
+/* Session thread (pgw_sock.c): writes all of c->out.b to the socket,
+ * blocking (poll) while the socket does not take it. Returns 0 once every
+ * byte is with the kernel; -1 if the client is gone, the output ran out of
+ * memory or the server is closing (the session must end; the unsent bytes
+ * stay in out.b for the last words); -2 if stop_on_cancel and the statement
+ * was cancelled while waiting. */
+int io_pgw_write_out(pgw_conn *c, bool stop_on_cancel);
+
+/* Session thread: while shutting, sends what out.b holds until
+ * c->close_deadline. Best effort; never blocks past the deadline. */
+void io_pgw_write_last(pgw_conn *c);
+
+/* Session thread: reads more bytes into in (at least one; room for need
+ * more is made first). Blocks. Returns the number read, 0 at the end of the
+ * input (client gone: dead is set; or the server closing), -1 out of
+ * memory. */
+ssize_t io_pgw_read_more(pgw_conn *c, pgw_buf *in, size_t need);
+
+/* Size limit of a message of this type (PGW_MAX_*). */
+uint32_t io_pgw_max_len(char type);
 
 /* The session thread's body (pgw_session.c). */
 void *io_pgw_session_main(void *arg);

@@ -1,8 +1,8 @@
 /* pgwire output: message encoding and the io_pgw_send_* functions.
  *
  * Notes: everything here runs on a connection's session thread and writes
- * into that session's local buffer (io_pgw_out.b), which is handed to the
- * io thread in chunks (io_pgw_handoff). Rows are formatted straight into
+ * into that session's local buffer (io_pgw_out.b), which the session writes
+ * to its socket in chunks (io_pgw_write_out). Rows are formatted straight into
  * the buffer: no allocation per row beyond the buffer's amortised growth.
  * Binary output follows PostgreSQL's typsend functions; text output is
  * eng_text_format. */
@@ -326,15 +326,15 @@ put_datarow(io_pgw_out *o, pgw_buf *b, eng_row row)
 
 /* ------------------------------------------------------------------ the send functions */
 
-/* After appending to o->b: hands a full chunk over (blocking while the
- * connection is over its output limit). -1: stop producing. */
+/* After appending to o->b: writes a full chunk out (blocking while the
+ * socket does not take it). -1: stop producing. */
 static int
 after_put(io_pgw_out *o)
 {
     if (o->b.oom)
         return -1;
     if (o->b.len >= PGW_OUT_CHUNK)
-        return io_pgw_handoff(o->c, true, true) == 0 ? 0 : -1;
+        return io_pgw_write_out(o->c, true) == 0 ? 0 : -1;
     return io_pgw_cancelled(o) ? -1 : 0;
 }
 
@@ -510,7 +510,7 @@ io_pgw_flush(io_pgw_out *o)
 {
     if (o->b.oom)
         return -1;
-    return io_pgw_handoff(o->c, true, true) == 0 ? 0 : -1;
+    return io_pgw_write_out(o->c, true) == 0 ? 0 : -1;
 }
 
 bool

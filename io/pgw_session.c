@@ -1,16 +1,17 @@
 /* pgwire v3, session side: one thread per connection runs authentication,
  * the simple and extended query protocols, and the handler calls.
  *
- * Notes: the thread takes framed messages from its conn's inbox (the io
- * thread checked their lengths), answers them into its io_pgw_out and
- * hands output over at ReadyForQuery, Flush, full chunks and before it
- * blocks for input. Prepared statements and portals are kept here by
- * name; a statement is reference-counted by its name and its portals, so
- * replacing or closing a statement never pulls one out from under a live
- * portal (the handler's unprepare comes after the last unbind). Execute's
- * row limit is implemented here: rows past the limit are kept, already
- * encoded as DataRow messages, in the portal's buffer and handed out by
- * later Executes. Everything in this file runs on the session thread. */
+ * Notes: the thread reads its own socket (pgw_sock.c), frames messages
+ * (checking each length against its type's limit before waiting for the
+ * body), answers them into its io_pgw_out and writes output at
+ * ReadyForQuery, Flush, full chunks and before it blocks for input.
+ * Prepared statements and portals are kept here by name; a statement is
+ * reference-counted by its name and its portals, so replacing or closing a
+ * statement never pulls one out from under a live portal (the handler's
+ * unprepare comes after the last unbind). Execute's row limit is
+ * implemented here: rows past the limit are kept, already encoded as
+ * DataRow messages, in the portal's buffer and handed out by later
+ * Executes. Everything in this file runs on the session thread. */
 #include "io/pgw_int.h"
 
 #include <stdio.h>
@@ -51,9 +52,10 @@ typedef struct session {
     const io_pgw_handler *h;
     io_pgw_out *o;
     void *sess;
-    pgw_buf in; /* messages taken from the inbox */
+    pgw_buf in; /* bytes read from the socket; off: the next message */
     bool skip;  /* extended protocol: discard until Sync */
     bool ended;
+    bool said_fatal; /* a FATAL is queued: no 57P01 after it */
     stmt_ent *stmts;
     portal_ent *portals;
 } session;
@@ -129,6 +131,7 @@ send_fatal(session *s, const eng_err *e)
 {
     io_pgw_put_error(&s->o->b, 'E', e, true);
     s->ended = true;
+    s->said_fatal = true;
 }
 
 static void
@@ -183,42 +186,46 @@ txn_status(session *s)
 /* ------------------------------------------------------------------ input */
 
 /* The next message. Returns false at the end of the input: client gone,
- * server closing, or a protocol violation the io thread found (reported
- * here as FATAL). Hands output over before blocking. */
+ * server closing, or a protocol violation (reported here as FATAL, after
+ * the messages before it). Writes pending output before it blocks for
+ * input. */
 static bool
 next_msg(session *s, msg *m)
 {
     pgw_conn *c = s->c;
-    if (atomic_load(&c->dead) || atomic_load(&c->shutting))
-        return false;
-    if (s->in.off >= s->in.len) {
-        if (io_pgw_handoff(c, true, false) == -1)
+    pgw_buf *in = &s->in;
+    for (;;) {
+        if (atomic_load(&c->dead) || atomic_load(&c->shutting))
             return false;
-        pthread_mutex_lock(&c->mu);
-        while (c->inbox.len == 0 && !c->eof)
-            pthread_cond_wait(&c->cv, &c->mu);
-        if (c->inbox.len == 0 || atomic_load(&c->dead) || atomic_load(&c->shutting)) {
-            const char *f = atomic_load(&c->dead) ? NULL : c->fatal;
-            pthread_mutex_unlock(&c->mu);
-            if (f != NULL)
-                fatal(s, ENG_ERRCODE_PROTOCOL_VIOLATION, f);
+        size_t avail = in->len - in->off, need = 5 - (avail < 5 ? avail : 5);
+        if (avail >= 5) {
+            const char *p = in->data + in->off;
+            uint32_t len = get_u32(p + 1);
+            if (len < 4 || len > io_pgw_max_len(p[0])) {
+                fatal(s, ENG_ERRCODE_PROTOCOL_VIOLATION, "invalid message length");
+                return false;
+            }
+            if (avail >= (size_t)len + 1) {
+                m->type = p[0];
+                m->body = p + 5;
+                m->len = len - 4;
+                in->off += (size_t)len + 1;
+                return true;
+            }
+            need = (size_t)len + 1 - avail;
+        }
+        if (avail == 0)
+            in->off = in->len = 0;
+        if (s->o->b.len > 0 && io_pgw_write_out(c, false) == -1)
+            return false;
+        ssize_t n = io_pgw_read_more(c, in, need);
+        if (n < 0) {
+            s->o->b.oom = true; /* the session ends and the connection closes */
             return false;
         }
-        s->in.len = s->in.off = 0;
-        buf_swap(&s->in, &c->inbox);
-        bool resume = c->want_resume;
-        c->want_resume = false;
-        pthread_mutex_unlock(&c->mu);
-        if (resume)
-            io_pgw_notify(c);
+        if (n == 0)
+            return false;
     }
-    const char *p = s->in.data + s->in.off;
-    uint32_t len = get_u32(p + 1); /* checked by the io thread */
-    m->type = p[0];
-    m->body = p + 5;
-    m->len = len - 4;
-    s->in.off += (size_t)len + 1;
-    return true;
 }
 
 /* ------------------------------------------------------------------ statements in progress */
@@ -355,7 +362,7 @@ ready_for_query(session *s)
     size_t at = msg_begin(&s->o->b, 'Z');
     put_u8(&s->o->b, (uint8_t)status);
     msg_end(&s->o->b, at);
-    if (io_pgw_handoff(s->c, true, false) == -1)
+    if (io_pgw_write_out(s->c, false) == -1)
         s->ended = true;
 }
 
@@ -749,7 +756,7 @@ resume_portal(session *s, portal_ent *p, int64_t limit)
         if (p->held.off - start >= PGW_OUT_CHUNK) {
             io_pgw_buf_put(&o->b, p->held.data + start, p->held.off - start);
             start = p->held.off;
-            if (o->b.oom || io_pgw_handoff(s->c, true, false) != 0) {
+            if (o->b.oom || io_pgw_write_out(s->c, false) != 0) {
                 s->ended = true;
                 return;
             }
@@ -936,7 +943,7 @@ dispatch(session *s, const msg *m)
         do_close(s, m);
         break;
     case 'H': /* Flush */
-        if (io_pgw_handoff(s->c, true, false) == -1)
+        if (io_pgw_write_out(s->c, false) == -1)
             s->ended = true;
         break;
     case 'F':
@@ -1081,6 +1088,30 @@ startup(session *s)
     return 0;
 }
 
+/* The session's last output: what is buffered, and FATAL 57P01 when the
+ * server is closing (unless the client is gone or already got a FATAL).
+ * Blocks until it is written, the client is gone, or (closing) the
+ * server's deadline passed. */
+static void
+last_words(session *s)
+{
+    pgw_conn *c = s->c;
+    if (s->o->b.oom)
+        return; /* out of memory: drop the output, close */
+    if (!atomic_load(&c->shutting))
+        (void)io_pgw_write_out(c, false);
+    if (!atomic_load(&c->shutting) || atomic_load(&c->dead))
+        return;
+    if (!s->said_fatal) {
+        eng_err e;
+        eng_err_clear(&e);
+        eng_err_set(&e, ENG_ERRCODE_ADMIN_SHUTDOWN,
+                    "terminating connection due to administrator command");
+        io_pgw_put_error(&s->o->b, 'E', &e, true);
+    }
+    io_pgw_write_last(c);
+}
+
 void *
 io_pgw_session_main(void *arg)
 {
@@ -1090,7 +1121,9 @@ io_pgw_session_main(void *arg)
     char tname[24];
     snprintf(tname, sizeof tname, "conn-%d", c->pid);
     eng_log_thread_name(tname);
-    io_pgw_out_init(&c->out, c);
+    /* The io thread set up c->out (with the startup output it did not
+     * send) and left the bytes after the startup packet in c->inbox. */
+    buf_swap(&s.in, &c->inbox);
     if (startup(&s) == 0) {
         msg m;
         while (!s.ended && !s.o->b.oom && next_msg(&s, &m))
@@ -1102,7 +1135,7 @@ io_pgw_session_main(void *arg)
         stmt_drop(&s, s.stmts);
     if (s.sess != NULL && s.h->close != NULL)
         s.h->close(s.sess);
-    (void)io_pgw_handoff(c, false, false); /* last words (FATAL) go out before the close */
+    last_words(&s); /* before the io thread closes the socket */
     io_pgw_out_free(&c->out);
     io_pgw_buf_free(&s.in);
     pthread_mutex_lock(&c->mu);

@@ -1093,7 +1093,8 @@ many_main(void *arg)
             PQclear(r);
         }
     }
-    pthread_barrier_wait(&many_barrier);
+    pthread_barrier_wait(&many_barrier); /* all queried */
+    pthread_barrier_wait(&many_barrier); /* the main thread counted the connections */
     for (int i = 0; i < PER_THREAD; i++)
         PQfinish(cs[i]);
     atomic_fetch_add(&many_ok, ok);
@@ -1116,6 +1117,7 @@ test_many_connections(void **state)
     int nconns = io_pgw_connections(S.srv);
     if (nconns < NTHREADS * PER_THREAD)
         fprintf(stderr, "many: %d connections\n", nconns);
+    pthread_barrier_wait(&many_barrier); /* now the clients may leave */
     assert_true(nconns >= NTHREADS * PER_THREAD);
     for (int i = 0; i < NTHREADS; i++)
         pthread_join(th[i], NULL);
