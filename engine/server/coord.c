@@ -148,6 +148,7 @@ eng_session_free(eng_session *s)
     if (s == NULL)
         return;
     ex_cursors_free(s);
+    ex_parse_cache_free(s);
     eng_client_free(s->client);
     for (int i = 0; i < s->nvars; i++) {
         free(s->vars[i].name);

@@ -42,8 +42,23 @@ typedef struct sess_var {
     char *name, *value;
 } sess_var;
 
+/* A parsed statement kept for its next execution (clients repeat
+ * statements: parsing is libpg_query + JSON + jansson, the biggest part of
+ * a small query's CPU time). */
+typedef struct parse_ent {
+    uint64_t hash;
+    char *sql;
+    json_t *root; /* owns the tree; type/body point into it */
+    const char *type;
+    const json_t *body;
+} parse_ent;
+
+#define SESS_PARSE_CACHE 16
+
 struct eng_session {
     eng_coord *co;
+    parse_ent parsed[SESS_PARSE_CACHE];
+    int parsed_next;
     eng_client *client;
     char txn; /* 'I', 'T', 'E' */
     int nvars;

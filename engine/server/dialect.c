@@ -99,9 +99,35 @@ lead_match(const word *w, int n, const char *lead)
     return true;
 }
 
+/* The first word of sql, lower-cased, into buf (cheap pre-check). */
+static void
+first_word(const char *sql, char *buf, size_t cap)
+{
+    const char *p = sql;
+    for (;;) {
+        while (isspace((unsigned char)*p))
+            p++;
+        if (p[0] == '-' && p[1] == '-') {
+            while (*p && *p != '\n')
+                p++;
+            continue;
+        }
+        break;
+    }
+    size_t k = 0;
+    while ((isalpha((unsigned char)*p) || *p == '_') && k + 1 < cap)
+        buf[k++] = (char)tolower((unsigned char)*p++);
+    buf[k] = '\0';
+}
+
 bool
 ex_dialect_match(const char *sql)
 {
+    char fw[16];
+    first_word(sql, fw, sizeof fw);
+    if (strcmp(fw, "show") != 0 && strcmp(fw, "create") != 0 && strcmp(fw, "alter") != 0 &&
+        strcmp(fw, "drop") != 0 && strcmp(fw, "subscribe") != 0)
+        return false;
     word w[MAX_WORDS];
     int n = tokenize(sql, w);
     for (size_t i = 0; i < sizeof dialect_lead / sizeof dialect_lead[0]; i++)

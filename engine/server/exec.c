@@ -1440,16 +1440,45 @@ run_one(eng_session *s, const char *sql, const eng_sink *sink, eng_err *err)
         return ex_dialect(s, sql, sink, err);
     if (ex_psql_match(sql))
         return ex_psql(s, sql, sink, err);
+    size_t len = strlen(sql);
+    uint64_t h = XXH3_64bits(sql, len);
+    parse_ent *hit = NULL;
+    for (int i = 0; i < SESS_PARSE_CACHE; i++)
+        if (s->parsed[i].sql != NULL && s->parsed[i].hash == h && strcmp(s->parsed[i].sql, sql) == 0)
+            hit = &s->parsed[i];
     json_t *root = NULL;
     const char *type;
     const json_t *body = NULL;
-    if (ex_parse(sql, &root, &type, &body, err) != 0)
-        return -1;
-    if (type == NULL)
-        return 0;
+    if (hit != NULL) {
+        root = json_incref(hit->root);
+        type = hit->type;
+        body = hit->body;
+    } else {
+        if (ex_parse(sql, &root, &type, &body, err) != 0)
+            return -1;
+        if (type == NULL)
+            return 0;
+        if (len <= 8192) {
+            parse_ent *e = &s->parsed[s->parsed_next];
+            s->parsed_next = (s->parsed_next + 1) % SESS_PARSE_CACHE;
+            free(e->sql);
+            json_decref(e->root);
+            *e = (parse_ent){h, strdup(sql), json_incref(root), type, body};
+        }
+    }
     int rc = ex_stmt(s, type, body, sql, NULL, sink, err);
     json_decref(root);
     return rc;
+}
+
+void
+ex_parse_cache_free(eng_session *s)
+{
+    for (int i = 0; i < SESS_PARSE_CACHE; i++) {
+        free(s->parsed[i].sql);
+        json_decref(s->parsed[i].root);
+        s->parsed[i] = (parse_ent){0};
+    }
 }
 
 int
