@@ -205,9 +205,12 @@ bench_sql_main(const char *mode, int argc, char **argv)
     int queries = 20000, clients = 32;
     double seconds = 5;
     static const struct option opts[] = {
-        {"dsn", required_argument, NULL, 'd'},     {"pg-dsn", required_argument, NULL, 'p'},
-        {"rows", required_argument, NULL, 'r'},    {"queries", required_argument, NULL, 'q'},
-        {"clients", required_argument, NULL, 'c'}, {"seconds", required_argument, NULL, 's'},
+        {"dsn", required_argument, NULL, 'd'},
+        {"pg-dsn", required_argument, NULL, 'p'},
+        {"rows", required_argument, NULL, 'r'},
+        {"queries", required_argument, NULL, 'q'},
+        {"clients", required_argument, NULL, 'c'},
+        {"seconds", required_argument, NULL, 's'},
         {NULL, 0, NULL, 0},
     };
     optind = 1;

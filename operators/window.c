@@ -99,7 +99,8 @@ op_window_params_set_default(op_window_params *p, int i, eng_row r)
     uint8_t *b = malloc(n);
     ENG_ASSERT(b != NULL);
     memcpy(b, r.data, n);
-    p->fns[i].dflt = (eng_row){b, n};
+    p->fns[i].dflt = (eng_row){b, n}; /* owned by p (free_default) */
+    // cppcheck-suppress memleak ; b is kept in p->fns[i].dflt
 }
 
 void

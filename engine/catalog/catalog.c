@@ -222,8 +222,7 @@ eng_catalog_add(eng_catalog *cat, eng_obj *o, eng_err *err)
 {
     if (o->kind == ENG_OBJ_SCHEMA) {
         if (eng_catalog_schema_exists(cat, o->name)) {
-            eng_err_set(err, ENG_ERRCODE_DUPLICATE_SCHEMA, "schema \"%s\" already exists",
-                        o->name);
+            eng_err_set(err, ENG_ERRCODE_DUPLICATE_SCHEMA, "schema \"%s\" already exists", o->name);
             return -1;
         }
     } else {

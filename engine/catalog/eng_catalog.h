@@ -137,8 +137,8 @@ int eng_catalog_persist(eng_catalog *cat, eng_err *err);
 /* Reads catalog.json if present: calls replay(ctx, id, sql) for every
  * recorded object in order and restores next_id. Returns 0, or -1 with err
  * (XX001 for a corrupt file, or the replay's error). */
-int eng_catalog_load(eng_catalog *cat, int (*replay)(void *ctx, uint64_t id, const char *sql,
-                                                     eng_err *err),
+int eng_catalog_load(eng_catalog *cat,
+                     int (*replay)(void *ctx, uint64_t id, const char *sql, eng_err *err),
                      void *ctx, eng_err *err);
 
 #endif

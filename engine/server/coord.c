@@ -23,7 +23,6 @@
 #include "engine/sql/eng_render.h"
 #include "operators/op_arrange.h"
 
-
 static void *
 xcalloc(size_t n, size_t sz)
 {
@@ -266,7 +265,8 @@ eval_get(void *ctx, uint64_t id, const eng_batch **out, eng_err *err)
             return 0;
         }
     if (g->n == 64)
-        return eng_err_set(err, ENG_ERRCODE_PROGRAM_LIMIT_EXCEEDED, "query reads too many relations");
+        return eng_err_set(err, ENG_ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                           "query reads too many relations");
     eng_obj *o = eng_catalog_get(g->co->cat, id);
     eng_batch *b = NULL;
     if (o != NULL && o->kind == ENG_OBJ_SYSTEM) {
@@ -286,8 +286,7 @@ eval_get(void *ctx, uint64_t id, const eng_batch **out, eng_err *err)
                 return -1;
             if (n == 0)
                 return eng_err_set(err, ENG_ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-                                   "relation \"%s\" has no arrangement to read",
-                                   o ? o->name : "?");
+                                   "relation \"%s\" has no arrangement to read", o ? o->name : "?");
             use = &arrs[0];
         }
         eng_batch *raw = NULL;
@@ -461,7 +460,9 @@ coord_send_rows(eng_batch *b, int ncols, const eng_type *types, int nvisible, in
                     eng_push_datum(&vis, k[i].d[c]);
                 out = eng_rowbuf_row(&vis);
             }
-            if ((copy ? sink->copy_row(sink->ctx, out) : sink->row ? sink->row(sink->ctx, out) : 0) != 0) {
+            if ((copy        ? sink->copy_row(sink->ctx, out)
+                 : sink->row ? sink->row(sink->ctx, out)
+                             : 0) != 0) {
                 rc = -1;
                 break;
             }

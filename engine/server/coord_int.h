@@ -79,8 +79,8 @@ typedef struct coord_look {
 int coord_lookup_arrs(void *ctx, uint64_t id, const eng_render_arr **out, eng_err *err);
 int coord_eval(eng_session *s, const eng_rel *rel, eng_batch **out, eng_err *err);
 int64_t coord_send_rows(eng_batch *b, int ncols, const eng_type *types, int nvisible, int norder,
-                        const op_order *order, int64_t limit, int64_t offset,
-                        const eng_sink *sink, bool copy, eng_err *err);
+                        const op_order *order, int64_t limit, int64_t offset, const eng_sink *sink,
+                        bool copy, eng_err *err);
 
 /* system.c */
 void coord_system_init(eng_coord *co);

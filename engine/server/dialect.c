@@ -77,12 +77,12 @@ is(const word *w, int n, int i, const char *kw)
 }
 
 static const char *const dialect_lead[] = {
-    "show tables",   "show views",       "show materialized", "show indexes",  "show sources",
-    "show columns",  "show create",      "show schemas",      "show objects",  "show clusters",
-    "show databases", "show secrets",    "show connections",  "show sinks",    "show subsources",
-    "create source", "create connection", "create secret",    "create sink",   "create cluster",
-    "create default", "alter source",    "alter connection",  "alter secret",  "drop source",
-    "drop connection", "drop secret",    "drop sink",         "drop cluster",  "subscribe",
+    "show tables",     "show views",        "show materialized", "show indexes", "show sources",
+    "show columns",    "show create",       "show schemas",      "show objects", "show clusters",
+    "show databases",  "show secrets",      "show connections",  "show sinks",   "show subsources",
+    "create source",   "create connection", "create secret",     "create sink",  "create cluster",
+    "create default",  "alter source",      "alter connection",  "alter secret", "drop source",
+    "drop connection", "drop secret",       "drop sink",         "drop cluster", "subscribe",
     "show index",
 };
 
@@ -376,8 +376,9 @@ show(eng_session *s, const word *w, int n, const eng_sink *sink, eng_err *err)
         else if (is(w, n, 2, "source"))
             want = ENG_OBJ_SOURCE, at = 3;
         else {
-            eng_err_set(err, ENG_ERRCODE_SYNTAX_ERROR,
-                        "Expected TABLE, VIEW, MATERIALIZED VIEW, INDEX or SOURCE after SHOW CREATE");
+            eng_err_set(
+                err, ENG_ERRCODE_SYNTAX_ERROR,
+                "Expected TABLE, VIEW, MATERIALIZED VIEW, INDEX or SOURCE after SHOW CREATE");
             err->position = n > 2 ? w[2].pos : 0;
             return -1;
         }
@@ -487,8 +488,8 @@ secret_create(eng_session *s, const char *sql, const word *w, int n, bool alter,
         ine = true;
         i = 5;
     }
-    if (i >= n || w[i].text[0] == '\0' || !(isalpha((unsigned char)w[i].text[0]) ||
-                                           w[i].text[0] == '_' || w[i].quoted)) {
+    if (i >= n || w[i].text[0] == '\0' ||
+        !(isalpha((unsigned char)w[i].text[0]) || w[i].text[0] == '_' || w[i].quoted)) {
         eng_err_set(err, ENG_ERRCODE_SYNTAX_ERROR, "Expected a secret name");
         err->position = i < n ? w[i].pos : 0;
         return -1;

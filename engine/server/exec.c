@@ -234,11 +234,12 @@ ex_query(eng_session *s, eng_query *q, const eng_sink *sink, bool copy, eng_err 
     if (rc != 0) {
         eng_batch_free(b);
         free(types);
-        return eng_err_set(err, ENG_ERRCODE_QUERY_CANCELED, "canceling statement due to user request");
+        return eng_err_set(err, ENG_ERRCODE_QUERY_CANCELED,
+                           "canceling statement due to user request");
     }
     /* LIMIT/OFFSET were applied by the TOPK eng_query_rel added. */
-    int64_t n = coord_send_rows(b, ncols, types, q->ncols, q->norder, q->order, -1, 0, sink, copy,
-                                err);
+    int64_t n =
+        coord_send_rows(b, ncols, types, q->ncols, q->norder, q->order, -1, 0, sink, copy, err);
     eng_batch_free(b);
     free(types);
     if (n < 0)
@@ -500,16 +501,16 @@ exec_create_table(eng_session *s, const json_t *b, const char *sql, const eng_si
             goto done;
         }
         if (ek == NULL || strcmp(ek, "ColumnDef") != 0) {
-            eng_err_set(err, ENG_ERRCODE_FEATURE_NOT_SUPPORTED, "CREATE TABLE element %s is not supported",
-                        ek ? ek : "?");
+            eng_err_set(err, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
+                        "CREATE TABLE element %s is not supported", ek ? ek : "?");
             goto done;
         }
         eng_col *c = &cols[ncols];
         c->name = (char *)eng_pg_str(eb, "colname");
         for (int k = 0; k < ncols; k++)
             if (strcmp(cols[k].name, c->name) == 0) {
-                eng_err_set(err, ENG_ERRCODE_DUPLICATE_COLUMN, "column \"%s\" specified more than once",
-                            c->name);
+                eng_err_set(err, ENG_ERRCODE_DUPLICATE_COLUMN,
+                            "column \"%s\" specified more than once", c->name);
                 goto done;
             }
         if (eng_bind_typename(json_object_get(eb, "typeName"), &c->type, err) != 0)
@@ -593,8 +594,9 @@ bind_view_query(eng_coord *co, const json_t *query, const json_t *aliases, eng_q
     size_t na = json_array_size(aliases);
     if ((int)na > q->ncols) {
         eng_query_free(q);
-        return eng_err_set(err, ENG_ERRCODE_SYNTAX_ERROR, "CREATE VIEW specifies more column names "
-                                                          "than columns");
+        return eng_err_set(err, ENG_ERRCODE_SYNTAX_ERROR,
+                           "CREATE VIEW specifies more column names "
+                           "than columns");
     }
     for (size_t i = 0; i < na; i++) {
         const char *a = eng_pg_strnode(json_array_get(aliases, i));
@@ -604,8 +606,8 @@ bind_view_query(eng_coord *co, const json_t *query, const json_t *aliases, eng_q
     for (int i = 0; i < q->ncols; i++)
         for (int k = 0; k < i; k++)
             if (strcmp(q->names[i], q->names[k]) == 0) {
-                eng_err_set(err, ENG_ERRCODE_DUPLICATE_COLUMN, "column \"%s\" specified more than once",
-                            q->names[i]);
+                eng_err_set(err, ENG_ERRCODE_DUPLICATE_COLUMN,
+                            "column \"%s\" specified more than once", q->names[i]);
                 eng_query_free(q);
                 return -1;
             }
@@ -637,7 +639,8 @@ exec_create_view(eng_session *s, const json_t *b, const char *sql, const eng_sin
     qualified(json_object_get(b, "view"), &schema, &name);
     const char *check = eng_pg_str(b, "withCheckOption");
     if (check && strcmp(check, "NO_CHECK_OPTION") != 0)
-        return eng_err_set(err, ENG_ERRCODE_FEATURE_NOT_SUPPORTED, "WITH CHECK OPTION is not supported");
+        return eng_err_set(err, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
+                           "WITH CHECK OPTION is not supported");
     pthread_rwlock_wrlock(&co->lock);
     eng_query q;
     int rc = -1;
@@ -690,8 +693,7 @@ install_rendered(eng_coord *co, const eng_rel *rel, const eng_render_opts *opts,
 }
 
 static int
-exec_create_mv(eng_session *s, const json_t *b, const char *sql, const eng_sink *sink,
-               eng_err *err)
+exec_create_mv(eng_session *s, const json_t *b, const char *sql, const eng_sink *sink, eng_err *err)
 {
     eng_coord *co = s->co;
     const json_t *into = json_object_get(b, "into");
@@ -744,16 +746,18 @@ exec_create_index(eng_session *s, const json_t *b, const char *sql, const eng_si
     const char *schema, *oname;
     qualified(json_object_get(b, "relation"), &schema, &oname);
     if (eng_pg_bool(b, "unique"))
-        return eng_err_set(err, ENG_ERRCODE_FEATURE_NOT_SUPPORTED, "UNIQUE indexes are not supported");
+        return eng_err_set(err, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
+                           "UNIQUE indexes are not supported");
     if (json_object_get(b, "whereClause") != NULL)
-        return eng_err_set(err, ENG_ERRCODE_FEATURE_NOT_SUPPORTED, "partial indexes are not supported");
+        return eng_err_set(err, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
+                           "partial indexes are not supported");
     pthread_rwlock_wrlock(&co->lock);
     int rc = -1;
     int *keys = NULL;
     eng_obj *on = eng_catalog_find(co->cat, schema, oname);
-    if (on == NULL || !(on->kind == ENG_OBJ_TABLE || on->kind == ENG_OBJ_VIEW ||
-                        on->kind == ENG_OBJ_MATVIEW || on->kind == ENG_OBJ_SOURCE ||
-                        on->kind == ENG_OBJ_SUBSOURCE)) {
+    if (on == NULL ||
+        !(on->kind == ENG_OBJ_TABLE || on->kind == ENG_OBJ_VIEW || on->kind == ENG_OBJ_MATVIEW ||
+          on->kind == ENG_OBJ_SOURCE || on->kind == ENG_OBJ_SUBSOURCE)) {
         if (on == NULL)
             eng_err_set(err, ENG_ERRCODE_UNDEFINED_TABLE, "relation \"%s\" does not exist", oname);
         else
@@ -1021,13 +1025,13 @@ exec_drop(eng_session *s, const json_t *b, const eng_sink *sink, eng_err *err)
         }
         if (o->kind != kind) {
             rc = eng_err_set(err, ENG_ERRCODE_WRONG_OBJECT_TYPE, "\"%s\" is not a %s", name, word);
-            if (o->kind == ENG_OBJ_TABLE || o->kind == ENG_OBJ_VIEW ||
-                o->kind == ENG_OBJ_MATVIEW || o->kind == ENG_OBJ_INDEX)
+            if (o->kind == ENG_OBJ_TABLE || o->kind == ENG_OBJ_VIEW || o->kind == ENG_OBJ_MATVIEW ||
+                o->kind == ENG_OBJ_INDEX)
                 eng_err_hint(err, "Use DROP %s to remove a %s.",
-                             o->kind == ENG_OBJ_TABLE    ? "TABLE"
-                             : o->kind == ENG_OBJ_VIEW   ? "VIEW"
-                             : o->kind == ENG_OBJ_INDEX  ? "INDEX"
-                                                         : "MATERIALIZED VIEW",
+                             o->kind == ENG_OBJ_TABLE   ? "TABLE"
+                             : o->kind == ENG_OBJ_VIEW  ? "VIEW"
+                             : o->kind == ENG_OBJ_INDEX ? "INDEX"
+                                                        : "MATERIALIZED VIEW",
                              eng_obj_kind_name(o->kind));
             continue;
         }
@@ -1065,7 +1069,8 @@ exec_create_schema(eng_session *s, const json_t *b, const char *sql, const eng_s
         if (eng_pg_bool(b, "if_not_exists"))
             ex_notice(sink, "schema \"%s\" already exists, skipping", name);
         else
-            rc = eng_err_set(err, ENG_ERRCODE_DUPLICATE_SCHEMA, "schema \"%s\" already exists", name);
+            rc = eng_err_set(err, ENG_ERRCODE_DUPLICATE_SCHEMA, "schema \"%s\" already exists",
+                             name);
     } else {
         eng_obj *o = eng_obj_new(coord_new_id(co), ENG_OBJ_SCHEMA, NULL, name);
         o->sql = strdup(sql);
@@ -1121,12 +1126,14 @@ static int
 exec_copy(eng_session *s, const json_t *b, const eng_sink *sink, eng_err *err)
 {
     if (eng_pg_bool(b, "is_from"))
-        return eng_err_set(err, ENG_ERRCODE_FEATURE_NOT_SUPPORTED, "COPY FROM is not supported yet");
+        return eng_err_set(err, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
+                           "COPY FROM is not supported yet");
     if (eng_pg_str(b, "filename") != NULL)
         return eng_err_set(err, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
                            "COPY to a file is not supported; use COPY ... TO STDOUT");
     if (json_object_get(b, "options") != NULL)
-        return eng_err_set(err, ENG_ERRCODE_FEATURE_NOT_SUPPORTED, "COPY options are not supported yet");
+        return eng_err_set(err, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
+                           "COPY options are not supported yet");
     eng_coord *co = s->co;
     pthread_rwlock_rdlock(&co->lock);
     eng_bind_env env = {co->cat, NULL};
@@ -1246,8 +1253,7 @@ exec_set(eng_session *s, const json_t *b, const eng_sink *sink, eng_err *err)
         if (strcasecmp(name, "timezone") == 0 && strcasecmp(eng_strbuf_cstr(&sb), "UTC") != 0 &&
             strcasecmp(eng_strbuf_cstr(&sb), "+00:00") != 0) {
             eng_strbuf_free(&sb);
-            return eng_err_set(err, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
-                               "TimeZone can only be UTC");
+            return eng_err_set(err, ENG_ERRCODE_FEATURE_NOT_SUPPORTED, "TimeZone can only be UTC");
         }
         var_set(s, name, eng_strbuf_cstr(&sb));
         eng_strbuf_free(&sb);
@@ -1285,7 +1291,8 @@ exec_txn(eng_session *s, const json_t *b, const eng_sink *sink, eng_err *err)
         if (s->txn != 'I')
             ex_notice(sink, "there is already a transaction in progress");
         s->txn = 'T';
-        return ex_complete(sink, strcmp(k, "TRANS_STMT_BEGIN") == 0 ? "BEGIN" : "START TRANSACTION");
+        return ex_complete(sink,
+                           strcmp(k, "TRANS_STMT_BEGIN") == 0 ? "BEGIN" : "START TRANSACTION");
     }
     if (strcmp(k, "TRANS_STMT_COMMIT") == 0) {
         if (s->txn == 'I')
@@ -1307,8 +1314,8 @@ exec_txn(eng_session *s, const json_t *b, const eng_sink *sink, eng_err *err)
 
 /* Runs one parsed statement (the body of its node). sql: its text. */
 int
-ex_stmt(eng_session *s, const char *type, const json_t *b, const char *sql,
-        eng_bind_params *params, const eng_sink *sink, eng_err *err)
+ex_stmt(eng_session *s, const char *type, const json_t *b, const char *sql, eng_bind_params *params,
+        const eng_sink *sink, eng_err *err)
 {
     if (s->txn == 'E' && strcmp(type, "TransactionStmt") != 0)
         return eng_err_set(err, ENG_ERRCODE_IN_FAILED_SQL_TRANSACTION,
@@ -1444,7 +1451,8 @@ run_one(eng_session *s, const char *sql, const eng_sink *sink, eng_err *err)
     uint64_t h = XXH3_64bits(sql, len);
     parse_ent *hit = NULL;
     for (int i = 0; i < SESS_PARSE_CACHE; i++)
-        if (s->parsed[i].sql != NULL && s->parsed[i].hash == h && strcmp(s->parsed[i].sql, sql) == 0)
+        if (s->parsed[i].sql != NULL && s->parsed[i].hash == h &&
+            strcmp(s->parsed[i].sql, sql) == 0)
             hit = &s->parsed[i];
     json_t *root = NULL;
     const char *type;

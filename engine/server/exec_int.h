@@ -20,8 +20,7 @@ int ex_text_result(const eng_sink *sink, int ncols, const char *const *names, in
 int ex_query(eng_session *s, eng_query *q, const eng_sink *sink, bool copy, eng_err *err);
 int ex_stmt(eng_session *s, const char *type, const json_t *body, const char *sql,
             eng_bind_params *params, const eng_sink *sink, eng_err *err);
-int ex_parse(const char *sql, json_t **root, const char **type, const json_t **body,
-             eng_err *err);
+int ex_parse(const char *sql, json_t **root, const char **type, const json_t **body, eng_err *err);
 /* Frees the session's cache of parsed statements. */
 void ex_parse_cache_free(eng_session *s);
 int ex_drop_obj(eng_coord *co, eng_obj *o, bool cascade, const eng_sink *sink, eng_err *err);

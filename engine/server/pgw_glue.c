@@ -87,8 +87,8 @@ s_cancelled(void *ctx)
 static eng_sink
 sink_for(io_pgw_out *o)
 {
-    eng_sink s = {o,         s_rowdesc,    s_row,      s_complete, s_notice,
-                  s_copy_begin, s_copy_row, s_copy_done, s_cancelled};
+    eng_sink s = {o,          s_rowdesc,   s_row,      s_complete, s_notice, s_copy_begin,
+                  s_copy_row, s_copy_done, s_cancelled};
     return s;
 }
 
@@ -320,6 +320,6 @@ h_txn_status(void *sess)
 }
 
 const io_pgw_handler eng_pgw_handler = {
-    h_open,   h_close,          h_simple,  h_prepare, h_describe,   h_unprepare,
-    h_bind,   h_describe_portal, h_execute, h_unbind,  h_txn_status,
+    h_open, h_close,           h_simple,  h_prepare, h_describe,   h_unprepare,
+    h_bind, h_describe_portal, h_execute, h_unbind,  h_txn_status,
 };

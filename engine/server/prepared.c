@@ -88,7 +88,8 @@ eng_session_prepare(eng_session *s, const char *sql, int nparams, const eng_type
     p->ptypes = calloc((size_t)maxp + 1, sizeof *p->ptypes);
     ENG_ASSERT(p->ptypes != NULL);
     for (int i = 0; i < maxp; i++)
-        p->ptypes[i] = i < nparams ? param_types[i] : eng_type_make(ENG_TYPE_UNKNOWN, ENG_TYPMOD_NONE);
+        p->ptypes[i] =
+            i < nparams ? param_types[i] : eng_type_make(ENG_TYPE_UNKNOWN, ENG_TYPMOD_NONE);
     if (p->type == NULL)
         return p;
     eng_bind_params params = {p->nparams, p->ptypes, NULL};

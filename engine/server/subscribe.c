@@ -490,12 +490,14 @@ run_copy_subscribe(eng_session *s, const char *sql, const char *p, const eng_sin
     int rc = 0;
     while (rc == 0 && !c->done) {
         if (cancelled(sink)) {
-            rc = eng_err_set(err, ENG_ERRCODE_QUERY_CANCELED, "canceling statement due to user request");
+            rc = eng_err_set(err, ENG_ERRCODE_QUERY_CANCELED,
+                             "canceling statement due to user request");
             break;
         }
         rc = sub_poll(c, 100, err);
         if (rc == 0 && send_buffered(c, sink, true, -1, &sent) != 0)
-            rc = eng_err_set(err, ENG_ERRCODE_QUERY_CANCELED, "canceling statement due to user request");
+            rc = eng_err_set(err, ENG_ERRCODE_QUERY_CANCELED,
+                             "canceling statement due to user request");
     }
     cursor_free(s, c);
     if (rc != 0)
@@ -548,7 +550,8 @@ select_cursor(eng_session *s, eng_cursor *c, const char *query, eng_err *err)
         return -1;
     if (type == NULL || strcmp(type, "SelectStmt") != 0) {
         json_decref(root);
-        return eng_err_set(err, ENG_ERRCODE_SYNTAX_ERROR, "DECLARE CURSOR needs a SELECT or SUBSCRIBE");
+        return eng_err_set(err, ENG_ERRCODE_SYNTAX_ERROR,
+                           "DECLARE CURSOR needs a SELECT or SUBSCRIBE");
     }
     /* Capture the rows through a sink into the cursor's buffer. */
     eng_coord *co = s->co;
@@ -632,16 +635,19 @@ run_fetch(eng_session *s, const char *sql, const char *p, const eng_sink *sink, 
         return -1;
     eng_cursor **slot = find_cursor(s, name);
     if (slot == NULL)
-        return eng_err_set(err, ENG_ERRCODE_INVALID_CURSOR_NAME, "cursor \"%s\" does not exist", name);
+        return eng_err_set(err, ENG_ERRCODE_INVALID_CURSOR_NAME, "cursor \"%s\" does not exist",
+                           name);
     eng_cursor *c = *slot;
     if (rowdesc(sink, c) != 0)
-        return eng_err_set(err, ENG_ERRCODE_QUERY_CANCELED, "canceling statement due to user request");
+        return eng_err_set(err, ENG_ERRCODE_QUERY_CANCELED,
+                           "canceling statement due to user request");
     /* Wait for at least one row (or the timeout), then hand out what is
      * buffered, up to count. */
     int waited = 0;
     while (c->sub != NULL && !c->done && c->next >= c->rows->n) {
         if (cancelled(sink))
-            return eng_err_set(err, ENG_ERRCODE_QUERY_CANCELED, "canceling statement due to user request");
+            return eng_err_set(err, ENG_ERRCODE_QUERY_CANCELED,
+                               "canceling statement due to user request");
         if (fo.timeout_ms >= 0 && waited >= fo.timeout_ms)
             break;
         int step = 100;
@@ -653,7 +659,8 @@ run_fetch(eng_session *s, const char *sql, const char *p, const eng_sink *sink, 
     }
     int64_t sent = 0;
     if (send_buffered(c, sink, false, count, &sent) != 0)
-        return eng_err_set(err, ENG_ERRCODE_QUERY_CANCELED, "canceling statement due to user request");
+        return eng_err_set(err, ENG_ERRCODE_QUERY_CANCELED,
+                           "canceling statement due to user request");
     return ex_complete(sink, "FETCH %lld", (long long)sent);
 }
 
@@ -673,8 +680,7 @@ run_declare(eng_session *s, const char *sql, const char *p, const eng_sink *sink
     if (!kw(&p, "for"))
         return syntax(err, sql, p, "FOR");
     if (find_cursor(s, name) != NULL)
-        return eng_err_set(err, ENG_ERRCODE_DUPLICATE_CURSOR,
-                           "cursor \"%s\" already exists", name);
+        return eng_err_set(err, ENG_ERRCODE_DUPLICATE_CURSOR, "cursor \"%s\" already exists", name);
     eng_cursor *c = calloc(1, sizeof *c);
     ENG_ASSERT(c != NULL);
     c->name = strdup(name);
@@ -710,7 +716,8 @@ run_close(eng_session *s, const char *sql, const char *p, const eng_sink *sink, 
         return syntax(err, sql, p, "a cursor name");
     eng_cursor **slot = find_cursor(s, name);
     if (slot == NULL)
-        return eng_err_set(err, ENG_ERRCODE_INVALID_CURSOR_NAME, "cursor \"%s\" does not exist", name);
+        return eng_err_set(err, ENG_ERRCODE_INVALID_CURSOR_NAME, "cursor \"%s\" does not exist",
+                           name);
     drop_cursor(s, slot);
     return ex_complete(sink, "CLOSE CURSOR");
 }

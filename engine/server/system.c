@@ -233,8 +233,8 @@ coord_system_rows(eng_coord *co, eng_client *c, eng_obj *sys, eng_batch **out, e
         case SYS_VIEWS:
         case SYS_MATVIEWS:
         case SYS_SOURCES: {
-            eng_obj_kind want = sys->id == SYS_TABLES    ? ENG_OBJ_TABLE
-                                : sys->id == SYS_VIEWS   ? ENG_OBJ_VIEW
+            eng_obj_kind want = sys->id == SYS_TABLES     ? ENG_OBJ_TABLE
+                                : sys->id == SYS_VIEWS    ? ENG_OBJ_VIEW
                                 : sys->id == SYS_MATVIEWS ? ENG_OBJ_MATVIEW
                                                           : ENG_OBJ_SOURCE;
             if (o->kind != want && !(want == ENG_OBJ_SOURCE && o->kind == ENG_OBJ_SUBSOURCE)) {

@@ -255,6 +255,7 @@ keys_free(keyvec *k)
 static eng_rel *
 key_side(bctx *c, eng_rel *rel, int n, eng_sx **exprs, int *cols)
 {
+    // cppcheck-suppress [ctunullpointer, nullPointerRedundantCheck] ; callers pass a relation
     int base = rel->ncols, m = 0;
     eng_sx **add = xcalloc((size_t)n, sizeof *add);
     for (int i = 0; i < n; i++) {
@@ -284,7 +285,8 @@ make_join(bctx *c, op_join_kind kind, eng_rel *l, eng_rel *r, eng_sx *on, keyvec
     int ncj = 0, capcj = 0;
     if (on != NULL)
         conjuncts(on, &conj, &ncj, &capcj);
-    eng_sx **lpre = xcalloc((size_t)ncj + 1, sizeof *lpre), **rpre = xcalloc((size_t)ncj + 1, sizeof *rpre);
+    eng_sx **lpre = xcalloc((size_t)ncj + 1, sizeof *lpre),
+           **rpre = xcalloc((size_t)ncj + 1, sizeof *rpre);
     eng_sx **resid = xcalloc((size_t)ncj + 1, sizeof *resid);
     int nlp = 0, nrp = 0, nres = 0;
     bool lpres = kind == OP_JOIN_LEFT || kind == OP_JOIN_FULL;  /* left rows preserved */
@@ -445,7 +447,8 @@ bind_join(bctx *c, const json_t *node, const json_t *b, eng_rel **rel, bscope *s
     else if (strcmp(jt, "JOIN_FULL") == 0)
         kind = OP_JOIN_FULL;
     else {
-        bx_error_at(c, node, ENG_ERRCODE_FEATURE_NOT_SUPPORTED, "join type %s is not supported", jt);
+        bx_error_at(c, node, ENG_ERRCODE_FEATURE_NOT_SUPPORTED, "join type %s is not supported",
+                    jt);
         return -1;
     }
     if (bind_from_item(c, json_object_get(b, "larg"), &l, &ls) != 0)
@@ -553,7 +556,7 @@ bind_join(bctx *c, const json_t *node, const json_t *b, eng_rel **rel, bscope *s
                 free(using);
                 goto done;
             }
-            scope_add(&cs, aname, using[i], j->types[j->ncols - 1]);
+            scope_add(&cs, aname, using[i], j -> types[j->ncols - 1]);
             lc = &cs.cols[lu[i]];
             rc2 = &cs.cols[nl + ru[i]];
             lc->hidden = rc2->hidden = true;
@@ -752,7 +755,8 @@ bind_rangefunc(bctx *c, const json_t *node, const json_t *b, eng_rel **rel, bsco
         eng_rowbuf_free(&buf);
     }
     if (v[2] == 0)
-        return bx_error_at(c, fc, ENG_ERRCODE_INVALID_PARAMETER_VALUE, "step size cannot equal zero");
+        return bx_error_at(c, fc, ENG_ERRCODE_INVALID_PARAMETER_VALUE,
+                           "step size cannot equal zero");
     __int128 span = ((__int128)v[1] - v[0]) / v[2];
     int64_t n = span < 0 ? 0 : (int64_t)span + 1;
     if (n > 10000000)
@@ -1103,8 +1107,8 @@ output_ref(bctx *c, const json_t *node, tgt *t, int nt, bool by_name, const char
         for (int i = 0; i < nt; i++)
             if (t[i].name && strcmp(t[i].name, name) == 0) {
                 if (found >= 0 && !bx_sx_equal(t[found].e, t[i].e)) {
-                    bx_error_at(c, node, ENG_ERRCODE_AMBIGUOUS_COLUMN,
-                                "%s \"%s\" is ambiguous", clause, name);
+                    bx_error_at(c, node, ENG_ERRCODE_AMBIGUOUS_COLUMN, "%s \"%s\" is ambiguous",
+                                clause, name);
                     return -2;
                 }
                 if (found < 0)
@@ -1205,11 +1209,11 @@ window_agg(bctx *c, const bscope *s, const json_t *node, const json_t *b, const 
         f.agg = OP_AGG_COUNT;
     else if (strcmp(name, "sum") == 0 && (isint || t == ENG_TYPE_INT8 || t == ENG_TYPE_NUMERIC ||
                                           t == ENG_TYPE_FLOAT4 || t == ENG_TYPE_FLOAT8))
-        f.agg = isint ? OP_AGG_SUM_INT
-                : t == ENG_TYPE_INT8 ? OP_AGG_SUM_INT8
+        f.agg = isint                   ? OP_AGG_SUM_INT
+                : t == ENG_TYPE_INT8    ? OP_AGG_SUM_INT8
                 : t == ENG_TYPE_NUMERIC ? OP_AGG_SUM_NUMERIC
-                : t == ENG_TYPE_FLOAT4 ? OP_AGG_SUM_FLOAT4
-                                       : OP_AGG_SUM_FLOAT;
+                : t == ENG_TYPE_FLOAT4  ? OP_AGG_SUM_FLOAT4
+                                        : OP_AGG_SUM_FLOAT;
     else if (strcmp(name, "avg") == 0 && (isint || t == ENG_TYPE_INT8 || t == ENG_TYPE_NUMERIC ||
                                           t == ENG_TYPE_FLOAT4 || t == ENG_TYPE_FLOAT8))
         f.agg = (isint || t == ENG_TYPE_INT8) ? OP_AGG_AVG_INT
@@ -1235,7 +1239,8 @@ window_agg(bctx *c, const bscope *s, const json_t *node, const json_t *b, const 
     for (int i = 0; i < f.npart; i++)
         if ((f.part[i] = bx_expr(c, s, json_array_get(pl, (size_t)i))) == NULL)
             goto done;
-    f.type = eng_agg_type(f.agg, f.arg ? f.arg->type : eng_type_make(ENG_TYPE_INT8, ENG_TYPMOD_NONE));
+    f.type =
+        eng_agg_type(f.agg, f.arg ? f.arg->type : eng_type_make(ENG_TYPE_INT8, ENG_TYPMOD_NONE));
     if (ws->n == ws->cap) {
         ws->cap = ws->cap ? ws->cap * 2 : 4;
         ws->fns = realloc(ws->fns, (size_t)ws->cap * sizeof *ws->fns);
@@ -1290,7 +1295,8 @@ bq_window_call(bctx *c, const bscope *s, const json_t *node, const json_t *b, co
     }
     const json_t *over = json_object_get(b, "over");
     if (eng_pg_str(over, "refname") != NULL || eng_pg_str(over, "name") != NULL) {
-        bx_error_at(c, node, ENG_ERRCODE_FEATURE_NOT_SUPPORTED, "named windows are not supported yet");
+        bx_error_at(c, node, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
+                    "named windows are not supported yet");
         return NULL;
     }
     json_t *args = json_object_get(b, "args");
@@ -1434,7 +1440,8 @@ build_windows(bctx *c, eng_rel *rel, bwin_state *ws, int *winmap)
                 m[2 * i] = eng_sx_call(OP_IS_NULL, 1, a1);
                 eng_rowbuf eb = {0};
                 eng_push_text(&eb, "", 0);
-                eng_sx *a2[2] = {eng_sx_cast(f->part[i], text), eng_sx_lit(eng_rowbuf_row(&eb), text)};
+                eng_sx *a2[2] = {eng_sx_cast(f->part[i], text),
+                                 eng_sx_lit(eng_rowbuf_row(&eb), text)};
                 eng_rowbuf_free(&eb);
                 a2[0]->type = text;
                 m[2 * i + 1] = eng_sx_call(OP_COALESCE, 2, a2);
@@ -1511,6 +1518,7 @@ build_windows(bctx *c, eng_rel *rel, bwin_state *ws, int *winmap)
         eng_rowbuf_free(&db);
         free(part);
         free(ord);
+        // cppcheck-suppress nullPointerRedundantCheck ; eng_rel_window never fails
         winmap[k] = rel->ncols - 1;
     }
     return rel;
@@ -1583,7 +1591,8 @@ bind_simple(bctx *c, const json_t *b, eng_query *out)
     int nsort = (int)json_array_size(sort);
 
     if (json_object_get(b, "intoClause") != NULL)
-        return bx_error_at(c, NULL, ENG_ERRCODE_FEATURE_NOT_SUPPORTED, "SELECT INTO is not supported");
+        return bx_error_at(c, NULL, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
+                           "SELECT INTO is not supported");
     if (json_object_get(b, "lockingClause") != NULL)
         return bx_error_at(c, NULL, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
                            "SELECT ... FOR UPDATE is not supported");
@@ -1593,7 +1602,10 @@ bind_simple(bctx *c, const json_t *b, eng_query *out)
     if (bind_from(c, json_object_get(b, "fromClause"), &rel, &s) != 0)
         return -1;
     const json_t *where = json_object_get(b, "whereClause");
+    /* Cleared before returning (done:). */
+    // cppcheck-suppress autoVariables
     c->cur_rel = &rel;
+    // cppcheck-suppress autoVariables
     c->cur_scope = &s;
     if (where != NULL) {
         if (bx_has_agg(where)) {
@@ -1657,6 +1669,7 @@ bind_simple(bctx *c, const json_t *b, eng_query *out)
             need_targets |= gk && (strcmp(gk, "A_Const") == 0 || strcmp(gk, "ColumnRef") == 0);
         }
         if (need_targets) {
+            // cppcheck-suppress autoVariables ; cleared before returning
             c->agg = &st;
             c->where = "GROUP BY";
             if (bind_targets(c, &s, tl, &pre, &npre) != 0) {
@@ -1716,6 +1729,7 @@ bind_simple(bctx *c, const json_t *b, eng_query *out)
             free(st.aggs[k].sep);
         }
         st.n = 0;
+        // cppcheck-suppress autoVariables ; cleared before returning
         c->agg = &st;
         c->where = "this context";
         if (bind_targets(c, &s, tl, &t, &nt) != 0) {
@@ -1735,6 +1749,7 @@ bind_simple(bctx *c, const json_t *b, eng_query *out)
             c->cur_scope = NULL;
             ws.nfrom = s.n;
             ws.types = scope_types(&s);
+            // cppcheck-suppress autoVariables ; cleared before returning
             c->win = &ws;
         }
         if (bind_targets(c, &s, tl, &t, &nt) != 0)
@@ -1752,7 +1767,8 @@ bind_simple(bctx *c, const json_t *b, eng_query *out)
         const char *nulls = eng_pg_str(sb, "sortby_nulls");
         bool desc = dir && strcmp(dir, "SORTBY_DESC") == 0;
         if (dir && strcmp(dir, "SORTBY_USING") == 0) {
-            bx_error_at(c, sn, ENG_ERRCODE_FEATURE_NOT_SUPPORTED, "ORDER BY USING is not supported");
+            bx_error_at(c, sn, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
+                        "ORDER BY USING is not supported");
             c->agg = NULL;
             goto done;
         }
@@ -2395,7 +2411,8 @@ bq_select(bctx *c, const json_t *node, eng_query *out)
     const json_t *lc = json_object_get(b, "limitCount"), *lo = json_object_get(b, "limitOffset");
     const char *lopt = eng_pg_str(b, "limitOption");
     if (lopt && strcmp(lopt, "LIMIT_OPTION_WITH_TIES") == 0) {
-        bx_error_at(c, NULL, ENG_ERRCODE_FEATURE_NOT_SUPPORTED, "FETCH ... WITH TIES is not supported");
+        bx_error_at(c, NULL, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
+                    "FETCH ... WITH TIES is not supported");
         goto done;
     }
     bool isnull;
@@ -2545,7 +2562,8 @@ static int
 dml_common(bctx *c, const json_t *b)
 {
     if (json_object_get(b, "returningList") != NULL)
-        return bx_error_at(c, NULL, ENG_ERRCODE_FEATURE_NOT_SUPPORTED, "RETURNING is not supported");
+        return bx_error_at(c, NULL, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
+                           "RETURNING is not supported");
     if (json_object_get(b, "withClause") != NULL)
         return bx_error_at(c, NULL, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
                            "WITH in INSERT/UPDATE/DELETE is not supported");
@@ -2659,8 +2677,8 @@ eng_bind_insert(const eng_bind_env *env, const json_t *b, eng_obj **target, eng_
                         goto vfail;
                     }
                     eng_sx *e = bx_expr(&c, &empty, cell);
-                    row[col] = e ? eng_bind_assign(e, o->cols[col].type, o->cols[col].name, err)
-                                 : NULL;
+                    row[col] =
+                        e ? eng_bind_assign(e, o->cols[col].type, o->cols[col].name, err) : NULL;
                     if (row[col] == NULL && c.err->position == 0 && eng_pg_location(cell) >= 0)
                         c.err->position = eng_pg_location(cell) + 1;
                 }
@@ -3654,9 +3672,9 @@ correlated_scalar(bctx *c, const bscope *s, const json_t *node, const json_t *su
     else if (json_array_size(local) == 1)
         json_object_set(copy, "whereClause", json_array_get(local, 0));
     else
-        json_object_set_new(copy, "whereClause",
-                            json_pack("{s:{s:s,s:O}}", "BoolExpr", "boolop", "AND_EXPR", "args",
-                                      local));
+        json_object_set_new(
+            copy, "whereClause",
+            json_pack("{s:{s:s,s:O}}", "BoolExpr", "boolop", "AND_EXPR", "args", local));
     bool agg = bx_has_agg(tl);
     json_t *ntl = json_object_get(copy, "targetList");
     json_t *group = json_array();
@@ -3706,7 +3724,8 @@ correlated_scalar(bctx *c, const bscope *s, const json_t *node, const json_t *su
             eng_rel_free(r);
             goto done;
         }
-        keys_push(&keys, bx_cast_to(c, outer[i], t), bx_cast_to(c, eng_sx_col(1 + i, r->types[1 + i]), t));
+        keys_push(&keys, bx_cast_to(c, outer[i], t),
+                  bx_cast_to(c, eng_sx_col(1 + i, r->types[1 + i]), t));
         outer[i] = NULL;
     }
     int base = (*c->cur_rel)->ncols;

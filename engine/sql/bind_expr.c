@@ -343,7 +343,8 @@ bx_colname(const json_t *node)
     }
     if (strcmp(t, "FuncCall") == 0) {
         const char *n = func_name(b);
-        if (strcmp(n, "btrim") == 0 && strcmp(eng_pg_str(b, "funcformat") ?: "", "COERCE_SQL_SYNTAX") == 0)
+        if (strcmp(n, "btrim") == 0 &&
+            strcmp(eng_pg_str(b, "funcformat") ?: "", "COERCE_SQL_SYNTAX") == 0)
             return "btrim";
         return n;
     }
@@ -395,8 +396,7 @@ bind_colref(bctx *c, const bscope *s, const json_t *node, const json_t *b)
         const json_t *fb = NULL;
         const char *ft = eng_pg_node(json_array_get(fields, i), &fb);
         if (ft != NULL && strcmp(ft, "A_Star") == 0) {
-            bx_error_at(c, node, ENG_ERRCODE_SYNTAX_ERROR,
-                        "\"*\" is not allowed in this position");
+            bx_error_at(c, node, ENG_ERRCODE_SYNTAX_ERROR, "\"*\" is not allowed in this position");
             return NULL;
         }
     }
@@ -406,7 +406,8 @@ bind_colref(bctx *c, const bscope *s, const json_t *node, const json_t *b)
         rel = eng_pg_strnode(json_array_get(fields, nf - 2));
         name = eng_pg_strnode(json_array_get(fields, nf - 1));
     } else {
-        bx_error_at(c, node, ENG_ERRCODE_SYNTAX_ERROR, "improper qualified name (too many dotted names)");
+        bx_error_at(c, node, ENG_ERRCODE_SYNTAX_ERROR,
+                    "improper qualified name (too many dotted names)");
         return NULL;
     }
     if (name == NULL)
@@ -425,8 +426,8 @@ bind_colref(bctx *c, const bscope *s, const json_t *node, const json_t *b)
         if (col->name == NULL || strcmp(col->name, name) != 0)
             continue;
         if (found >= 0) {
-            bx_error_at(c, node, ENG_ERRCODE_AMBIGUOUS_COLUMN, "column reference \"%s\" is ambiguous",
-                        name);
+            bx_error_at(c, node, ENG_ERRCODE_AMBIGUOUS_COLUMN,
+                        "column reference \"%s\" is ambiguous", name);
             return NULL;
         }
         found = i;
@@ -439,7 +440,8 @@ bind_colref(bctx *c, const bscope *s, const json_t *node, const json_t *b)
             bx_error_at(c, node, ENG_ERRCODE_UNDEFINED_COLUMN, "column %s.%s does not exist", rel,
                         name);
         else
-            bx_error_at(c, node, ENG_ERRCODE_UNDEFINED_COLUMN, "column \"%s\" does not exist", name);
+            bx_error_at(c, node, ENG_ERRCODE_UNDEFINED_COLUMN, "column \"%s\" does not exist",
+                        name);
         return NULL;
     }
     return eng_sx_col(found, s->cols[found].type);
@@ -488,7 +490,8 @@ bind_const(bctx *c, const json_t *node, const json_t *b)
     } else if ((v = json_object_get(b, "boolval")) != NULL) {
         e = eng_sx_bool(eng_pg_bool(v, "boolval"));
     } else {
-        bx_error_at(c, node, ENG_ERRCODE_FEATURE_NOT_SUPPORTED, "bit string literals are not supported");
+        bx_error_at(c, node, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
+                    "bit string literals are not supported");
         return NULL;
     }
     eng_rowbuf_free(&buf);
@@ -524,46 +527,119 @@ typedef struct fn_entry {
 } fn_entry;
 
 static const fn_entry fn_table[] = {
-    {"length", OP_LENGTH},         {"char_length", OP_LENGTH},   {"character_length", OP_LENGTH},
-    {"octet_length", OP_OCTET_LENGTH}, {"upper", OP_UPPER},      {"lower", OP_LOWER},
-    {"substr", OP_SUBSTR},         {"substring", OP_SUBSTR},     {"strpos", OP_STRPOS},
-    {"position", OP_STRPOS},       {"btrim", OP_BTRIM},          {"ltrim", OP_LTRIM},
-    {"rtrim", OP_RTRIM},           {"replace", OP_REPLACE},      {"concat", OP_CONCAT},
-    {"concat_ws", OP_CONCAT_WS},   {"starts_with", OP_STARTS_WITH}, {"left", OP_LEFT},
-    {"right", OP_RIGHT},           {"repeat", OP_REPEAT},        {"lpad", OP_LPAD},
-    {"rpad", OP_RPAD},             {"split_part", OP_SPLIT_PART}, {"reverse", OP_REVERSE},
-    {"date_trunc", OP_DATE_TRUNC}, {"extract", OP_EXTRACT},      {"date_part", OP_DATE_PART},
-    {"abs", OP_ABS},               {"coalesce", OP_COALESCE},    {"nullif", OP_NULLIF},
-    {"greatest", OP_GREATEST},     {"least", OP_LEAST},           {"mod", OP_MOD},
-    {"power", OP_POW},             {"pow", OP_POW},               {"sqrt", OP_SQRT},
-    {"cbrt", OP_CBRT},             {"exp", OP_EXP},               {"ln", OP_LN},
-    {"log10", OP_LOG10},           {"log", OP_LOG},               {"floor", OP_FLOOR},
-    {"ceil", OP_CEIL},             {"ceiling", OP_CEIL},          {"round", OP_ROUND},
-    {"trunc", OP_TRUNC},           {"sign", OP_SIGN},             {"pi", OP_PI},
-    {"degrees", OP_DEGREES},       {"radians", OP_RADIANS},       {"sin", OP_SIN},
-    {"cos", OP_COS},               {"tan", OP_TAN},               {"cot", OP_COT},
-    {"asin", OP_ASIN},             {"acos", OP_ACOS},             {"atan", OP_ATAN},
-    {"atan2", OP_ATAN2},           {"gcd", OP_GCD},               {"lcm", OP_LCM},
-    {"md5", OP_MD5},               {"initcap", OP_INITCAP},       {"translate", OP_TRANSLATE},
-    {"ascii", OP_ASCII},           {"chr", OP_CHR},               {"to_hex", OP_TO_HEX},
-    {"encode", OP_ENCODE},         {"decode", OP_DECODE},         {"pg_typeof", OP_PG_TYPEOF},
-    {"timezone", OP_TIMEZONE},     {"make_date", OP_MAKE_DATE},   {"make_timestamp", OP_MAKE_TIMESTAMP},
-    {"jsonb_typeof", OP_JSON_TYPEOF}, {"json_typeof", OP_JSON_TYPEOF},
-    {"jsonb_array_length", OP_JSON_ARRAY_LENGTH}, {"json_array_length", OP_JSON_ARRAY_LENGTH},
-    {"jsonb_build_object", OP_JSONB_BUILD_OBJECT}, {"jsonb_build_array", OP_JSONB_BUILD_ARRAY},
-    {"to_jsonb", OP_TO_JSONB},     {"jsonb_pretty", OP_JSONB_PRETTY},
+    {"length", OP_LENGTH},
+    {"char_length", OP_LENGTH},
+    {"character_length", OP_LENGTH},
+    {"octet_length", OP_OCTET_LENGTH},
+    {"upper", OP_UPPER},
+    {"lower", OP_LOWER},
+    {"substr", OP_SUBSTR},
+    {"substring", OP_SUBSTR},
+    {"strpos", OP_STRPOS},
+    {"position", OP_STRPOS},
+    {"btrim", OP_BTRIM},
+    {"ltrim", OP_LTRIM},
+    {"rtrim", OP_RTRIM},
+    {"replace", OP_REPLACE},
+    {"concat", OP_CONCAT},
+    {"concat_ws", OP_CONCAT_WS},
+    {"starts_with", OP_STARTS_WITH},
+    {"left", OP_LEFT},
+    {"right", OP_RIGHT},
+    {"repeat", OP_REPEAT},
+    {"lpad", OP_LPAD},
+    {"rpad", OP_RPAD},
+    {"split_part", OP_SPLIT_PART},
+    {"reverse", OP_REVERSE},
+    {"date_trunc", OP_DATE_TRUNC},
+    {"extract", OP_EXTRACT},
+    {"date_part", OP_DATE_PART},
+    {"abs", OP_ABS},
+    {"coalesce", OP_COALESCE},
+    {"nullif", OP_NULLIF},
+    {"greatest", OP_GREATEST},
+    {"least", OP_LEAST},
+    {"mod", OP_MOD},
+    {"power", OP_POW},
+    {"pow", OP_POW},
+    {"sqrt", OP_SQRT},
+    {"cbrt", OP_CBRT},
+    {"exp", OP_EXP},
+    {"ln", OP_LN},
+    {"log10", OP_LOG10},
+    {"log", OP_LOG},
+    {"floor", OP_FLOOR},
+    {"ceil", OP_CEIL},
+    {"ceiling", OP_CEIL},
+    {"round", OP_ROUND},
+    {"trunc", OP_TRUNC},
+    {"sign", OP_SIGN},
+    {"pi", OP_PI},
+    {"degrees", OP_DEGREES},
+    {"radians", OP_RADIANS},
+    {"sin", OP_SIN},
+    {"cos", OP_COS},
+    {"tan", OP_TAN},
+    {"cot", OP_COT},
+    {"asin", OP_ASIN},
+    {"acos", OP_ACOS},
+    {"atan", OP_ATAN},
+    {"atan2", OP_ATAN2},
+    {"gcd", OP_GCD},
+    {"lcm", OP_LCM},
+    {"md5", OP_MD5},
+    {"initcap", OP_INITCAP},
+    {"translate", OP_TRANSLATE},
+    {"ascii", OP_ASCII},
+    {"chr", OP_CHR},
+    {"to_hex", OP_TO_HEX},
+    {"encode", OP_ENCODE},
+    {"decode", OP_DECODE},
+    {"pg_typeof", OP_PG_TYPEOF},
+    {"timezone", OP_TIMEZONE},
+    {"make_date", OP_MAKE_DATE},
+    {"make_timestamp", OP_MAKE_TIMESTAMP},
+    {"jsonb_typeof", OP_JSON_TYPEOF},
+    {"json_typeof", OP_JSON_TYPEOF},
+    {"jsonb_array_length", OP_JSON_ARRAY_LENGTH},
+    {"json_array_length", OP_JSON_ARRAY_LENGTH},
+    {"jsonb_build_object", OP_JSONB_BUILD_OBJECT},
+    {"jsonb_build_array", OP_JSONB_BUILD_ARRAY},
+    {"to_jsonb", OP_TO_JSONB},
+    {"jsonb_pretty", OP_JSONB_PRETTY},
     {"jsonb_strip_nulls", OP_JSONB_STRIP_NULLS},
 };
 
 static const fn_entry op_table[] = {
-    {"+", OP_ADD},       {"-", OP_SUB},        {"*", OP_MUL},   {"/", OP_DIV},
-    {"%", OP_MOD},       {"=", OP_EQ},         {"<>", OP_NE},   {"!=", OP_NE},
-    {"<", OP_LT},        {"<=", OP_LE},        {">", OP_GT},    {">=", OP_GE},
-    {"||", OP_CONCAT_OP}, {"~~", OP_LIKE},     {"!~~", OP_NOT_LIKE}, {"~~*", OP_ILIKE},
-    {"!~~*", OP_NOT_ILIKE}, {"^", OP_POW},      {"~", OP_REGEX}, {"!~", OP_NOT_REGEX},
-    {"~*", OP_IREGEX},   {"!~*", OP_NOT_IREGEX}, {"->", OP_JSON_GET}, {"->>", OP_JSON_GET_TEXT},
-    {"#>", OP_JSON_PATH}, {"#>>", OP_JSON_PATH_TEXT}, {"@>", OP_JSON_CONTAINS},
-    {"<@", OP_JSON_CONTAINED}, {"?", OP_JSON_EXISTS},
+    {"+", OP_ADD},
+    {"-", OP_SUB},
+    {"*", OP_MUL},
+    {"/", OP_DIV},
+    {"%", OP_MOD},
+    {"=", OP_EQ},
+    {"<>", OP_NE},
+    {"!=", OP_NE},
+    {"<", OP_LT},
+    {"<=", OP_LE},
+    {">", OP_GT},
+    {">=", OP_GE},
+    {"||", OP_CONCAT_OP},
+    {"~~", OP_LIKE},
+    {"!~~", OP_NOT_LIKE},
+    {"~~*", OP_ILIKE},
+    {"!~~*", OP_NOT_ILIKE},
+    {"^", OP_POW},
+    {"~", OP_REGEX},
+    {"!~", OP_NOT_REGEX},
+    {"~*", OP_IREGEX},
+    {"!~*", OP_NOT_IREGEX},
+    {"->", OP_JSON_GET},
+    {"->>", OP_JSON_GET_TEXT},
+    {"#>", OP_JSON_PATH},
+    {"#>>", OP_JSON_PATH_TEXT},
+    {"@>", OP_JSON_CONTAINS},
+    {"<@", OP_JSON_CONTAINED},
+    {"?", OP_JSON_EXISTS},
 };
 
 /* Finishes a call node: coerces untyped arguments (to the type of the
@@ -682,7 +758,9 @@ bind_aexpr(bctx *c, const bscope *s, const json_t *node, const json_t *b)
     if (strcmp(kind, "AEXPR_IN") == 0) {
         const json_t *lb = NULL;
         if (strcmp(eng_pg_node(rx, &lb) ?: "", "List") != 0)
-            return bx_error_at(c, node, ENG_ERRCODE_FEATURE_NOT_SUPPORTED, "IN over a subquery is not supported here"), NULL;
+            return bx_error_at(c, node, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
+                               "IN over a subquery is not supported here"),
+                   NULL;
         int n;
         eng_sx *l = bx_expr(c, s, lx);
         if (l == NULL)
@@ -850,12 +928,14 @@ bind_agg(bctx *c, const bscope *s, const json_t *node, const json_t *b, const ch
 {
     bagg_state *st = c->agg;
     if (st == NULL || s->n != st->nfrom) {
-        bx_error_at(c, node, ENG_ERRCODE_GROUPING_ERROR, "aggregate functions are not allowed in %s",
+        bx_error_at(c, node, ENG_ERRCODE_GROUPING_ERROR,
+                    "aggregate functions are not allowed in %s",
                     c->where ? c->where : "this context");
         return NULL;
     }
     if (st->in_agg) {
-        bx_error_at(c, node, ENG_ERRCODE_GROUPING_ERROR, "aggregate function calls cannot be nested");
+        bx_error_at(c, node, ENG_ERRCODE_GROUPING_ERROR,
+                    "aggregate function calls cannot be nested");
         return NULL;
     }
     if (json_object_get(b, "agg_order") != NULL && strcmp(name, "string_agg") != 0) {
@@ -889,7 +969,8 @@ bind_agg(bctx *c, const bscope *s, const json_t *node, const json_t *b, const ch
             const json_t *sb = NULL;
             eng_pg_node(json_array_get(ao, 0), &sb);
             const char *dir = eng_pg_str(sb, "sortby_dir");
-            eng_sx *oe = json_array_size(ao) == 1 ? bx_expr(c, s, json_object_get(sb, "node")) : NULL;
+            eng_sx *oe =
+                json_array_size(ao) == 1 ? bx_expr(c, s, json_object_get(sb, "node")) : NULL;
             bool ok = oe != NULL && bx_sx_equal(oe, arg) &&
                       (dir == NULL || strcmp(dir, "SORTBY_ASC") == 0 ||
                        strcmp(dir, "SORTBY_DEFAULT") == 0);
@@ -1032,8 +1113,8 @@ bind_funccall(bctx *c, const bscope *s, const json_t *node, const json_t *b)
         return bind_agg(c, s, node, b, name);
     if (eng_pg_bool(b, "agg_star") || eng_pg_bool(b, "agg_distinct") ||
         json_object_get(b, "agg_filter") != NULL) {
-        bx_error_at(c, node, ENG_ERRCODE_WRONG_OBJECT_TYPE,
-                    "%s is not an aggregate function", name);
+        bx_error_at(c, node, ENG_ERRCODE_WRONG_OBJECT_TYPE, "%s is not an aggregate function",
+                    name);
         return NULL;
     }
     if (strcmp(name, "now") == 0 || strcmp(name, "clock_timestamp") == 0 ||
@@ -1157,13 +1238,15 @@ bx_bool(bctx *c, const bscope *s, const json_t *node, const char *clause)
     eng_sx *e = bx_expr(c, s, node);
     if (e == NULL)
         return NULL;
-    if (e->type.id == ENG_TYPE_UNKNOWN && bx_coerce_unknown(c, e, eng_type_make(ENG_TYPE_BOOL, ENG_TYPMOD_NONE)) != 0) {
+    if (e->type.id == ENG_TYPE_UNKNOWN &&
+        bx_coerce_unknown(c, e, eng_type_make(ENG_TYPE_BOOL, ENG_TYPMOD_NONE)) != 0) {
         eng_sx_free(e);
         return NULL;
     }
     if (e->type.id != ENG_TYPE_BOOL) {
-        bx_error_at(c, node, ENG_ERRCODE_DATATYPE_MISMATCH, "argument of %s must be type boolean, not type %s",
-                    clause, op_type_name((op_type)e->type.id));
+        bx_error_at(c, node, ENG_ERRCODE_DATATYPE_MISMATCH,
+                    "argument of %s must be type boolean, not type %s", clause,
+                    op_type_name((op_type)e->type.id));
         eng_sx_free(e);
         return NULL;
     }
@@ -1201,7 +1284,9 @@ bx_expr(bctx *c, const bscope *s, const json_t *node)
         ENG_ASSERT(v != NULL);
         for (int i = 0; i < n; i++) {
             v[i] = bx_bool(c, s, json_array_get(args, (size_t)i),
-                           strcmp(op, "AND_EXPR") == 0 ? "AND" : strcmp(op, "OR_EXPR") == 0 ? "OR" : "NOT");
+                           strcmp(op, "AND_EXPR") == 0  ? "AND"
+                           : strcmp(op, "OR_EXPR") == 0 ? "OR"
+                                                        : "NOT");
             if (v[i] == NULL) {
                 for (int j = 0; j < i; j++)
                     eng_sx_free(v[j]);
@@ -1209,7 +1294,9 @@ bx_expr(bctx *c, const bscope *s, const json_t *node)
                 return NULL;
             }
         }
-        op_fn fn = strcmp(op, "AND_EXPR") == 0 ? OP_AND : strcmp(op, "OR_EXPR") == 0 ? OP_OR : OP_NOT;
+        op_fn fn = strcmp(op, "AND_EXPR") == 0  ? OP_AND
+                   : strcmp(op, "OR_EXPR") == 0 ? OP_OR
+                                                : OP_NOT;
         eng_sx *e = call_n(c, s, fn, n, v, node, false);
         free(v);
         return e;

@@ -10,9 +10,9 @@ typedef struct bcol {
     char *rel;  /* table name or alias that qualifies it (NULL: none) */
     char *name; /* column name (NULL: unnamed, not referable) */
     eng_type type;
-    bool star;   /* included in SELECT * */
+    bool star;    /* included in SELECT * */
     int star_pos; /* order in SELECT * (USING columns first) */
-    bool hidden; /* not found by unqualified names (a USING column's side copies) */
+    bool hidden;  /* not found by unqualified names (a USING column's side copies) */
 } bcol;
 
 typedef struct bscope {
@@ -42,12 +42,12 @@ typedef struct bagg_state {
 typedef struct bwin_fn {
     op_window_kind kind;
     int npart, norder;
-    eng_sx **part;   /* over the FROM scope */
-    eng_sx **order;  /* over the FROM scope */
-    op_order *dirs;  /* desc / nulls_first per order item (col unused) */
-    eng_sx *arg;     /* lag/lead value */
+    eng_sx **part;  /* over the FROM scope */
+    eng_sx **order; /* over the FROM scope */
+    op_order *dirs; /* desc / nulls_first per order item (col unused) */
+    eng_sx *arg;    /* lag/lead value */
     int64_t offset;
-    eng_sx *dflt;    /* lag/lead default (a literal), NULL: NULL */
+    eng_sx *dflt; /* lag/lead default (a literal), NULL: NULL */
     eng_type type;
     bool is_agg;     /* an aggregate over the whole partition (no ORDER BY) */
     op_agg_kind agg; /* its kind; arg NULL for count(*) */
@@ -72,9 +72,9 @@ typedef struct bctx {
     bcte *ctes;
     int ndeps;
     uint64_t *deps;
-    bagg_state *agg;   /* non-NULL: aggregates allowed and collected */
-    bwin_state *win;   /* non-NULL: window functions allowed and collected */
-    const char *where; /* "WHERE", "GROUP BY"... for error messages */
+    bagg_state *agg;      /* non-NULL: aggregates allowed and collected */
+    bwin_state *win;      /* non-NULL: window functions allowed and collected */
+    const char *where;    /* "WHERE", "GROUP BY"... for error messages */
     eng_sx **param_nodes; /* param i's placeholder (prepare-time inference) */
     /* The FROM relation being bound and its scope: scalar subqueries join
      * onto it (NULL where they are not allowed). */

@@ -40,11 +40,11 @@ typedef struct eng_bind_env {
 
 /* A bound query. */
 typedef struct eng_query {
-    eng_rel *rel;   /* rows, unordered; columns [0, ncols) visible, then hidden sort keys */
-    int ncols;      /* visible columns */
-    char **names;   /* ncols names */
+    eng_rel *rel; /* rows, unordered; columns [0, ncols) visible, then hidden sort keys */
+    int ncols;    /* visible columns */
+    char **names; /* ncols names */
     eng_type *types;
-    int norder;     /* final ordering over rel's columns */
+    int norder; /* final ordering over rel's columns */
     op_order *order;
     int64_t limit; /* < 0: none (final; rel already applies it as a TOPK when ordered) */
     int64_t offset;

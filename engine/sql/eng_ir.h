@@ -58,13 +58,13 @@ struct eng_sx {
     int col;       /* COL */
     eng_row lit;   /* LIT: points into litbuf */
     uint8_t *litbuf;
-    op_fn fn;                         /* CALL */
-    eng_type cast_to;                 /* CAST */
-    op_cast_fn cast_fn;               /* CAST: NULL = the type library's */
-    bool case_operand, case_else;     /* CASE layout */
-    const char *ext_name;             /* EXT (a string literal) */
-    op_ext_fn ext_fn;                 /* EXT */
-    bool ext_strict;                  /* EXT */
+    op_fn fn;                     /* CALL */
+    eng_type cast_to;             /* CAST */
+    op_cast_fn cast_fn;           /* CAST: NULL = the type library's */
+    bool case_operand, case_else; /* CASE layout */
+    const char *ext_name;         /* EXT (a string literal) */
+    op_ext_fn ext_fn;             /* EXT */
+    bool ext_strict;              /* EXT */
     int nargs;
     eng_sx **args;
 };
@@ -214,10 +214,10 @@ eng_rel *eng_rel_project(eng_rel *in, int n, const int *cols);
 eng_rel *eng_rel_join(op_join_kind kind, eng_rel *l, eng_rel *r, int nkeys, const int *lkeys,
                       const int *rkeys);
 /* Aggregate result types follow op_reduce.h. */
-eng_rel *eng_rel_reduce(eng_rel *in, int ngroup, const int *group, int naggs,
-                        const eng_agg *aggs, bool global);
-eng_rel *eng_rel_topk(eng_rel *in, int ngroup, const int *group, int norder,
-                      const op_order *order, int64_t limit, int64_t offset);
+eng_rel *eng_rel_reduce(eng_rel *in, int ngroup, const int *group, int naggs, const eng_agg *aggs,
+                        bool global);
+eng_rel *eng_rel_topk(eng_rel *in, int ngroup, const int *group, int norder, const op_order *order,
+                      int64_t limit, int64_t offset);
 /* Window functions over PARTITION BY part ORDER BY order: output = input
  * columns ++ one column per function (row_number/rank/dense_rank: int8;
  * lag/lead: the type of input column col). Copies part, order and wins

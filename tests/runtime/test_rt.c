@@ -408,9 +408,12 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_consolidate_empty_rows),
-        cmocka_unit_test(test_exchange_w1), cmocka_unit_test(test_exchange_w2),
-        cmocka_unit_test(test_exchange_w4), cmocka_unit_test(test_many_dataflows),
-        cmocka_unit_test(test_peek_waits),  cmocka_unit_test(test_errors_across_workers),
+        cmocka_unit_test(test_exchange_w1),
+        cmocka_unit_test(test_exchange_w2),
+        cmocka_unit_test(test_exchange_w4),
+        cmocka_unit_test(test_many_dataflows),
+        cmocka_unit_test(test_peek_waits),
+        cmocka_unit_test(test_errors_across_workers),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -133,9 +133,9 @@ plan(int k)
         eng_rel_free(b);
         eng_rowbuf x = {0};
         eng_push_int8(&x, 1);
-        eng_sx *args[2] = {eng_sx_col(1, eng_type_make(ENG_TYPE_INT8, ENG_TYPMOD_NONE)),
-                           eng_sx_lit(eng_rowbuf_row(&x), eng_type_make(ENG_TYPE_INT8,
-                                                                        ENG_TYPMOD_NONE))};
+        eng_sx *args[2] = {
+            eng_sx_col(1, eng_type_make(ENG_TYPE_INT8, ENG_TYPMOD_NONE)),
+            eng_sx_lit(eng_rowbuf_row(&x), eng_type_make(ENG_TYPE_INT8, ENG_TYPMOD_NONE))};
         eng_rowbuf_free(&x);
         eng_sx *cnt = eng_sx_call(OP_GT, 2, args);
         cnt->type = eng_type_make(ENG_TYPE_BOOL, ENG_TYPMOD_NONE);
@@ -156,9 +156,9 @@ plan(int k)
         eng_rel_free(b);
         eng_rowbuf x = {0};
         eng_push_int8(&x, 2);
-        eng_sx *args[2] = {eng_sx_col(2, eng_type_make(ENG_TYPE_INT8, ENG_TYPMOD_NONE)),
-                           eng_sx_lit(eng_rowbuf_row(&x), eng_type_make(ENG_TYPE_INT8,
-                                                                        ENG_TYPMOD_NONE))};
+        eng_sx *args[2] = {
+            eng_sx_col(2, eng_type_make(ENG_TYPE_INT8, ENG_TYPMOD_NONE)),
+            eng_sx_lit(eng_rowbuf_row(&x), eng_type_make(ENG_TYPE_INT8, ENG_TYPMOD_NONE))};
         eng_rowbuf_free(&x);
         eng_sx *rn = eng_sx_call(OP_LE, 2, args);
         rn->type = eng_type_make(ENG_TYPE_BOOL, ENG_TYPMOD_NONE);

@@ -72,11 +72,53 @@ rnd(void)
 }
 
 static const char *const tokens[] = {
-    "(", ")", ",", "SELECT", "FROM", "WHERE", "JOIN", "ON", "NULL", "1", "0", "-1", "'x'",
-    "*", "/", "+", "GROUP BY", "ORDER BY", "LIMIT", "OVER ()", "EXISTS", "IN", "(SELECT 1)",
-    "::int", "::text", "CASE WHEN", "END", "AND", "OR", "NOT", "DISTINCT", "UNION", "count(*)",
-    "row_number()", "$1", "LATERAL", "WITH x AS (SELECT 1)", "''", "1e400", "9223372036854775808",
-    "'2020-13-45'::date", "NATURAL", "USING", "HAVING", "ALL", "ANY", "::numeric(3,1)",
+    "(",
+    ")",
+    ",",
+    "SELECT",
+    "FROM",
+    "WHERE",
+    "JOIN",
+    "ON",
+    "NULL",
+    "1",
+    "0",
+    "-1",
+    "'x'",
+    "*",
+    "/",
+    "+",
+    "GROUP BY",
+    "ORDER BY",
+    "LIMIT",
+    "OVER ()",
+    "EXISTS",
+    "IN",
+    "(SELECT 1)",
+    "::int",
+    "::text",
+    "CASE WHEN",
+    "END",
+    "AND",
+    "OR",
+    "NOT",
+    "DISTINCT",
+    "UNION",
+    "count(*)",
+    "row_number()",
+    "$1",
+    "LATERAL",
+    "WITH x AS (SELECT 1)",
+    "''",
+    "1e400",
+    "9223372036854775808",
+    "'2020-13-45'::date",
+    "NATURAL",
+    "USING",
+    "HAVING",
+    "ALL",
+    "ANY",
+    "::numeric(3,1)",
 };
 
 /* Splits s into words (quoted strings kept whole) and mutates them. */
@@ -178,7 +220,8 @@ test_fuzz(void **state)
     eng_session *s = eng_session_new(co);
     int ok = 0;
     for (int i = 0; i < nstmts; i++) {
-        if (strncasecmp(stmts[i], "FETCH", 5) == 0 || strncasecmp(stmts[i], "COPY (SUBSCRIBE", 15) == 0)
+        if (strncasecmp(stmts[i], "FETCH", 5) == 0 ||
+            strncasecmp(stmts[i], "COPY (SUBSCRIBE", 15) == 0)
             continue; /* could wait for data forever */
         char *r = t_sql(s, stmts[i]);
         check(stmts[i], r);
