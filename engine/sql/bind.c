@@ -1163,6 +1163,24 @@ lit_int(const eng_sx *e, bool *ok)
     return 0;
 }
 
+/* Adds window function *f to ws (taking its contents; *f is zeroed) and
+ * returns the placeholder column reading it. */
+static eng_sx *
+win_register(bwin_state *ws, bwin_fn *f)
+{
+    if (ws->n == ws->cap) {
+        ws->cap = ws->cap ? ws->cap * 2 : 4;
+        ws->fns = realloc(ws->fns, (size_t)ws->cap * sizeof *ws->fns);
+        ENG_ASSERT(ws->fns != NULL);
+    }
+    ws->fns[ws->n++] = *f;
+    ws->types = realloc(ws->types, (size_t)(ws->nfrom + ws->n) * sizeof *ws->types);
+    ENG_ASSERT(ws->types != NULL);
+    ws->types[ws->nfrom + ws->n - 1] = f->type;
+    memset(f, 0, sizeof *f);
+    return eng_sx_col(ws->nfrom + ws->n - 1, ws->types[ws->nfrom + ws->n - 1]);
+}
+
 /* An aggregate over a whole partition: `agg(x) OVER ([PARTITION BY ...])`
  * without ORDER BY (with one, the frame is a running one: not supported).
  * Rendered by build_windows as a REDUCE per partition joined back. */
@@ -1241,17 +1259,7 @@ window_agg(bctx *c, const bscope *s, const json_t *node, const json_t *b, const 
             goto done;
     f.type =
         eng_agg_type(f.agg, f.arg ? f.arg->type : eng_type_make(ENG_TYPE_INT8, ENG_TYPMOD_NONE));
-    if (ws->n == ws->cap) {
-        ws->cap = ws->cap ? ws->cap * 2 : 4;
-        ws->fns = realloc(ws->fns, (size_t)ws->cap * sizeof *ws->fns);
-        ENG_ASSERT(ws->fns != NULL);
-    }
-    ws->fns[ws->n++] = f;
-    ws->types = realloc(ws->types, (size_t)(ws->nfrom + ws->n) * sizeof *ws->types);
-    ENG_ASSERT(ws->types != NULL);
-    ws->types[ws->nfrom + ws->n - 1] = f.type;
-    memset(&f, 0, sizeof f);
-    ret = eng_sx_col(ws->nfrom + ws->n - 1, ws->types[ws->nfrom + ws->n - 1]);
+    ret = win_register(ws, &f);
 done:
     c->win = ws;
     if (ret == NULL) {
@@ -1372,17 +1380,7 @@ bq_window_call(bctx *c, const bscope *s, const json_t *node, const json_t *b, co
         f.dirs[i] = (op_order){0, desc, nf};
     }
     f.type = lag ? f.arg->type : eng_type_make(ENG_TYPE_INT8, ENG_TYPMOD_NONE);
-    if (ws->n == ws->cap) {
-        ws->cap = ws->cap ? ws->cap * 2 : 4;
-        ws->fns = realloc(ws->fns, (size_t)ws->cap * sizeof *ws->fns);
-        ENG_ASSERT(ws->fns != NULL);
-    }
-    ws->fns[ws->n++] = f;
-    ws->types = realloc(ws->types, (size_t)(ws->nfrom + ws->n) * sizeof *ws->types);
-    ENG_ASSERT(ws->types != NULL);
-    ws->types[ws->nfrom + ws->n - 1] = f.type;
-    memset(&f, 0, sizeof f);
-    ret = eng_sx_col(ws->nfrom + ws->n - 1, ws->types[ws->nfrom + ws->n - 1]);
+    ret = win_register(ws, &f);
 done:
     c->win = ws;
     if (ret == NULL) {
