@@ -210,6 +210,7 @@ eng_obj_free(eng_obj *o)
         memset(o->secret, 0, strlen(o->secret));
         free(o->secret);
     }
+    free(o->conn);
     free(o->deps);
     free(o->schema);
     free(o->name);

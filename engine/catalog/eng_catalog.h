@@ -77,6 +77,9 @@ struct eng_obj {
 
     /* SECRET: its value (owned). */
     char *secret;
+    /* CONNECTION: its options as a JSON object (owned): host, port, user,
+     * database, ssl_mode, password_secret, ssl_ca_secret. */
+    char *conn;
 
     /* Objects this one reads or names (dropped with CASCADE). */
     int ndeps;

@@ -609,6 +609,8 @@ ex_dialect(eng_session *s, const char *sql, const eng_sink *sink, eng_err *err)
         pthread_rwlock_unlock(&s->co->lock);
         return rc;
     }
+    if ((is(w, n, 0, "create") || is(w, n, 0, "drop")) && is(w, n, 1, "connection"))
+        return ex_connection(s, sql, sink, err);
     if ((is(w, n, 0, "create") || is(w, n, 0, "alter")) && is(w, n, 1, "secret"))
         return secret_create(s, sql, w, n, is(w, n, 0, "alter"), sink, err);
     if (is(w, n, 0, "drop") && is(w, n, 1, "secret"))

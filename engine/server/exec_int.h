@@ -43,6 +43,9 @@ int ex_fetch_describe(eng_session *s, const char *sql, int *ncols, char *const *
 bool ex_dialect_match(const char *sql);
 bool ex_dialect_is_show(const char *sql);
 int ex_dialect(eng_session *s, const char *sql, const eng_sink *sink, eng_err *err);
+/* connection.c: CREATE CONNECTION ... TO POSTGRES (...), DROP CONNECTION. */
+int ex_connection(eng_session *s, const char *sql, const eng_sink *sink, eng_err *err);
+
 /* The value of secret `name` (borrowed; the caller holds the lock), NULL
  * if there is none. */
 const char *ex_secret_value(eng_session *s, const char *name);
