@@ -844,6 +844,227 @@ bind_from_item(bctx *c, const json_t *node, eng_rel **rel, bscope *s)
                        t);
 }
 
+static void json_conjuncts(const json_t *node, const json_t ***v, int *n);
+static bool is_name_error(const eng_err *e);
+static int bind_from(bctx *c, const json_t *from, eng_rel **rel, bscope *s);
+static int64_t const_count(bctx *c, const json_t *node, const char *what, bool *isnull);
+
+/* `left, LATERAL (SELECT ... FROM ... WHERE inner = outer AND ... [ORDER BY
+ * ...] [LIMIT k])`: decorrelated like a correlated subquery. The equalities
+ * with the outer side become join keys, the subquery also returns its side
+ * of them, its ORDER BY / LIMIT become a TOPK per key, and the result is
+ * joined onto `left` (an inner join: rows of `left` without a match drop,
+ * as in PostgreSQL). Extends *ls with the subquery's columns. Takes
+ * ownership of left; returns the joined relation or NULL (left freed). */
+static eng_rel *
+bind_lateral(bctx *c, eng_rel *left, bscope *ls, const json_t *node, const json_t *rb)
+{
+    const json_t *sel = json_object_get(rb, "subquery");
+    const json_t *b = NULL;
+    eng_pg_node(sel, &b);
+    if (b == NULL)
+        b = sel;
+    const char *op = eng_pg_str(b, "op");
+    if ((op && strcmp(op, "SETOP_NONE") != 0) || json_object_get(b, "groupClause") ||
+        json_object_get(b, "havingClause") || json_object_get(b, "distinctClause") ||
+        json_object_get(b, "withClause") || bx_has_agg(json_object_get(b, "targetList"))) {
+        bx_error_at(c, node, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
+                    "LATERAL subqueries with grouping, DISTINCT, WITH or set operations are not "
+                    "supported yet");
+        eng_rel_free(left);
+        return NULL;
+    }
+    eng_rel *srel = NULL;
+    bscope ss = {0};
+    bctx sc = *c;
+    sc.agg = NULL;
+    sc.win = NULL;
+    sc.cur_rel = NULL;
+    sc.cur_scope = NULL;
+    sc.deps = NULL;
+    sc.ndeps = 0;
+    if (bind_from(&sc, json_object_get(b, "fromClause"), &srel, &ss) != 0) {
+        free(sc.deps);
+        eng_rel_free(left);
+        return NULL;
+    }
+    eng_rel_free(srel);
+    free(sc.deps);
+    const json_t **cj = NULL;
+    int ncj = 0;
+    if (json_object_get(b, "whereClause") != NULL)
+        json_conjuncts(json_object_get(b, "whereClause"), &cj, &ncj);
+    json_t *copy = json_deep_copy(b);
+    json_t *local = json_array(), *inner = json_array();
+    eng_sx **outer = xcalloc((size_t)ncj + 1, sizeof *outer);
+    int nk = 0;
+    eng_rel *res = NULL;
+    eng_query q = {0};
+    int64_t limit = -1, offset = 0;
+    for (int i = 0; i < ncj; i++) {
+        eng_err e2;
+        eng_err_clear(&e2);
+        bctx t2 = sc;
+        t2.err = &e2;
+        eng_sx *p = bx_bool(&t2, &ss, cj[i], "WHERE");
+        if (p != NULL) {
+            eng_sx_free(p);
+            json_array_append_new(local, json_deep_copy(cj[i]));
+            continue;
+        }
+        if (!is_name_error(&e2)) {
+            *c->err = e2;
+            goto done;
+        }
+        const json_t *ab = NULL;
+        const char *at = eng_pg_node(cj[i], &ab);
+        json_t *nm = at ? json_object_get(ab, "name") : NULL;
+        const char *opn = nm ? eng_pg_strnode(json_array_get(nm, 0)) : NULL;
+        bool ok = at && strcmp(at, "A_Expr") == 0 &&
+                  strcmp(eng_pg_str(ab, "kind") ?: "", "AEXPR_OP") == 0 && opn &&
+                  strcmp(opn, "=") == 0;
+        eng_sx *out = NULL;
+        for (int side = 0; ok && side < 2 && out == NULL; side++) {
+            const json_t *ie = json_object_get(ab, side ? "rexpr" : "lexpr");
+            const json_t *oe = json_object_get(ab, side ? "lexpr" : "rexpr");
+            eng_err e3;
+            eng_err_clear(&e3);
+            bctx t3 = sc;
+            t3.err = &e3;
+            eng_sx *in = bx_expr(&t3, &ss, ie);
+            if (in == NULL)
+                continue;
+            eng_sx_free(in);
+            eng_err_clear(&e3);
+            bctx t4 = *c;
+            t4.err = &e3;
+            t4.cur_rel = NULL;
+            t4.cur_scope = NULL;
+            out = bx_expr(&t4, ls, oe);
+            if (out != NULL)
+                json_array_append_new(inner, json_pack("{s:{s:O}}", "ResTarget", "val", ie));
+        }
+        if (out == NULL) {
+            bx_error_at(c, cj[i], ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
+                        "a LATERAL subquery may refer to the left side only in equalities "
+                        "(inner = outer) of its WHERE clause");
+            goto done;
+        }
+        outer[nk++] = out;
+    }
+    if (nk == 0) {
+        bx_error_at(c, node, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
+                    "LATERAL without a correlation is a cross join: drop LATERAL");
+        goto done;
+    }
+    /* The uncorrelated query: local conjuncts; targets ++ inner keys; no
+     * LIMIT (it becomes a TOPK per key below). */
+    if (json_array_size(local) == 0)
+        json_object_del(copy, "whereClause");
+    else if (json_array_size(local) == 1)
+        json_object_set(copy, "whereClause", json_array_get(local, 0));
+    else
+        json_object_set_new(
+            copy, "whereClause",
+            json_pack("{s:{s:s,s:O}}", "BoolExpr", "boolop", "AND_EXPR", "args", local));
+    json_t *ntl = json_object_get(copy, "targetList");
+    int nvis = (int)json_array_size(ntl);
+    for (size_t i = 0; i < json_array_size(inner); i++)
+        json_array_append(ntl, json_array_get(inner, i));
+    bool isnull;
+    if (json_object_get(b, "limitCount") != NULL) {
+        limit = const_count(c, json_object_get(b, "limitCount"), "LIMIT", &isnull);
+        if (limit < 0 && !isnull)
+            goto done;
+        if (isnull)
+            limit = -1;
+    }
+    if (json_object_get(b, "limitOffset") != NULL) {
+        offset = const_count(c, json_object_get(b, "limitOffset"), "OFFSET", &isnull);
+        if (offset < 0)
+            goto done;
+    }
+    json_object_del(copy, "limitCount");
+    json_object_del(copy, "limitOffset");
+    bctx sub = *c;
+    sub.cur_rel = NULL;
+    sub.cur_scope = NULL;
+    sub.agg = NULL;
+    sub.win = NULL;
+    sub.deps = NULL;
+    sub.ndeps = 0;
+    int rc = bq_select(&sub, copy, &q);
+    for (int i = 0; i < sub.ndeps; i++)
+        add_dep(c, sub.deps[i]);
+    free(sub.deps);
+    if (rc != 0)
+        goto done;
+    /* rel: visible targets, inner keys, then hidden sort columns. */
+    int norder = q.norder;
+    op_order *order = xcalloc((size_t)norder + 1, sizeof *order);
+    memcpy(order, q.order, (size_t)norder * sizeof *order);
+    q.limit = -1;
+    q.offset = 0;
+    eng_rel *r = eng_query_rel(&q, true);
+    if (limit >= 0 || offset > 0) {
+        int *g = xcalloc((size_t)nk + 1, sizeof *g);
+        for (int i = 0; i < nk; i++)
+            g[i] = nvis + i;
+        r = eng_rel_topk(r, nk, g, norder, order, limit, offset);
+        free(g);
+    }
+    free(order);
+    r = project_range(r, 0, nvis + nk);
+    keyvec keys = {0};
+    for (int i = 0; i < nk; i++) {
+        eng_type t;
+        if (bx_common_type(c, outer[i]->type, r->types[nvis + i], "=", &t) != 0) {
+            keys_free(&keys);
+            eng_rel_free(r);
+            goto done;
+        }
+        keys_push(&keys, bx_cast_to(c, outer[i], t),
+                  bx_cast_to(c, eng_sx_col(nvis + i, r->types[nvis + i]), t));
+        outer[i] = NULL;
+    }
+    int nl = left->ncols;
+    res = make_join(c, OP_JOIN_INNER, left, r, NULL, &keys, node);
+    left = NULL;
+    keys_free(&keys);
+    if (res == NULL)
+        goto done;
+    /* Scope: the subquery's targets under its alias; keys hidden. */
+    const json_t *alias = json_object_get(rb, "alias");
+    const char *aname = alias ? eng_pg_str(alias, "aliasname") : NULL;
+    json_t *acols = alias ? json_object_get(alias, "colnames") : NULL;
+    int maxpos = -1;
+    for (int k = 0; k < ls->n; k++)
+        if (ls->cols[k].star_pos > maxpos)
+            maxpos = ls->cols[k].star_pos;
+    for (int i = 0; i < nvis + nk; i++) {
+        const char *cn = i < nvis ? q.names[i] : NULL;
+        if (i < nvis && acols != NULL && (size_t)i < json_array_size(acols))
+            cn = eng_pg_strnode(json_array_get(acols, (size_t)i));
+        scope_add(ls, aname, cn, res->types[nl + i]);
+        bcol *col = &ls->cols[ls->n - 1];
+        col->star = i < nvis;
+        col->star_pos = i < nvis ? maxpos + 1 + i : -1;
+        col->hidden = i >= nvis;
+    }
+done:
+    eng_rel_free(left);
+    eng_query_free(&q);
+    for (int i = 0; i < nk; i++)
+        eng_sx_free(outer[i]);
+    free(outer);
+    free(cj);
+    json_decref(copy);
+    json_decref(local);
+    json_decref(inner);
+    scope_free(&ss);
+    return res;
+}
+
 /* FROM a, b, c: a cross join of the items. No FROM: one empty row. */
 static int
 bind_from(bctx *c, const json_t *from, eng_rel **rel, bscope *s)
@@ -861,7 +1082,21 @@ bind_from(bctx *c, const json_t *from, eng_rel **rel, bscope *s)
     for (size_t i = 0; i < n; i++) {
         eng_rel *r;
         bscope rs;
-        if (bind_from_item(c, json_array_get(from, i), &r, &rs) != 0) {
+        const json_t *item = json_array_get(from, i);
+        const json_t *ib = NULL;
+        const char *ik = eng_pg_node(item, &ib);
+        if (acc != NULL && ik != NULL && strcmp(ik, "RangeSubselect") == 0 &&
+            eng_pg_bool(ib, "lateral")) {
+            /* LATERAL: joined onto everything to its left here. */
+            eng_rel *j = bind_lateral(c, acc, &as, item, ib);
+            if (j == NULL) {
+                scope_free(&as);
+                return -1;
+            }
+            acc = j;
+            continue;
+        }
+        if (bind_from_item(c, item, &r, &rs) != 0) {
             eng_rel_free(acc);
             scope_free(&as);
             return -1;
