@@ -72,6 +72,41 @@ now_ms(void)
 
 static int replay_stmt(void *ctx, uint64_t id, const char *sql, eng_err *err);
 
+/* The table clock: once a second (like Materialize's tables), the table
+ * timestamp moves to the wall clock and every table input advances, so
+ * subscriptions and views over tables see time pass without writes. */
+static void *
+ticker_main(void *arg)
+{
+    eng_coord *co = arg;
+    pthread_mutex_lock(&co->tick_mu);
+    while (!co->tick_stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 1;
+        pthread_cond_timedwait(&co->tick_cv, &co->tick_mu, &until);
+        if (co->tick_stop)
+            break;
+        pthread_mutex_unlock(&co->tick_mu);
+        pthread_rwlock_wrlock(&co->lock);
+        eng_time now = now_ms();
+        if (now > co->ts) {
+            co->ts = now;
+            int n = eng_catalog_count(co->cat);
+            for (int i = 0; i < n; i++) {
+                eng_obj *o = eng_catalog_at(co->cat, i);
+                objrt *r = o->rt;
+                if (o->kind == ENG_OBJ_TABLE && r != NULL && r->input >= 0)
+                    eng_df_advance(co->client, r->df, r->input, co->ts + 1);
+            }
+        }
+        pthread_rwlock_unlock(&co->lock);
+        pthread_mutex_lock(&co->tick_mu);
+    }
+    pthread_mutex_unlock(&co->tick_mu);
+    return NULL;
+}
+
 int
 eng_coord_open(eng_coord **out, eng_rt *rt, const char *data_dir, eng_err *err)
 {
@@ -90,10 +125,13 @@ eng_coord_open(eng_coord **out, eng_rt *rt, const char *data_dir, eng_err *err)
     co->replay_session = NULL;
     eng_session_free(s);
     co->replaying = false;
+    pthread_mutex_init(&co->tick_mu, NULL);
+    pthread_cond_init(&co->tick_cv, NULL);
     if (rc != 0) {
         eng_coord_close(co);
         return -1;
     }
+    co->ticking = pthread_create(&co->ticker, NULL, ticker_main, co) == 0;
     *out = co;
     return 0;
 }
@@ -103,6 +141,15 @@ eng_coord_close(eng_coord *co)
 {
     if (co == NULL)
         return;
+    if (co->ticking) {
+        pthread_mutex_lock(&co->tick_mu);
+        co->tick_stop = true;
+        pthread_cond_signal(&co->tick_cv);
+        pthread_mutex_unlock(&co->tick_mu);
+        pthread_join(co->ticker, NULL);
+    }
+    pthread_mutex_destroy(&co->tick_mu);
+    pthread_cond_destroy(&co->tick_cv);
     eng_catalog_free(co->cat);
     eng_client_free(co->client);
     pthread_rwlock_destroy(&co->lock);

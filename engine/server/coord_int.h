@@ -33,6 +33,11 @@ struct eng_coord {
     bool replaying;
     uint64_t forced_id; /* replay: the id the next created object gets */
     eng_session *replay_session;
+    /* The table clock (coord.c ticker_main). */
+    pthread_t ticker;
+    bool ticking, tick_stop;
+    pthread_mutex_t tick_mu;
+    pthread_cond_t tick_cv;
     uint64_t sys_base;
 };
 

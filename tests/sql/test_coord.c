@@ -191,6 +191,27 @@ test_unwritable_catalog(void **state)
     eng_coord_close(c2);
 }
 
+/* Tables advance with the wall clock even without writes: a SUBSCRIBE
+ * WITH (PROGRESS) over an idle table reports progress. */
+static void
+test_idle_tables_advance(void **state)
+{
+    (void)state;
+    eng_session *s = eng_session_new(co);
+    expect_sql(s, "CREATE TABLE idle (a int)", "CREATE TABLE\n");
+    expect_sql(s, "DECLARE c CURSOR FOR SUBSCRIBE idle WITH (PROGRESS)", "DECLARE CURSOR\n");
+    /* The first progress row comes with the snapshot; a second one only if
+     * time passes for the idle table. */
+    char *r = t_sql(s, "FETCH ALL c WITH (timeout = '500ms')");
+    assert_non_null(strstr(r, "|t|NULL|NULL\n"));
+    free(r);
+    r = t_sql(s, "FETCH ALL c WITH (timeout = '3s')");
+    assert_non_null(strstr(r, "|t|NULL|NULL\n"));
+    free(r);
+    expect_sql(s, "CLOSE c", "CLOSE CURSOR\n");
+    eng_session_free(s);
+}
+
 int
 main(void)
 {
@@ -200,6 +221,7 @@ main(void)
         cmocka_unit_test(test_dropped_objects),
         cmocka_unit_test(test_secrets),
         cmocka_unit_test(test_unwritable_catalog),
+        cmocka_unit_test(test_idle_tables_advance),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
