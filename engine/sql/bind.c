@@ -849,6 +849,132 @@ static bool is_name_error(const eng_err *e);
 static int bind_from(bctx *c, const json_t *from, eng_rel **rel, bscope *s);
 static int64_t const_count(bctx *c, const json_t *node, const char *what, bool *isnull);
 
+/* ------------------------------------------------------------------ correlation */
+
+/* A subquery's WHERE split by correlation: the conjuncts that bind in the
+ * subquery's own FROM scope (local), and the equalities `inner = outer`
+ * whose inner side binds there and outer side over the outer scope. Every
+ * decorrelation (EXISTS/IN, scalar subqueries, LATERAL) starts from this. */
+typedef struct corr {
+    int nlocal;
+    const json_t **local; /* conjunct nodes, borrowed from the parse tree */
+    int n;
+    const json_t **inner; /* inner sides' nodes, borrowed */
+    eng_sx **outer;       /* outer sides, bound (owned until taken) */
+} corr;
+
+static void
+corr_free(corr *k)
+{
+    for (int i = 0; i < k->n; i++)
+        eng_sx_free(k->outer[i]);
+    free(k->local);
+    free(k->inner);
+    free(k->outer);
+    memset(k, 0, sizeof *k);
+}
+
+/* Splits where (may be NULL). sc/ss: the subquery's context and FROM
+ * scope; os: the outer scope; who names the construct in the error for a
+ * correlation that is not an equality. Returns 0, or -1 with err set. */
+static int
+corr_split(bctx *c, const bctx *sc, const bscope *ss, const bscope *os, const json_t *where,
+           const char *who, corr *k)
+{
+    memset(k, 0, sizeof *k);
+    const json_t **cj = NULL;
+    int ncj = 0;
+    if (where != NULL)
+        json_conjuncts(where, &cj, &ncj);
+    k->local = xcalloc((size_t)ncj + 1, sizeof *k->local);
+    k->inner = xcalloc((size_t)ncj + 1, sizeof *k->inner);
+    k->outer = xcalloc((size_t)ncj + 1, sizeof *k->outer);
+    int rc = 0;
+    for (int i = 0; i < ncj && rc == 0; i++) {
+        eng_err e2;
+        eng_err_clear(&e2);
+        bctx t2 = *sc;
+        t2.err = &e2;
+        eng_sx *p = bx_bool(&t2, ss, cj[i], "WHERE");
+        if (p != NULL) {
+            eng_sx_free(p);
+            k->local[k->nlocal++] = cj[i];
+            continue;
+        }
+        if (!is_name_error(&e2)) {
+            *c->err = e2;
+            rc = -1;
+            break;
+        }
+        const json_t *ab = NULL;
+        const char *at = eng_pg_node(cj[i], &ab);
+        json_t *nm = at ? json_object_get(ab, "name") : NULL;
+        const char *opn = nm ? eng_pg_strnode(json_array_get(nm, 0)) : NULL;
+        bool ok = at && strcmp(at, "A_Expr") == 0 &&
+                  strcmp(eng_pg_str(ab, "kind") ?: "", "AEXPR_OP") == 0 && opn &&
+                  strcmp(opn, "=") == 0;
+        eng_sx *out = NULL;
+        const json_t *ie = NULL;
+        for (int side = 0; ok && side < 2 && out == NULL; side++) {
+            ie = json_object_get(ab, side ? "rexpr" : "lexpr");
+            const json_t *oe = json_object_get(ab, side ? "lexpr" : "rexpr");
+            eng_err e3;
+            eng_err_clear(&e3);
+            bctx t3 = *sc;
+            t3.err = &e3;
+            eng_sx *in = bx_expr(&t3, ss, ie);
+            if (in == NULL)
+                continue;
+            eng_sx_free(in);
+            eng_err_clear(&e3);
+            bctx t4 = *c;
+            t4.err = &e3;
+            t4.cur_rel = NULL;
+            t4.cur_scope = NULL;
+            out = bx_expr(&t4, os, oe);
+        }
+        if (out == NULL) {
+            bx_error_at(c, cj[i], ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
+                        "%s may refer to the outer query only in equalities (inner = outer) of "
+                        "its WHERE clause",
+                        who);
+            rc = -1;
+            break;
+        }
+        k->inner[k->n] = ie;
+        k->outer[k->n++] = out;
+    }
+    free(cj);
+    if (rc != 0)
+        corr_free(k);
+    return rc;
+}
+
+/* The parse tree of the uncorrelated query: b (copied) with only the local
+ * conjuncts in WHERE and the inner sides appended to its target list.
+ * Returns a new JSON object (json_decref). */
+static json_t *
+corr_rewrite(const json_t *b, const corr *k)
+{
+    json_t *copy = json_deep_copy(b);
+    if (k->nlocal == 0) {
+        json_object_del(copy, "whereClause");
+    } else if (k->nlocal == 1) {
+        json_object_set_new(copy, "whereClause", json_deep_copy(k->local[0]));
+    } else {
+        json_t *args = json_array();
+        for (int i = 0; i < k->nlocal; i++)
+            json_array_append_new(args, json_deep_copy(k->local[i]));
+        json_object_set_new(
+            copy, "whereClause",
+            json_pack("{s:{s:s,s:o}}", "BoolExpr", "boolop", "AND_EXPR", "args", args));
+    }
+    json_t *tl = json_object_get(copy, "targetList");
+    for (int i = 0; i < k->n; i++)
+        json_array_append_new(tl, json_pack("{s:{s:O}}", "ResTarget", "val", k->inner[i]));
+    return copy;
+}
+
 /* `left, LATERAL (SELECT ... FROM ... WHERE inner = outer AND ... [ORDER BY
  * ...] [LIMIT k])`: decorrelated like a correlated subquery. The equalities
  * with the outer side become join keys, the subquery also returns its side
@@ -890,68 +1016,19 @@ bind_lateral(bctx *c, eng_rel *left, bscope *ls, const json_t *node, const json_
     }
     eng_rel_free(srel);
     free(sc.deps);
-    const json_t **cj = NULL;
-    int ncj = 0;
-    if (json_object_get(b, "whereClause") != NULL)
-        json_conjuncts(json_object_get(b, "whereClause"), &cj, &ncj);
-    json_t *copy = json_deep_copy(b);
-    json_t *local = json_array(), *inner = json_array();
-    eng_sx **outer = xcalloc((size_t)ncj + 1, sizeof *outer);
-    int nk = 0;
+    corr k;
     eng_rel *res = NULL;
     eng_query q = {0};
     int64_t limit = -1, offset = 0;
-    for (int i = 0; i < ncj; i++) {
-        eng_err e2;
-        eng_err_clear(&e2);
-        bctx t2 = sc;
-        t2.err = &e2;
-        eng_sx *p = bx_bool(&t2, &ss, cj[i], "WHERE");
-        if (p != NULL) {
-            eng_sx_free(p);
-            json_array_append_new(local, json_deep_copy(cj[i]));
-            continue;
-        }
-        if (!is_name_error(&e2)) {
-            *c->err = e2;
-            goto done;
-        }
-        const json_t *ab = NULL;
-        const char *at = eng_pg_node(cj[i], &ab);
-        json_t *nm = at ? json_object_get(ab, "name") : NULL;
-        const char *opn = nm ? eng_pg_strnode(json_array_get(nm, 0)) : NULL;
-        bool ok = at && strcmp(at, "A_Expr") == 0 &&
-                  strcmp(eng_pg_str(ab, "kind") ?: "", "AEXPR_OP") == 0 && opn &&
-                  strcmp(opn, "=") == 0;
-        eng_sx *out = NULL;
-        for (int side = 0; ok && side < 2 && out == NULL; side++) {
-            const json_t *ie = json_object_get(ab, side ? "rexpr" : "lexpr");
-            const json_t *oe = json_object_get(ab, side ? "lexpr" : "rexpr");
-            eng_err e3;
-            eng_err_clear(&e3);
-            bctx t3 = sc;
-            t3.err = &e3;
-            eng_sx *in = bx_expr(&t3, &ss, ie);
-            if (in == NULL)
-                continue;
-            eng_sx_free(in);
-            eng_err_clear(&e3);
-            bctx t4 = *c;
-            t4.err = &e3;
-            t4.cur_rel = NULL;
-            t4.cur_scope = NULL;
-            out = bx_expr(&t4, ls, oe);
-            if (out != NULL)
-                json_array_append_new(inner, json_pack("{s:{s:O}}", "ResTarget", "val", ie));
-        }
-        if (out == NULL) {
-            bx_error_at(c, cj[i], ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
-                        "a LATERAL subquery may refer to the left side only in equalities "
-                        "(inner = outer) of its WHERE clause");
-            goto done;
-        }
-        outer[nk++] = out;
+    json_t *copy = NULL;
+    if (corr_split(c, &sc, &ss, ls, json_object_get(b, "whereClause"), "a LATERAL subquery", &k) !=
+        0) {
+        scope_free(&ss);
+        eng_rel_free(left);
+        return NULL;
     }
+    eng_sx **outer = k.outer;
+    int nk = k.n;
     if (nk == 0) {
         bx_error_at(c, node, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
                     "LATERAL without a correlation is a cross join: drop LATERAL");
@@ -959,18 +1036,8 @@ bind_lateral(bctx *c, eng_rel *left, bscope *ls, const json_t *node, const json_
     }
     /* The uncorrelated query: local conjuncts; targets ++ inner keys; no
      * LIMIT (it becomes a TOPK per key below). */
-    if (json_array_size(local) == 0)
-        json_object_del(copy, "whereClause");
-    else if (json_array_size(local) == 1)
-        json_object_set(copy, "whereClause", json_array_get(local, 0));
-    else
-        json_object_set_new(
-            copy, "whereClause",
-            json_pack("{s:{s:s,s:O}}", "BoolExpr", "boolop", "AND_EXPR", "args", local));
-    json_t *ntl = json_object_get(copy, "targetList");
-    int nvis = (int)json_array_size(ntl);
-    for (size_t i = 0; i < json_array_size(inner); i++)
-        json_array_append(ntl, json_array_get(inner, i));
+    int nvis = (int)json_array_size(json_object_get(b, "targetList"));
+    copy = corr_rewrite(b, &k);
     bool isnull;
     if (json_object_get(b, "limitCount") != NULL) {
         limit = const_count(c, json_object_get(b, "limitCount"), "LIMIT", &isnull);
@@ -1038,9 +1105,9 @@ bind_lateral(bctx *c, eng_rel *left, bscope *ls, const json_t *node, const json_
     const char *aname = alias ? eng_pg_str(alias, "aliasname") : NULL;
     json_t *acols = alias ? json_object_get(alias, "colnames") : NULL;
     int maxpos = -1;
-    for (int k = 0; k < ls->n; k++)
-        if (ls->cols[k].star_pos > maxpos)
-            maxpos = ls->cols[k].star_pos;
+    for (int j = 0; j < ls->n; j++)
+        if (ls->cols[j].star_pos > maxpos)
+            maxpos = ls->cols[j].star_pos;
     for (int i = 0; i < nvis + nk; i++) {
         const char *cn = i < nvis ? q.names[i] : NULL;
         if (i < nvis && acols != NULL && (size_t)i < json_array_size(acols))
@@ -1054,13 +1121,8 @@ bind_lateral(bctx *c, eng_rel *left, bscope *ls, const json_t *node, const json_
 done:
     eng_rel_free(left);
     eng_query_free(&q);
-    for (int i = 0; i < nk; i++)
-        eng_sx_free(outer[i]);
-    free(outer);
-    free(cj);
+    corr_free(&k);
     json_decref(copy);
-    json_decref(local);
-    json_decref(inner);
     scope_free(&ss);
     return res;
 }
@@ -3307,14 +3369,17 @@ sub_keys(bctx *c, const bscope *s, const json_t *subselect, const json_t *in_lhs
     sc.cur_scope = NULL;
     if (bind_from(&sc, json_object_get(b, "fromClause"), &srel, &ss) != 0)
         return NULL;
-    const json_t **cj = NULL;
-    int ncj = 0;
-    if (json_object_get(b, "whereClause") != NULL)
-        json_conjuncts(json_object_get(b, "whereClause"), &cj, &ncj);
-    eng_sx **local = xcalloc((size_t)ncj + 1, sizeof *local);
+    corr k;
+    if (corr_split(c, &sc, &ss, s, json_object_get(b, "whereClause"), "a correlated subquery",
+                   &k) != 0) {
+        eng_rel_free(srel);
+        scope_free(&ss);
+        return NULL;
+    }
+    eng_sx **local = xcalloc((size_t)k.nlocal + 1, sizeof *local);
     int nlocal = 0;
-    eng_sx **inner = xcalloc((size_t)ncj + 2, sizeof *inner);
-    eng_sx **outer = xcalloc((size_t)ncj + 2, sizeof *outer);
+    eng_sx **inner = xcalloc((size_t)k.n + 2, sizeof *inner);
+    eng_sx **outer = xcalloc((size_t)k.n + 2, sizeof *outer);
     int nk = 0;
     eng_rel *res = NULL;
     if (in_lhs != NULL) {
@@ -3333,56 +3398,19 @@ sub_keys(bctx *c, const bscope *s, const json_t *subselect, const json_t *in_lhs
         }
         nk++;
     }
-    for (int i = 0; i < ncj; i++) {
-        eng_err e2;
-        eng_err_clear(&e2);
-        bctx t2 = sc;
-        t2.err = &e2;
-        eng_sx *p = bx_bool(&t2, &ss, cj[i], "WHERE");
-        if (p != NULL) {
-            local[nlocal++] = p;
-            continue;
-        }
-        if (!is_name_error(&e2)) {
-            *c->err = e2;
+    /* Bind the local conjuncts and the inner sides (they bound during the
+     * split, so they bind again). */
+    for (int i = 0; i < k.nlocal; i++)
+        if ((local[nlocal] = bx_bool(&sc, &ss, k.local[i], "WHERE")) != NULL)
+            nlocal++;
+    for (int i = 0; i < k.n; i++) {
+        inner[nk] = bx_expr(&sc, &ss, k.inner[i]);
+        outer[nk] = k.outer[i];
+        k.outer[i] = NULL;
+        if (inner[nk] == NULL) {
+            eng_sx_free(outer[nk]);
             goto done;
         }
-        const json_t *ab = NULL;
-        const char *at = eng_pg_node(cj[i], &ab);
-        json_t *nm = at ? json_object_get(ab, "name") : NULL;
-        const char *opn = nm ? eng_pg_strnode(json_array_get(nm, 0)) : NULL;
-        bool ok = at && strcmp(at, "A_Expr") == 0 &&
-                  strcmp(eng_pg_str(ab, "kind") ?: "", "AEXPR_OP") == 0 && opn &&
-                  strcmp(opn, "=") == 0;
-        eng_sx *in = NULL, *out = NULL;
-        for (int side = 0; ok && side < 2 && out == NULL; side++) {
-            const json_t *ie = json_object_get(ab, side ? "rexpr" : "lexpr");
-            const json_t *oe = json_object_get(ab, side ? "lexpr" : "rexpr");
-            eng_err e3;
-            eng_err_clear(&e3);
-            bctx t3 = sc;
-            t3.err = &e3;
-            in = bx_expr(&t3, &ss, ie);
-            if (in == NULL)
-                continue;
-            eng_err_clear(&e3);
-            bctx t4 = *c;
-            t4.err = &e3;
-            t4.cur_rel = NULL;
-            out = bx_expr(&t4, s, oe);
-            if (out == NULL) {
-                eng_sx_free(in);
-                in = NULL;
-            }
-        }
-        if (out == NULL) {
-            bx_error_at(c, cj[i], ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
-                        "a correlated subquery may refer to the outer query only in equalities "
-                        "(inner = outer) of its WHERE clause");
-            goto done;
-        }
-        inner[nk] = in;
-        outer[nk] = out;
         nk++;
     }
     if (nlocal > 0) {
@@ -3420,7 +3448,7 @@ done:
     }
     free(inner);
     free(outer);
-    free(cj);
+    corr_free(&k);
     eng_rel_free(srel);
     scope_free(&ss);
     return res ? eng_rel_distinct(res) : NULL;
@@ -3836,90 +3864,27 @@ correlated_scalar(bctx *c, const bscope *s, const json_t *node, const json_t *su
     }
     eng_rel_free(srel);
     free(sc.deps);
-    const json_t **cj = NULL;
-    int ncj = 0;
-    if (json_object_get(b, "whereClause") != NULL)
-        json_conjuncts(json_object_get(b, "whereClause"), &cj, &ncj);
-    json_t *copy = json_deep_copy(b);
-    json_t *local = json_array();
-    json_t *inner = json_array();
-    eng_sx **outer = xcalloc((size_t)ncj + 1, sizeof *outer);
-    int nk = 0;
+    corr k;
     eng_sx *res = NULL;
     eng_query q = {0};
-    for (int i = 0; i < ncj; i++) {
-        eng_err e2;
-        eng_err_clear(&e2);
-        bctx t2 = sc;
-        t2.err = &e2;
-        eng_sx *p = bx_bool(&t2, &ss, cj[i], "WHERE");
-        if (p != NULL) {
-            eng_sx_free(p);
-            json_array_append_new(local, json_deep_copy(cj[i]));
-            continue;
-        }
-        if (!is_name_error(&e2)) {
-            *c->err = e2;
-            goto done;
-        }
-        const json_t *ab = NULL;
-        const char *at = eng_pg_node(cj[i], &ab);
-        json_t *nm = at ? json_object_get(ab, "name") : NULL;
-        const char *opn = nm ? eng_pg_strnode(json_array_get(nm, 0)) : NULL;
-        bool ok = at && strcmp(at, "A_Expr") == 0 &&
-                  strcmp(eng_pg_str(ab, "kind") ?: "", "AEXPR_OP") == 0 && opn &&
-                  strcmp(opn, "=") == 0;
-        eng_sx *out = NULL;
-        for (int side = 0; ok && side < 2 && out == NULL; side++) {
-            const json_t *ie = json_object_get(ab, side ? "rexpr" : "lexpr");
-            const json_t *oe = json_object_get(ab, side ? "lexpr" : "rexpr");
-            eng_err e3;
-            eng_err_clear(&e3);
-            bctx t3 = sc;
-            t3.err = &e3;
-            eng_sx *in = bx_expr(&t3, &ss, ie);
-            if (in == NULL)
-                continue;
-            eng_sx_free(in);
-            eng_err_clear(&e3);
-            bctx t4 = *c;
-            t4.err = &e3;
-            t4.cur_rel = NULL;
-            out = bx_expr(&t4, s, oe);
-            if (out != NULL) {
-                json_t *rt = json_pack("{s:{s:O}}", "ResTarget", "val", ie);
-                json_array_append_new(inner, rt);
-            }
-        }
-        if (out == NULL) {
-            bx_error_at(c, cj[i], ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
-                        "a correlated subquery may refer to the outer query only in equalities "
-                        "(inner = outer) of its WHERE clause");
-            goto done;
-        }
-        outer[nk++] = out;
+    json_t *copy = NULL;
+    if (corr_split(c, &sc, &ss, s, json_object_get(b, "whereClause"), "a correlated subquery",
+                   &k) != 0) {
+        scope_free(&ss);
+        return NULL;
     }
-    /* The uncorrelated query: local conjuncts, value ++ inner keys. */
-    if (json_array_size(local) == 0)
-        json_object_del(copy, "whereClause");
-    else if (json_array_size(local) == 1)
-        json_object_set(copy, "whereClause", json_array_get(local, 0));
-    else
-        json_object_set_new(
-            copy, "whereClause",
-            json_pack("{s:{s:s,s:O}}", "BoolExpr", "boolop", "AND_EXPR", "args", local));
+    eng_sx **outer = k.outer;
+    int nk = k.n;
+    /* The uncorrelated query: local conjuncts, value ++ inner keys,
+     * grouped by the inner keys if the value aggregates. */
+    copy = corr_rewrite(b, &k);
     bool agg = bx_has_agg(tl);
-    json_t *ntl = json_object_get(copy, "targetList");
-    json_t *group = json_array();
-    for (size_t i = 0; i < json_array_size(inner); i++) {
-        json_array_append(ntl, json_array_get(inner, i));
-        const json_t *rb = NULL;
-        eng_pg_node(json_array_get(inner, i), &rb);
-        json_array_append(group, json_object_get(rb, "val"));
+    if (agg) {
+        json_t *group = json_array();
+        for (int i = 0; i < nk; i++)
+            json_array_append_new(group, json_deep_copy(k.inner[i]));
+        json_object_set_new(copy, "groupClause", group);
     }
-    if (agg)
-        json_object_set(copy, "groupClause", group);
-    json_decref(group);
     bctx sub = *c;
     sub.cur_rel = NULL;
     sub.cur_scope = NULL;
@@ -3996,13 +3961,8 @@ correlated_scalar(bctx *c, const bscope *s, const json_t *node, const json_t *su
     }
 done:
     eng_query_free(&q);
-    for (int i = 0; i < nk; i++)
-        eng_sx_free(outer[i]);
-    free(outer);
-    free(cj);
+    corr_free(&k);
     json_decref(copy);
-    json_decref(local);
-    json_decref(inner);
     scope_free(&ss);
     return res;
 }
