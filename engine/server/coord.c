@@ -72,6 +72,19 @@ now_ms(void)
 
 static int replay_stmt(void *ctx, uint64_t id, const char *sql, eng_err *err);
 
+void
+coord_set_ts(eng_coord *co, eng_time t)
+{
+    co->ts = t;
+    int n = eng_catalog_count(co->cat);
+    for (int i = 0; i < n; i++) {
+        eng_obj *o = eng_catalog_at(co->cat, i);
+        objrt *r = o->rt;
+        if (o->kind == ENG_OBJ_TABLE && r != NULL && r->input >= 0)
+            eng_df_advance(co->client, r->df, r->input, t + 1);
+    }
+}
+
 /* The table clock: once a second (like Materialize's tables), the table
  * timestamp moves to the wall clock and every table input advances, so
  * subscriptions and views over tables see time pass without writes. */
@@ -90,16 +103,8 @@ ticker_main(void *arg)
         pthread_mutex_unlock(&co->tick_mu);
         pthread_rwlock_wrlock(&co->lock);
         eng_time now = now_ms();
-        if (now > co->ts) {
-            co->ts = now;
-            int n = eng_catalog_count(co->cat);
-            for (int i = 0; i < n; i++) {
-                eng_obj *o = eng_catalog_at(co->cat, i);
-                objrt *r = o->rt;
-                if (o->kind == ENG_OBJ_TABLE && r != NULL && r->input >= 0)
-                    eng_df_advance(co->client, r->df, r->input, co->ts + 1);
-            }
-        }
+        if (now > co->ts)
+            coord_set_ts(co, now);
         pthread_rwlock_unlock(&co->lock);
         pthread_mutex_lock(&co->tick_mu);
     }

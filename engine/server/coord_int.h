@@ -73,6 +73,9 @@ struct eng_session {
 };
 
 uint64_t coord_new_id(eng_coord *co);
+/* Moves the table timestamp to t and advances every table's input to
+ * t + 1 (write lock held). */
+void coord_set_ts(eng_coord *co, eng_time t);
 /* Scratch for coord_lookup_arrs, owned by its caller. */
 typedef struct coord_look {
     eng_coord *co;

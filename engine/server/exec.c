@@ -352,14 +352,7 @@ apply_change(eng_session *s, eng_obj *o, const eng_rel *rel, int64_t *ins, int64
         for (uint32_t i = 0; i < b->n; i++)
             eng_batch_push(out, eng_batch_row(b, i), t, b->upd[i].diff);
         eng_df_send(co->client, r->df, r->input, out);
-        co->ts = t;
-        int n = eng_catalog_count(co->cat);
-        for (int i = 0; i < n; i++) {
-            eng_obj *x = eng_catalog_at(co->cat, i);
-            objrt *xr = x->rt;
-            if (x->kind == ENG_OBJ_TABLE && xr != NULL && xr->input >= 0)
-                eng_df_advance(co->client, xr->df, xr->input, co->ts + 1);
-        }
+        coord_set_ts(co, t);
     }
     eng_batch_free(b);
     return 0;
