@@ -1173,7 +1173,7 @@ setup_sluice(state *s)
         return;
     snprintf(sql, sizeof sql,
              "CREATE CONNECTION pg_connection TO POSTGRES (HOST '%s', PORT %s, USER %s, "
-             "PASSWORD SECRET pgpass, DATABASE %s)",
+             "PASSWORD SECRET pgpass, DATABASE '%s')",
              s->up_host, s->up_port, s->up_user, s->up_db);
     if (!sluice_cmd(s, sql, 30))
         return;
