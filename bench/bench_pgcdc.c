@@ -68,11 +68,12 @@ typedef struct state {
     const cfg *c;
     PGconn *up, *sub, *sl;
     char up_host[128], up_port[16], up_user[64], up_db[64];
-    char sluice_err[512]; /* non-empty: the sluice parts are skipped */
-    long next_id;         /* the next unused id of t */
-    long rows;            /* rows committed to t */
-    long sub_base;        /* rows of t that existed before the subscription */
-    long fresh_rows;      /* rows committed to fresh */
+    char decoding_mem[32]; /* upstream logical_decoding_work_mem */
+    char sluice_err[512];  /* non-empty: the sluice parts are skipped */
+    long next_id;          /* the next unused id of t */
+    long rows;             /* rows committed to t */
+    long sub_base;         /* rows of t that existed before the subscription */
+    long fresh_rows;       /* rows committed to fresh */
     double recv_single_rate;
     int marks;
     bool failed;
@@ -512,6 +513,19 @@ load_bulk(state *s, long n)
 
 /* ------------------------------------------------------------ consumers */
 
+/* Bytes a slot's walsender has spilled to disk so far (the reorder buffer
+ * past logical_decoding_work_mem); -1 when no statistics. */
+static long
+slot_spill_bytes(state *s, const char *slot)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT coalesce((SELECT spill_bytes FROM pg_stat_replication_slots "
+             "WHERE slot_name = '%s'), -1)",
+             slot);
+    return pg_long(s->up, sql);
+}
+
 /* pg_recvlogical from its slot to `end_lsn`: seconds until it exits. */
 static double
 run_recvlogical(state *s, const char *end_lsn)
@@ -610,7 +624,7 @@ run_subscriber(state *s, const char *tag, const char *end_lsn)
 
 static void
 print_ingest(state *s, const char *name, long rows, double build_s, double sl_s, double predec,
-             const char *baseline, double base_s)
+             const char *baseline, double base_s, long base_spill)
 {
     printf("{\"bench\":\"pgcdc\",\"name\":\"%s\",\"unit\":\"rows/s\",\"rows\":%ld,"
            "\"backlog_build_s\":%.2f,",
@@ -621,7 +635,8 @@ print_ingest(state *s, const char *name, long rows, double build_s, double sl_s,
         printf("\"value\":null,");
     printf("\"baseline\":\"%s\",\"baseline_value\":", baseline);
     if (base_s > 0)
-        printf("%.0f,\"baseline_seconds\":%.3f,", rows / base_s, base_s);
+        printf("%.0f,\"baseline_seconds\":%.3f,\"baseline_spill_mb\":%.1f,", rows / base_s, base_s,
+               (double)base_spill / 1048576);
     else
         printf("null,");
     if (sl_s > 0 && base_s > 0)
@@ -631,7 +646,7 @@ print_ingest(state *s, const char *name, long rows, double build_s, double sl_s,
     if (s->sluice_err[0] != '\0')
         printf(",\"error\":\"%s\"", s->sluice_err);
     printf(",\"sluice_pause\":\"%s\",\"logical_decoding_work_mem\":\"%s\"}\n", s->c->pause,
-           s->c->decoding_mem);
+           s->decoding_mem);
     fflush(stdout);
 }
 
@@ -673,12 +688,15 @@ ingest_one(state *s, const char *name, long rows, bool bulk)
          wal);
 
     double recv_s = run_recvlogical(s, end_lsn);
+    long recv_spill = slot_spill_bytes(s, RECV_SLOT), sub_spill = 0;
     note("%s: pg_recvlogical %.2f s (%.0f rows/s)", name, recv_s, rows / recv_s);
     if (!bulk)
         s->recv_single_rate = rows / recv_s;
     double sub_s = -1;
     if (s->sub != NULL) {
+        long before = slot_spill_bytes(s, SUB_NAME);
         sub_s = run_subscriber(s, tag, end_lsn);
+        sub_spill = slot_spill_bytes(s, SUB_NAME) - before;
         note("%s: pg_subscriber %.2f s (%.0f rows/s)", name, sub_s, rows / sub_s);
     }
     double sl_s = -1, predec = 0;
@@ -702,9 +720,9 @@ ingest_one(state *s, const char *name, long rows, bool bulk)
             note("%s: sluiced %.2f s (%.0f rows/s), predecoded %.2f", name, sl_s, rows / sl_s,
                  predec);
     }
-    print_ingest(s, name, rows, build_s, sl_s, predec, "pg_recvlogical", recv_s);
+    print_ingest(s, name, rows, build_s, sl_s, predec, "pg_recvlogical", recv_s, recv_spill);
     if (s->sub != NULL)
-        print_ingest(s, name, rows, build_s, sl_s, predec, "pg_subscriber", sub_s);
+        print_ingest(s, name, rows, build_s, sl_s, predec, "pg_subscriber", sub_s, sub_spill);
 }
 
 /* ------------------------------------------------------------ freshness */
@@ -1106,8 +1124,15 @@ setup_upstream(state *s)
         snprintf(sql, sizeof sql, "ALTER SYSTEM SET logical_decoding_work_mem = '%s'",
                  s->c->decoding_mem);
         pg_cmd(s->up, sql);
+    } else {
+        pg_cmd(s->up, "ALTER SYSTEM RESET logical_decoding_work_mem");
     }
     pg_cmd(s->up, "SELECT pg_reload_conf()");
+    sleep_s(0.2); /* the reload is asynchronous */
+    pg_text(s->up,
+            "SELECT setting || coalesce(unit, '') FROM pg_settings "
+            "WHERE name = 'logical_decoding_work_mem'",
+            s->decoding_mem, sizeof s->decoding_mem);
     pg_cmd(s->up, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
                   "WHERE slot_name = '" RECV_SLOT "' AND NOT active");
     pg_cmd(s->up, "DROP PUBLICATION IF EXISTS " PUB);
