@@ -21,15 +21,39 @@ typedef struct arrange {
 static const eng_op_vt arrange_vt;
 
 static void
+ups_reserve(arrange *a, size_t n)
+{
+    if (n > a->ups_cap) {
+        a->ups_cap = n;
+        a->ups = realloc(a->ups, a->ups_cap * sizeof *a->ups);
+        ENG_ASSERT(a->ups != NULL);
+    }
+}
+
+/* Hands b, already applied to the arrangement, to the history kept for
+ * snapshots, to the readers and to the output stream. */
+static void
+publish(arrange *a, const eng_batch *b)
+{
+    for (uint32_t i = 0; i < b->n; i++)
+        eng_batch_push(a->hist, eng_batch_row(b, i), b->upd[i].time, b->upd[i].diff);
+    for (int i = 0; i < a->nreaders; i++)
+        if (a->readers[i].on_data)
+            a->readers[i].on_data(a->readers[i].who, b);
+    if (!eng_op_has_output(&a->op))
+        return;
+    eng_batch *out = eng_op_out(&a->op);
+    for (uint32_t i = 0; i < b->n; i++)
+        eng_batch_push(out, eng_batch_row(b, i), b->upd[i].time, b->upd[i].diff);
+    eng_op_flush(&a->op);
+}
+
+static void
 arrange_input(eng_op *op, int port, const eng_batch *b)
 {
     (void)port;
     arrange *a = (arrange *)op;
-    if (b->n > a->ups_cap) {
-        a->ups_cap = b->n;
-        a->ups = realloc(a->ups, a->ups_cap * sizeof *a->ups);
-        ENG_ASSERT(a->ups != NULL);
-    }
+    ups_reserve(a, b->n);
     for (uint32_t i = 0; i < b->n; i++) {
         eng_row r = eng_batch_row(b, i);
         shard_arr_upd *u = &a->ups[i];
@@ -39,17 +63,7 @@ arrange_input(eng_op *op, int port, const eng_batch *b)
         u->diff = b->upd[i].diff;
     }
     shard_arr_update_batch(a->arr, a->ups, b->n);
-    for (uint32_t i = 0; i < b->n; i++)
-        eng_batch_push(a->hist, eng_batch_row(b, i), b->upd[i].time, b->upd[i].diff);
-    for (int i = 0; i < a->nreaders; i++)
-        if (a->readers[i].on_data)
-            a->readers[i].on_data(a->readers[i].who, b);
-    if (!eng_op_has_output(op))
-        return;
-    eng_batch *out = eng_op_out(op);
-    for (uint32_t i = 0; i < b->n; i++)
-        eng_batch_push(out, eng_batch_row(b, i), b->upd[i].time, b->upd[i].diff);
-    eng_op_flush(op);
+    publish(a, b);
 }
 
 static eng_time
