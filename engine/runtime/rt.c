@@ -1222,12 +1222,22 @@ wait_clients_seen(eng_rt *rt)
     }
 }
 
+static void client_poll(eng_client *c);
+
 void
 eng_client_free(eng_client *c)
 {
     if (c == NULL)
         return;
     eng_rt *rt = c->rt;
+    /* Everything sent is delivered: a client that feeds an input and goes
+     * away (a snapshot thread) must not lose its last data or frontier. */
+    for (int i = 0; i < rt->W; i++)
+        while (!shard_chan_empty(c->to_worker[i])) {
+            shard_bell_ring(&rt->w[i].bell);
+            client_poll(c);
+            sched_yield();
+        }
     pthread_mutex_lock(&rt->mu);
     for (int i = 0; i < rt->nclients; i++) {
         if (rt->clients[i] == c) {
@@ -1261,8 +1271,6 @@ eng_client_batch(eng_client *c)
 {
     return eng_batch_get(&c->pool);
 }
-
-static void client_poll(eng_client *c);
 
 /* Client -> worker; waits (draining replies) while the channel is full. */
 static void

@@ -18,175 +18,104 @@
 #include <unistd.h>
 
 #include "engine/server/exec_int.h"
-
-/* ------------------------------------------------------------------ lexing */
-
-typedef struct lexer {
-    const char *sql, *p;
-} lexer;
-
-static void
-ws(lexer *l)
-{
-    for (;;) {
-        while (isspace((unsigned char)*l->p))
-            l->p++;
-        if (l->p[0] == '-' && l->p[1] == '-') {
-            while (*l->p && *l->p != '\n')
-                l->p++;
-            continue;
-        }
-        return;
-    }
-}
-
-static bool
-kw(lexer *l, const char *k)
-{
-    ws(l);
-    size_t n = strlen(k);
-    if (strncasecmp(l->p, k, n) != 0 || isalnum((unsigned char)l->p[n]) || l->p[n] == '_')
-        return false;
-    l->p += n;
-    return true;
-}
-
-static bool
-punct(lexer *l, char c)
-{
-    ws(l);
-    if (*l->p != c)
-        return false;
-    l->p++;
-    return true;
-}
-
-static int
-syntax(lexer *l, eng_err *err, const char *what)
-{
-    ws(l);
-    eng_err_set(err, ENG_ERRCODE_SYNTAX_ERROR, "syntax error: expected %s", what);
-    err->position = (int)(l->p - l->sql) + 1;
-    return -1;
-}
-
-/* An identifier (lower-cased unless quoted), a string literal or a
- * number, into buf. */
-static bool
-value(lexer *l, char *buf, size_t cap)
-{
-    ws(l);
-    size_t k = 0;
-    const char *p = l->p;
-    if (*p == '\'') {
-        p++;
-        for (;;) {
-            if (*p == '\0')
-                return false;
-            if (*p == '\'' && p[1] == '\'') {
-                p += 2;
-                if (k + 1 < cap)
-                    buf[k++] = '\'';
-                continue;
-            }
-            if (*p == '\'') {
-                p++;
-                break;
-            }
-            if (k + 1 < cap)
-                buf[k++] = *p;
-            p++;
-        }
-    } else if (*p == '"') {
-        p++;
-        while (*p && *p != '"') {
-            if (k + 1 < cap)
-                buf[k++] = *p;
-            p++;
-        }
-        if (*p != '"')
-            return false;
-        p++;
-    } else if (isalnum((unsigned char)*p) || *p == '_') {
-        while (isalnum((unsigned char)*p) || *p == '_' || *p == '.' || *p == '-')
-            if (k + 1 < cap)
-                buf[k++] = (char)tolower((unsigned char)*p++);
-            else
-                p++;
-    } else {
-        return false;
-    }
-    buf[k] = '\0';
-    l->p = p;
-    return true;
-}
+#include "engine/server/lex.h"
 
 /* ------------------------------------------------------------------ checking */
+
+/* Fills *out from the options o and the resolved secrets pw / ca (the CA
+ * is staged in a private temporary file that lives until ex_pgconn_free). */
+static int
+pgconn_fill(const json_t *o, const char *pw, const char *ca, ex_pgconn *out, eng_err *err)
+{
+    memset(out, 0, sizeof *out);
+    const char *keys[5] = {"host", "port", "user", "database", "ssl_mode"};
+    for (int i = 0; i < 5; i++) {
+        const char *v = json_string_value(json_object_get(o, keys[i]));
+        out->strs[i] = v ? strdup(v) : NULL;
+    }
+    out->strs[5] = pw ? strdup(pw) : NULL;
+    out->c.host = out->strs[0];
+    out->c.port = out->strs[1] ? out->strs[1] : "5432";
+    out->c.user = out->strs[2];
+    out->c.dbname = out->strs[3];
+    out->c.sslmode = out->strs[4] ? out->strs[4] : "disable";
+    out->c.password = out->strs[5];
+    if (json_object_get(o, "ssl_ca_secret") != NULL) {
+        snprintf(out->ca_path, sizeof out->ca_path, "/tmp/sluice-ca-XXXXXX");
+        int fd = mkstemp(out->ca_path);
+        if (fd < 0 || ca == NULL || write(fd, ca, strlen(ca)) != (ssize_t)strlen(ca)) {
+            if (fd >= 0) {
+                close(fd);
+                unlink(out->ca_path);
+            }
+            out->ca_path[0] = '\0';
+            ex_pgconn_free(out);
+            return eng_err_set(err, ENG_ERRCODE_IO_ERROR,
+                               "could not stage the certificate authority of secret %s",
+                               json_string_value(json_object_get(o, "ssl_ca_secret")));
+        }
+        close(fd);
+        out->c.ca_file = out->ca_path;
+    }
+    return 0;
+}
+
+void
+ex_pgconn_free(ex_pgconn *c)
+{
+    for (int i = 0; i < 6; i++) {
+        if (c->strs[i] != NULL)
+            memset(c->strs[i], 0, strlen(c->strs[i]));
+        free(c->strs[i]);
+        c->strs[i] = NULL;
+    }
+    if (c->ca_path[0])
+        unlink(c->ca_path);
+    c->ca_path[0] = '\0';
+}
+
+int
+ex_pgconn_resolve(eng_coord *co, const eng_obj *conn, ex_pgconn *out, eng_err *err)
+{
+    json_t *o = json_loads(conn->conn ? conn->conn : "{}", 0, NULL);
+    if (o == NULL)
+        return eng_err_set(err, ENG_ERRCODE_DATA_CORRUPTED, "connection %s is corrupt", conn->name);
+    const char *vals[2] = {NULL, NULL};
+    const char *secs[2] = {json_string_value(json_object_get(o, "password_secret")),
+                           json_string_value(json_object_get(o, "ssl_ca_secret"))};
+    for (int i = 0; i < 2; i++) {
+        if (secs[i] == NULL)
+            continue;
+        eng_obj *d = eng_catalog_find(co->cat, "public", secs[i]);
+        if (d == NULL || d->kind != ENG_OBJ_SECRET) {
+            json_decref(o);
+            return eng_err_set(err, ENG_ERRCODE_UNDEFINED_OBJECT, "unknown secret '%s'", secs[i]);
+        }
+        vals[i] = d->secret;
+    }
+    int rc = pgconn_fill(o, vals[0], vals[1], out, err);
+    json_decref(o);
+    return rc;
+}
 
 /* Connects with the options (secrets resolved) and runs SELECT 1. */
 static int
 check_postgres(const json_t *o, const char *pw, const char *ca, eng_err *err)
 {
-    const char *keys[12], *vals[12];
-    int n = 0;
-    char port[16] = "5432";
-    const char *host = json_string_value(json_object_get(o, "host"));
-    const char *user = json_string_value(json_object_get(o, "user"));
-    const char *db = json_string_value(json_object_get(o, "database"));
-    const char *mode = json_string_value(json_object_get(o, "ssl_mode"));
-    const char *pwsec = json_string_value(json_object_get(o, "password_secret"));
-    const char *casec = json_string_value(json_object_get(o, "ssl_ca_secret"));
-    if (json_is_string(json_object_get(o, "port")))
-        snprintf(port, sizeof port, "%s", json_string_value(json_object_get(o, "port")));
-    keys[n] = "host", vals[n++] = host;
-    keys[n] = "port", vals[n++] = port;
-    keys[n] = "user", vals[n++] = user;
-    keys[n] = "dbname", vals[n++] = db ? db : "postgres";
-    keys[n] = "sslmode", vals[n++] = mode ? mode : "disable";
-    keys[n] = "connect_timeout", vals[n++] = "10";
-    keys[n] = "application_name", vals[n++] = "sluice";
-    (void)pwsec;
-    if (pw != NULL)
-        keys[n] = "password", vals[n++] = pw;
-    char capath[] = "/tmp/sluice-ca-XXXXXX";
-    int cafd = -1;
-    if (casec != NULL) {
-        cafd = mkstemp(capath);
-        if (cafd < 0 || ca == NULL || write(cafd, ca, strlen(ca)) != (ssize_t)strlen(ca)) {
-            if (cafd >= 0) {
-                close(cafd);
-                unlink(capath);
-            }
-            return eng_err_set(err, ENG_ERRCODE_IO_ERROR,
-                               "could not stage the certificate authority of secret %s", casec);
-        }
-        close(cafd);
-        keys[n] = "sslrootcert", vals[n++] = capath;
-    }
-    keys[n] = NULL;
-    vals[n] = NULL;
-    PGconn *c = PQconnectdbParams(keys, vals, 0);
-    int rc = 0;
-    if (PQstatus(c) != CONNECTION_OK) {
-        char msg[ENG_ERR_MSG_MAX];
-        snprintf(msg, sizeof msg, "%s", PQerrorMessage(c));
-        size_t ml = strlen(msg);
-        while (ml > 0 && (msg[ml - 1] == '\n' || msg[ml - 1] == ' '))
-            msg[--ml] = '\0';
-        rc = eng_err_set(err, ENG_ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION,
-                         "cannot connect to PostgreSQL at %s:%s: %s", host, port, msg);
+    ex_pgconn pc;
+    if (pgconn_fill(o, pw, ca, &pc, err) != 0)
+        return -1;
+    PGconn *c = io_pgsrc_connect(&pc.c, false, "sluice", err);
+    int rc = -1;
+    if (c == NULL) {
         eng_err_hint(err, "check HOST, PORT, USER, the password secret, DATABASE and SSL MODE");
     } else {
-        PGresult *r = PQexec(c, "SELECT 1");
-        if (PQresultStatus(r) != PGRES_TUPLES_OK)
-            rc = eng_err_set(err, ENG_ERRCODE_CONNECTION_FAILURE,
-                             "connected to PostgreSQL at %s:%s but SELECT 1 failed: %s", host, port,
-                             PQerrorMessage(c));
+        PGresult *r = io_pgsrc_exec(c, "SELECT 1", PGRES_TUPLES_OK, err);
+        rc = r ? 0 : -1;
         PQclear(r);
     }
     PQfinish(c);
-    if (casec != NULL)
-        unlink(capath);
+    ex_pgconn_free(&pc);
     return rc;
 }
 
@@ -196,75 +125,75 @@ check_postgres(const json_t *o, const char *pw, const char *ca, eng_err *err)
 static int
 create_connection(eng_session *s, const char *sql, const eng_sink *sink, eng_err *err)
 {
-    lexer l = {sql, sql};
+    ex_lexer l = {sql, sql};
     char name[128], buf[1024];
-    if (!kw(&l, "create") || !kw(&l, "connection"))
-        return syntax(&l, err, "CREATE CONNECTION");
+    if (!ex_lex_kw(&l, "create") || !ex_lex_kw(&l, "connection"))
+        return ex_lex_syntax(&l, err, "CREATE CONNECTION");
     bool ine = false;
-    if (kw(&l, "if")) {
-        if (!kw(&l, "not") || !kw(&l, "exists"))
-            return syntax(&l, err, "NOT EXISTS after IF");
+    if (ex_lex_kw(&l, "if")) {
+        if (!ex_lex_kw(&l, "not") || !ex_lex_kw(&l, "exists"))
+            return ex_lex_syntax(&l, err, "NOT EXISTS after IF");
         ine = true;
     }
-    if (!value(&l, name, sizeof name))
-        return syntax(&l, err, "a connection name");
-    if (!kw(&l, "to"))
-        return syntax(&l, err, "TO");
-    if (!kw(&l, "postgres")) {
-        if (kw(&l, "kafka") || kw(&l, "confluent")) {
+    if (!ex_lex_value(&l, name, sizeof name))
+        return ex_lex_syntax(&l, err, "a connection name");
+    if (!ex_lex_kw(&l, "to"))
+        return ex_lex_syntax(&l, err, "TO");
+    if (!ex_lex_kw(&l, "postgres")) {
+        if (ex_lex_kw(&l, "kafka") || ex_lex_kw(&l, "confluent")) {
             eng_err_set(err, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
                         "Kafka and schema registry connections are not supported yet");
             return -1;
         }
-        return syntax(&l, err, "POSTGRES");
+        return ex_lex_syntax(&l, err, "POSTGRES");
     }
-    if (!punct(&l, '('))
-        return syntax(&l, err, "'('");
+    if (!ex_lex_punct(&l, '('))
+        return ex_lex_syntax(&l, err, "'('");
     json_t *o = json_object();
     int rc = -1;
     for (;;) {
-        const char *opt_at = (ws(&l), l.p);
+        const char *opt_at = (ex_lex_ws(&l), l.p);
         const char *key = NULL;
         bool secret = false;
-        if (kw(&l, "host"))
+        if (ex_lex_kw(&l, "host"))
             key = "host";
-        else if (kw(&l, "port"))
+        else if (ex_lex_kw(&l, "port"))
             key = "port";
-        else if (kw(&l, "user") || kw(&l, "username"))
+        else if (ex_lex_kw(&l, "user") || ex_lex_kw(&l, "username"))
             key = "user";
-        else if (kw(&l, "database"))
+        else if (ex_lex_kw(&l, "database"))
             key = "database";
-        else if (kw(&l, "password")) {
-            if (!kw(&l, "secret")) {
-                syntax(&l, err, "SECRET after PASSWORD (passwords are given as secrets)");
+        else if (ex_lex_kw(&l, "password")) {
+            if (!ex_lex_kw(&l, "secret")) {
+                ex_lex_syntax(&l, err, "SECRET after PASSWORD (passwords are given as secrets)");
                 goto done;
             }
             key = "password_secret";
             secret = true;
-        } else if (kw(&l, "ssl")) {
-            if (kw(&l, "mode")) {
+        } else if (ex_lex_kw(&l, "ssl")) {
+            if (ex_lex_kw(&l, "mode")) {
                 key = "ssl_mode";
-            } else if (kw(&l, "certificate")) {
-                if (!kw(&l, "authority") || !kw(&l, "secret")) {
-                    syntax(&l, err, "AUTHORITY SECRET after SSL CERTIFICATE");
+            } else if (ex_lex_kw(&l, "certificate")) {
+                if (!ex_lex_kw(&l, "authority") || !ex_lex_kw(&l, "secret")) {
+                    ex_lex_syntax(&l, err, "AUTHORITY SECRET after SSL CERTIFICATE");
                     goto done;
                 }
                 key = "ssl_ca_secret";
                 secret = true;
             } else {
-                syntax(&l, err, "MODE or CERTIFICATE AUTHORITY after SSL");
+                ex_lex_syntax(&l, err, "MODE or CERTIFICATE AUTHORITY after SSL");
                 goto done;
             }
         } else {
             l.p = opt_at;
-            syntax(&l, err,
-                   "a connection option (HOST, PORT, USER, PASSWORD SECRET, DATABASE, "
-                   "SSL MODE, SSL CERTIFICATE AUTHORITY SECRET)");
+            ex_lex_syntax(&l, err,
+                          "a connection option (HOST, PORT, USER, PASSWORD SECRET, DATABASE, "
+                          "SSL MODE, SSL CERTIFICATE AUTHORITY SECRET)");
             goto done;
         }
-        punct(&l, '=');
-        if (!value(&l, buf, sizeof buf)) {
-            syntax(&l, err, "a value");
+        ex_lex_punct(&l, '=');
+        if (!ex_lex_value(&l, buf, sizeof buf)) {
+            ex_lex_syntax(&l, err, "a value");
             goto done;
         }
         if (json_object_get(o, key) != NULL) {
@@ -294,19 +223,19 @@ create_connection(eng_session *s, const char *sql, const eng_sink *sink, eng_err
         }
         (void)secret;
         json_object_set_new(o, key, json_string(buf));
-        if (punct(&l, ','))
+        if (ex_lex_punct(&l, ','))
             continue;
-        if (punct(&l, ')'))
+        if (ex_lex_punct(&l, ')'))
             break;
-        syntax(&l, err, "',' or ')'");
+        ex_lex_syntax(&l, err, "',' or ')'");
         goto done;
     }
-    ws(&l);
+    ex_lex_ws(&l);
     if (*l.p == ';')
         l.p++;
-    ws(&l);
+    ex_lex_ws(&l);
     if (*l.p != '\0') {
-        syntax(&l, err, "end of statement");
+        ex_lex_syntax(&l, err, "end of statement");
         goto done;
     }
     if (json_object_get(o, "host") == NULL || json_object_get(o, "user") == NULL) {
@@ -386,21 +315,21 @@ done:
 static int
 drop_connection(eng_session *s, const char *sql, const eng_sink *sink, eng_err *err)
 {
-    lexer l = {sql, sql};
+    ex_lexer l = {sql, sql};
     char name[128];
-    kw(&l, "drop");
-    kw(&l, "connection");
+    ex_lex_kw(&l, "drop");
+    ex_lex_kw(&l, "connection");
     bool ie = false;
-    if (kw(&l, "if")) {
-        if (!kw(&l, "exists"))
-            return syntax(&l, err, "EXISTS after IF");
+    if (ex_lex_kw(&l, "if")) {
+        if (!ex_lex_kw(&l, "exists"))
+            return ex_lex_syntax(&l, err, "EXISTS after IF");
         ie = true;
     }
-    if (!value(&l, name, sizeof name))
-        return syntax(&l, err, "a connection name");
-    bool cascade = kw(&l, "cascade");
+    if (!ex_lex_value(&l, name, sizeof name))
+        return ex_lex_syntax(&l, err, "a connection name");
+    bool cascade = ex_lex_kw(&l, "cascade");
     if (!cascade)
-        kw(&l, "restrict");
+        ex_lex_kw(&l, "restrict");
     eng_coord *co = s->co;
     pthread_rwlock_wrlock(&co->lock);
     int rc = 0;
@@ -420,8 +349,8 @@ drop_connection(eng_session *s, const char *sql, const eng_sink *sink, eng_err *
 int
 ex_connection(eng_session *s, const char *sql, const eng_sink *sink, eng_err *err)
 {
-    lexer l = {sql, sql};
-    if (kw(&l, "drop"))
+    ex_lexer l = {sql, sql};
+    if (ex_lex_kw(&l, "drop"))
         return drop_connection(s, sql, sink, err);
     return create_connection(s, sql, sink, err);
 }

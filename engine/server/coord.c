@@ -17,6 +17,7 @@
 #include "engine/core/eng_log.h"
 #include "engine/core/eng_text.h"
 #include "engine/server/coord_int.h"
+#include "engine/server/source_int.h"
 #include "engine/server/exec_int.h"
 #include "engine/sql/eng_bind.h"
 #include "engine/sql/eng_ir_eval.h"
@@ -44,7 +45,7 @@ coord_lookup_arrs(void *ctx, uint64_t id, const eng_render_arr **out, eng_err *e
     if (o == NULL)
         return eng_err_set(err, ENG_ERRCODE_UNDEFINED_TABLE, "relation %llu does not exist",
                            (unsigned long long)id);
-    objrt *r = o->rt;
+    objrt *r = o->kind == ENG_OBJ_SOURCE ? NULL : o->rt; /* a source's rt is its pgsrc */
     if (r != NULL && r->has_arr && lk->n < COORD_MAX_ARRS)
         lk->arrs[lk->n++] = r->arr;
     int n = eng_catalog_count(co->cat);
@@ -136,6 +137,7 @@ eng_coord_open(eng_coord **out, eng_rt *rt, const char *data_dir, eng_err *err)
         eng_coord_close(co);
         return -1;
     }
+    ex_sources_start(co);
     co->ticking = pthread_create(&co->ticker, NULL, ticker_main, co) == 0;
     *out = co;
     return 0;
@@ -375,6 +377,55 @@ getctx_free(getctx *g)
     g->n = 0;
 }
 
+/* Read holds on the arrangements a query over sources reads. */
+typedef struct holdset {
+    int n;
+    eng_time t;
+    eng_df *df[64];
+    int node[64];
+} holdset;
+
+static int
+hold_gets(eng_coord *co, const eng_rel *r, holdset *h)
+{
+    if (r->kind == ENG_REL_GET) {
+        coord_look lk = {.co = co};
+        const eng_render_arr *arrs;
+        eng_err e;
+        eng_err_clear(&e);
+        if (h->n == 64 || coord_lookup_arrs(&lk, r->get_id, &arrs, &e) <= 0)
+            return 0;
+        if (eng_df_hold(arrs[0].df, arrs[0].node, h->t, &e) != 0)
+            return -1;
+        h->df[h->n] = arrs[0].df;
+        h->node[h->n++] = arrs[0].node;
+        return 0;
+    }
+    for (int i = 0; i < r->nin; i++)
+        if (hold_gets(co, r->in[i], h) != 0)
+            return -1;
+    return 0;
+}
+
+static void
+release_gets(holdset *h)
+{
+    for (int i = 0; i < h->n; i++)
+        eng_df_release(h->df[i], h->node[i], h->t);
+    h->n = 0;
+}
+
+static bool
+rel_ids_exist(eng_coord *co, const eng_rel *r)
+{
+    if (r->kind == ENG_REL_GET && eng_catalog_get(co->cat, r->get_id) == NULL)
+        return false;
+    for (int i = 0; i < r->nin; i++)
+        if (!rel_ids_exist(co, r->in[i]))
+            return false;
+    return true;
+}
+
 /* Evaluates rel at the table timestamp (read lock held). On success *out
  * is a new batch of rows with multiplicities. */
 int
@@ -385,6 +436,48 @@ coord_eval(eng_session *s, const eng_rel *rel, eng_batch **out, eng_err *err)
     g.co = co;
     g.s = s;
     g.t = co->ts;
+    /* Reads of sources: at the latest time all of them are complete, and
+     * never before their snapshots (waiting without the lock). */
+    bool from_source = false;
+    holdset hs = {0};
+    int attempts = 0;
+    for (;;) {
+        struct pgsrc *wait = NULL;
+        eng_time st;
+        int sr = ex_source_read_ts(co, rel, &st, &wait, err);
+        if (sr < 0)
+            return -1;
+        if (sr == 1) {
+            /* Sources move on by themselves: hold every arrangement read at
+             * st, or try a later time if one compacted past it meanwhile. */
+            g.t = st;
+            from_source = true;
+            hs.n = 0;
+            hs.t = st;
+            if (hold_gets(co, rel, &hs) != 0) {
+                release_gets(&hs);
+                if (++attempts < 1000)
+                    continue;
+                return eng_err_set(err, ENG_ERRCODE_INTERNAL_ERROR,
+                                   "could not find a readable time for the sources read");
+            }
+        }
+        if (sr != 2)
+            break;
+        if (s->wrlocked) {
+            ex_source_wait_cancel(wait);
+            return eng_err_set(err, ENG_ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                               "a source this statement reads is still taking its snapshot");
+        }
+        pthread_rwlock_unlock(&co->lock);
+        int rc = ex_source_wait(s, wait, err);
+        pthread_rwlock_rdlock(&co->lock);
+        if (rc != 0)
+            return -1;
+        if (!rel_ids_exist(co, rel))
+            return eng_err_set(err, ENG_ERRCODE_UNDEFINED_TABLE,
+                               "a relation this query reads was dropped while it waited");
+    }
     if (is_linear(rel) || uses_system(co, rel)) {
         eng_rowbuf key = {0};
         const eng_render_arr *pa = is_linear(rel) ? point_key(co, rel, &key, &g.look) : NULL;
@@ -400,6 +493,7 @@ coord_eval(eng_session *s, const eng_rel *rel, eng_batch **out, eng_err *err)
         int rc = eng_ir_eval(rel, eval_get, &g, out, err);
         getctx_free(&g);
         eng_rowbuf_free(&key);
+        release_gets(&hs);
         return rc;
     }
     /* A temporary dataflow. */
@@ -410,6 +504,7 @@ coord_eval(eng_session *s, const eng_rel *rel, eng_batch **out, eng_err *err)
     eng_render_result res;
     if (eng_render(rel, &env, &opts, plan, &res, err) != 0) {
         eng_plan_free(plan);
+        release_gets(&hs);
         return -1;
     }
     eng_df *df = eng_df_install(s->client, plan);
@@ -417,10 +512,15 @@ coord_eval(eng_session *s, const eng_rel *rel, eng_batch **out, eng_err *err)
     eng_time at;
     /* Without imports the dataflow's inputs are closed constants: read the
      * latest time. */
-    eng_time t = res.nimports == 0 ? ENG_TIME_MAX : co->ts < res.as_of ? res.as_of : co->ts;
+    /* Sources advance by themselves: read the latest time the dataflow
+     * has, which is a consistent time for all its inputs. */
+    eng_time t = res.nimports == 0 || from_source ? ENG_TIME_MAX
+                 : g.t < res.as_of                ? res.as_of
+                                                  : g.t;
     int rc = eng_df_peek(s->client, df, res.arrange, t, NULL, out, &at, err);
     eng_render_result_free(&res);
     eng_df_drop(s->client, df);
+    release_gets(&hs);
     return rc;
 }
 

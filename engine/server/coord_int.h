@@ -21,6 +21,8 @@ typedef struct objrt {
     bool has_arr;       /* arr describes an arrangement of this collection */
     eng_render_arr arr; /* TABLE/MATVIEW: key_is_row; INDEX: keyed */
     int *keycols;       /* INDEX: owned key columns (arr.keycols points here) */
+    struct pgsrc *src;  /* SUBSOURCE: its source (source.c) */
+    int sub;            /* SUBSOURCE: index in the source, -1 for the progress one */
 } objrt;
 
 struct eng_coord {
@@ -70,6 +72,8 @@ struct eng_session {
     sess_var *vars;
     int ncursors;
     eng_cursor **cursors;
+    const eng_sink *sink; /* the running statement's (for cancellation while waiting) */
+    bool wrlocked;        /* the statement holds the write lock (coord_eval must not wait) */
 };
 
 uint64_t coord_new_id(eng_coord *co);

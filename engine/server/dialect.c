@@ -14,6 +14,7 @@
 
 #include "engine/core/eng_type.h"
 #include "engine/server/exec_int.h"
+#include "engine/server/source_int.h"
 
 #define MAX_WORDS 32
 
@@ -83,7 +84,7 @@ static const char *const dialect_lead[] = {
     "create source",   "create connection", "create secret",     "create sink",  "create cluster",
     "create default",  "alter source",      "alter connection",  "alter secret", "drop source",
     "drop connection", "drop secret",       "drop sink",         "drop cluster", "subscribe",
-    "show index",
+    "show index",      "create subsource",
 };
 
 static bool
@@ -296,7 +297,10 @@ show(eng_session *s, const word *w, int n, const eng_sink *sink, eng_err *err)
             eng_obj *o = eng_catalog_at(cat, i);
             if (o->kind != ENG_OBJ_SOURCE && o->kind != ENG_OBJ_SUBSOURCE)
                 continue;
-            const char *v[3] = {o->name, o->kind == ENG_OBJ_SOURCE ? "source" : "subsource", NULL};
+            if (is(w, n, 1, "subsources") && o->kind != ENG_OBJ_SUBSOURCE)
+                continue;
+            const char *v[3] = {o->name, ex_source_type(o),
+                                o->kind == ENG_OBJ_SOURCE ? ex_source_size(o) : NULL};
             rows_add(&r, v);
         }
         const char *names[3] = {"name", "type", "size"};
@@ -611,6 +615,8 @@ ex_dialect(eng_session *s, const char *sql, const eng_sink *sink, eng_err *err)
     }
     if ((is(w, n, 0, "create") || is(w, n, 0, "drop")) && is(w, n, 1, "connection"))
         return ex_connection(s, sql, sink, err);
+    if (ex_source_match(sql))
+        return ex_source(s, sql, sink, err);
     if ((is(w, n, 0, "create") || is(w, n, 0, "alter")) && is(w, n, 1, "secret"))
         return secret_create(s, sql, w, n, is(w, n, 0, "alter"), sink, err);
     if (is(w, n, 0, "drop") && is(w, n, 1, "secret"))

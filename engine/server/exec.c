@@ -316,7 +316,10 @@ apply_change(eng_session *s, eng_obj *o, const eng_rel *rel, int64_t *ins, int64
 {
     eng_coord *co = s->co;
     eng_batch *b = NULL;
-    if (coord_eval(s, rel, &b, err) != 0)
+    s->wrlocked = true;
+    int erc = coord_eval(s, rel, &b, err);
+    s->wrlocked = false;
+    if (erc != 0)
         return -1;
     *ins = *del = 0;
     /* NOT NULL constraints. */
@@ -885,6 +888,14 @@ view_unindexed(eng_coord *co, uint64_t view_id)
     v->arranged = false;
 }
 
+/* Objects that go with o without CASCADE: its indexes (as in PostgreSQL)
+ * and a source's subsources. */
+static bool
+part_of(const eng_obj *d, const eng_obj *o)
+{
+    return (d->kind == ENG_OBJ_INDEX || d->kind == ENG_OBJ_SUBSOURCE) && d->on_id == o->id;
+}
+
 /* Drops object o and (cascade) what depends on it. Write lock held. */
 int
 ex_drop_obj(eng_coord *co, eng_obj *o, bool cascade, const eng_sink *sink, eng_err *err)
@@ -896,7 +907,7 @@ ex_drop_obj(eng_coord *co, eng_obj *o, bool cascade, const eng_sink *sink, eng_e
     eng_obj *first = NULL;
     for (int i = 0; i < nd; i++) {
         eng_obj *d = eng_catalog_get(co->cat, deps[i]);
-        if (d->kind == ENG_OBJ_INDEX && d->on_id == o->id)
+        if (part_of(d, o))
             continue;
         if (first == NULL)
             first = d;
@@ -916,7 +927,7 @@ ex_drop_obj(eng_coord *co, eng_obj *o, bool cascade, const eng_sink *sink, eng_e
         eng_obj *d = eng_catalog_get(co->cat, deps[i]);
         if (d == NULL)
             continue;
-        if (!(d->kind == ENG_OBJ_INDEX && d->on_id == o->id))
+        if (!part_of(d, o))
             ex_notice(sink, "drop cascades to %s %s", eng_obj_kind_name(d->kind), d->name);
         uint64_t on = d->kind == ENG_OBJ_INDEX ? d->on_id : 0;
         if (eng_catalog_remove(co->cat, deps[i], err) != 0) {
@@ -1488,6 +1499,7 @@ eng_session_run(eng_session *s, const char *sql, const eng_sink *sink, eng_err *
     const char *p = sql;
     int rc = 0;
     int n = 0;
+    s->sink = sink;
     while (*p && rc == 0) {
         const char *e = stmt_end(sql, p);
         if (!blank(p, e)) {

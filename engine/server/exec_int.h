@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "engine/server/coord_int.h"
+#include "io/io_pgsrc.h"
 #include "engine/sql/eng_sql.h"
 
 int ex_complete(const eng_sink *sink, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -45,6 +46,17 @@ bool ex_dialect_is_show(const char *sql);
 int ex_dialect(eng_session *s, const char *sql, const eng_sink *sink, eng_err *err);
 /* connection.c: CREATE CONNECTION ... TO POSTGRES (...), DROP CONNECTION. */
 int ex_connection(eng_session *s, const char *sql, const eng_sink *sink, eng_err *err);
+
+/* A PostgreSQL connection's options with its secrets resolved (the CA
+ * certificate staged in a private file), for the sources. */
+typedef struct ex_pgconn {
+    io_pgsrc_conn c;
+    char *strs[6];
+    char ca_path[64];
+} ex_pgconn;
+/* Lock held. Returns 0, or -1 with err (a secret is gone...). */
+int ex_pgconn_resolve(eng_coord *co, const eng_obj *conn, ex_pgconn *out, eng_err *err);
+void ex_pgconn_free(ex_pgconn *c);
 
 /* The value of secret `name` (borrowed; the caller holds the lock), NULL
  * if there is none. */

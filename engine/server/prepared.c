@@ -187,6 +187,7 @@ int
 eng_prepared_execute(eng_session *s, eng_prepared *p, const eng_row *values, const eng_sink *sink,
                      eng_err *err)
 {
+    s->sink = sink;
     if (p->type == NULL)
         return 0;
     if (strcmp(p->type, "dialect") == 0)

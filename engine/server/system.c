@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "engine/server/coord_int.h"
+#include "engine/server/source_int.h"
 
 typedef enum sysrel {
     SYS_TABLES = 1,
@@ -25,6 +26,8 @@ typedef enum sysrel {
     SYS_PG_DATABASE,
     SYS_IS_TABLES,
     SYS_IS_COLUMNS,
+    SYS_SOURCE_STATUSES,
+    SYS_SOURCE_STATS,
 } sysrel;
 
 typedef struct sysdef {
@@ -61,6 +64,12 @@ static const sysdef sysdefs[] = {
     {SYS_IS_COLUMNS, "information_schema", "columns",
      "table_catalog:text,table_schema:text,table_name:text,column_name:text,"
      "ordinal_position:int8,column_default:text,is_nullable:text,data_type:text"},
+    {SYS_SOURCE_STATUSES, "mz_internal", "mz_source_statuses",
+     "id:text,name:text,type:text,status:text,error:text,details:text"},
+    {SYS_SOURCE_STATS, "mz_internal", "mz_source_statistics",
+     "id:text,name:text,messages_received:int8,bytes_received:int8,updates_staged:int8,"
+     "updates_committed:int8,snapshot_records_known:int8,snapshot_records_staged:int8,"
+     "offset_known:int8,offset_committed:int8,rehydration_latency:interval"},
 };
 
 /* ------------------------------------------------------------------ oids */
@@ -249,7 +258,7 @@ coord_system_rows(eng_coord *co, eng_client *c, eng_obj *sys, eng_batch **out, e
             if (sys->id == SYS_VIEWS || sys->id == SYS_MATVIEWS)
                 push_str(&rb, o->sql);
             if (sys->id == SYS_SOURCES)
-                push_str(&rb, o->kind == ENG_OBJ_SOURCE ? "source" : "subsource");
+                push_str(&rb, ex_source_type(o));
             break;
         }
         case SYS_INDEXES:
@@ -377,7 +386,7 @@ coord_system_rows(eng_coord *co, eng_client *c, eng_obj *sys, eng_batch **out, e
             emit = false; /* fixed rows only */
             break;
         case SYS_ARR_SIZES: {
-            objrt *r = o->rt;
+            objrt *r = o->kind == ENG_OBJ_SOURCE ? NULL : o->rt; /* a source's is its pgsrc */
             if (r == NULL || !r->has_arr || r->df == NULL) {
                 emit = false;
                 break;
@@ -388,6 +397,14 @@ coord_system_rows(eng_coord *co, eng_client *c, eng_obj *sys, eng_batch **out, e
             eng_push_int8(&rb, (int64_t)eng_df_memory(r->df, r->arr.node));
             break;
         }
+        case SYS_SOURCE_STATUSES:
+            ex_source_status_rows(co, o, b);
+            emit = false;
+            break;
+        case SYS_SOURCE_STATS:
+            ex_source_stats_rows(co, o, b);
+            emit = false;
+            break;
         }
         if (emit)
             eng_batch_push(b, eng_rowbuf_row(&rb), 0, 1);

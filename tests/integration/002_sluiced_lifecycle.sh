@@ -47,8 +47,10 @@ echo "$out" | grep -q '0A000: CREATE SEQ' \
 out=$(h_sluice_psql -v VERBOSITY=verbose -c 'SELECT a FROM t WHERE' 2>&1 || true)
 echo "$out" | grep -q '42601: syntax error at end of input' || h_fail "no 42601: $out"
 echo "$out" | grep -q '^ *\^' || h_fail "no error position caret: $out"
-out=$(h_sluice_psql -c "CREATE SOURCE s FROM POSTGRES CONNECTION c (PUBLICATION 'p') FOR ALL TABLES" 2>&1 || true)
-echo "$out" | grep -q 'CREATE SOURCE is not supported yet' || h_fail "CREATE SOURCE: $out"
+out=$(h_sluice_psql -v VERBOSITY=verbose -c "CREATE SOURCE s FROM POSTGRES CONNECTION c (PUBLICATION 'p') FOR ALL TABLES" 2>&1 || true)
+echo "$out" | grep -q "42704: unknown connection 'c'" || h_fail "CREATE SOURCE over no connection: $out"
+out=$(h_sluice_psql -v VERBOSITY=verbose -c "CREATE SINK k FROM t INTO KAFKA CONNECTION c (TOPIC 't')" 2>&1 || true)
+echo "$out" | grep -q '0A000: CREATE SINK is not supported yet' || h_fail "CREATE SINK: $out"
 # Wrong database: FATAL 3D000.
 out=$(psql -X -h 127.0.0.1 -p "$H_SLUICED_PORT" -U materialize nosuchdb -c 'SELECT 1' 2>&1 || true)
 echo "$out" | grep -q 'database "nosuchdb" does not exist' || h_fail "wrong database accepted: $out"
