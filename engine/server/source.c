@@ -103,7 +103,8 @@ struct pgsrc {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     atomic_bool ready;
-    bool failed; /* mu */
+    bool failed;    /* mu */
+    bool restarted; /* started from the catalog at startup, not by CREATE SOURCE */
     char status[16];
     char *error, *details;
     _Atomic uint64_t messages_received, bytes_received, updates_staged, updates_committed;
@@ -338,14 +339,10 @@ snap_main(void *arg)
             ENG_ASSERT(off && len && v);
         }
         io_pgsrc_copy_sql(&sb->t, task->first, task->end, &sql);
-        PGresult *r = PQexec(pg, eng_strbuf_cstr(&sql));
-        if (PQresultStatus(r) != PGRES_COPY_OUT) {
-            PQclear(r);
-            PGresult *e = io_pgsrc_exec(pg, "", PGRES_EMPTY_QUERY, &err);
-            PQclear(e);
-            if (!eng_err_isset(&err))
-                eng_err_set(&err, ENG_ERRCODE_CONNECTION_FAILURE, "COPY of %s.%s failed: %s",
-                            sb->t.schema, sb->t.name, PQerrorMessage(pg));
+        if (sub_errored(src, sb))
+            continue; /* altered upstream while we were down: stalled, not copied */
+        PGresult *r = io_pgsrc_exec(pg, eng_strbuf_cstr(&sql), PGRES_COPY_OUT, &err);
+        if (r == NULL) {
             ok = false;
             break;
         }
@@ -1256,6 +1253,57 @@ sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+/* After a restart: the tables as they are upstream now. A subsource whose
+ * table lost a column or changed a column's type (or is gone) stalls with
+ * the reason; added columns are fine (only ours are copied and streamed). */
+static void
+recheck_tables(pgsrc *src)
+{
+    eng_err err;
+    eng_err_clear(&err);
+    PGconn *c = io_pgsrc_connect(&src->conn.c, false, "sluice", &err);
+    if (c == NULL)
+        return; /* the snapshot reports the trouble */
+    for (int i = 0; i < src->nsub; i++) {
+        pgsub *sb = &src->subs[i];
+        const char *v[2] = {sb->t.schema, sb->t.name};
+        PGresult *r = PQexecParams(c,
+                                   "SELECT a.attname, a.atttypid, c.oid FROM pg_class c "
+                                   "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                   "JOIN pg_attribute a ON a.attrelid = c.oid "
+                                   "WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 "
+                                   "AND NOT a.attisdropped",
+                                   2, NULL, v, NULL, NULL, 0);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+            PQclear(r);
+            continue;
+        }
+        if (PQntuples(r) == 0)
+            sub_fail(src, sb, "table %s.%s was dropped upstream", sb->t.schema, sb->t.name);
+        else
+            sb->t.relid = (uint32_t)strtoul(PQgetvalue(r, 0, 2), NULL, 10);
+        for (int j = 0; j < sb->t.ncols && PQntuples(r) > 0; j++) {
+            const io_pgsrc_col *col = &sb->t.cols[j];
+            int at = -1;
+            for (int k = 0; k < PQntuples(r); k++)
+                if (strcmp(PQgetvalue(r, k, 0), col->name) == 0)
+                    at = k;
+            if (at < 0)
+                sub_fail(src, sb,
+                         "table %s.%s was altered upstream: column \"%s\" was dropped; recreate "
+                         "the source to pick up the new definition",
+                         sb->t.schema, sb->t.name, col->name);
+            else if ((uint32_t)strtoul(PQgetvalue(r, at, 1), NULL, 10) != col->oid)
+                sub_fail(src, sb,
+                         "table %s.%s was altered upstream: column \"%s\" changed type; "
+                         "recreate the source to pick up the new definition",
+                         sb->t.schema, sb->t.name, col->name);
+        }
+        PQclear(r);
+    }
+    PQfinish(c);
+}
+
 static void *
 src_main(void *arg)
 {
@@ -1283,6 +1331,8 @@ src_main(void *arg)
     }
     if (atomic_load(&src->stop))
         goto out;
+    if (src->restarted)
+        recheck_tables(src);
     eng_log(ENG_LOG_INFO, "source %s: slot %s at %X/%X, snapshot over %d connections", src->name,
             src->slot, (unsigned)(src->start_lsn >> 32), (unsigned)src->start_lsn, src->nsnap);
     if (snapshot_all(src, &err) != 0) {
@@ -1339,9 +1389,6 @@ out:
 static void
 src_start(pgsrc *src)
 {
-    src->t0 = now_ms();
-    if (src->t0 <= src->co->ts)
-        src->t0 = src->co->ts + 1;
     set_status(src, "starting", NULL);
     atomic_fetch_add(&src->refs, 1); /* the thread's */
     if (pthread_create(&src->thread, NULL, src_main, src) == 0)
@@ -1434,6 +1481,12 @@ sub_install(eng_coord *co, pgsrc *src, int i)
     sb->arr = eng_plan_node(p, "arrange", op_arrange_make, ap, free, 1);
     eng_plan_edge(p, u, sb->arr, 0, -1);
     sb->df = eng_df_install(co->client, p);
+    /* Readable from t0 on at once (empty until the snapshot is in), so views
+     * over it can be created, and replayed, before the source runs.
+     * Frontiers only ever rise, so this client's mark and the feeders'
+     * later ones cannot conflict. */
+    for (int k = 0; k <= src->nsnap; k++)
+        eng_df_advance(co->client, sb->df, sb->in_stream + k, src->t0);
     objrt *r = calloc(1, sizeof *r);
     ENG_ASSERT(r != NULL);
     r->co = co;
@@ -1464,6 +1517,7 @@ prog_install(eng_coord *co, pgsrc *src)
     int arr = eng_plan_node(p, "arrange", op_arrange_make, ap, free, 1);
     eng_plan_edge(p, src->prog_in, arr, 0, 1);
     src->prog_df = eng_df_install(co->client, p);
+    eng_df_advance(co->client, src->prog_df, src->prog_in, src->t0);
     objrt *r = calloc(1, sizeof *r);
     ENG_ASSERT(r != NULL);
     r->co = co;
@@ -1823,6 +1877,10 @@ src_new(eng_coord *co, const src_spec *sp)
     src->nsnap = eng_size_parse(sp->size, &sz, &e) == 0 && sz.workers > 2 ? sz.workers : 2;
     if (src->nsnap > 16)
         src->nsnap = 16;
+    /* The snapshot's timestamp. */
+    src->t0 = now_ms();
+    if (src->t0 <= co->ts)
+        src->t0 = co->ts + 1;
     pthread_mutex_init(&src->mu, NULL);
     pthread_cond_init(&src->cv, NULL);
     atomic_init(&src->refs, 1);
@@ -2177,6 +2235,7 @@ ex_sources_start(eng_coord *co)
                 continue;
             }
             eng_log(ENG_LOG_INFO, "source %s: restarted; taking a new snapshot", src->name);
+            src->restarted = true;
             src_start(src);
         }
     }

@@ -86,11 +86,11 @@ h_pg_start() {
     local try
     for try in 1 2 3 4 5; do
         H_PG_PORT=$(h_freeport)
-        if h_as_pg "$H_PGBIN/pg_ctl" -D "$H_PG_DATA" -l "$log" -w -t 30 start -o \
-            "-c port=$H_PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$sock \
+        H_PG_OPTS="-c port=$H_PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$sock \
              -c wal_level=logical -c max_replication_slots=32 -c max_wal_senders=32 \
              -c max_connections=200 -c fsync=off -c synchronous_commit=off \
-             -c full_page_writes=off -c timezone=UTC -c log_min_messages=warning" \
+             -c full_page_writes=off -c timezone=UTC -c log_min_messages=warning"
+        if h_as_pg "$H_PGBIN/pg_ctl" -D "$H_PG_DATA" -l "$log" -w -t 30 start -o "$H_PG_OPTS" \
             >/dev/null 2>&1; then
             break
         fi
@@ -100,6 +100,14 @@ h_pg_start() {
     export PGHOST=127.0.0.1 PGPORT=$H_PG_PORT PGUSER=postgres PGDATABASE=postgres
     export H_PG_DSN="host=127.0.0.1 port=$H_PG_PORT user=postgres dbname=postgres"
     h_log "postgres on 127.0.0.1:$H_PG_PORT"
+}
+
+# Restarts the harness PostgreSQL (same port and settings; -m fast).
+h_pg_restart() {
+    h_as_pg "$H_PGBIN/pg_ctl" -D "$H_PG_DATA" -m fast -w -t 30 stop >/dev/null 2>&1 ||
+        h_fail "PostgreSQL did not stop"
+    h_as_pg "$H_PGBIN/pg_ctl" -D "$H_PG_DATA" -l "$H_TMP/postgres.log" -w -t 30 start \
+        -o "$H_PG_OPTS" >/dev/null 2>&1 || h_fail "PostgreSQL did not restart"
 }
 
 # psql against the harness PostgreSQL: quiet, stops at the first error.
