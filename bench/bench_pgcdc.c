@@ -347,13 +347,15 @@ sluice_cmd(state *s, const char *sql, double secs)
     return true;
 }
 
-/* `SELECT n FROM <view>` through sluiced: 0 and *n, or -1 (sluice failed). */
+/* `SELECT n FROM <view>` through sluiced, waiting at most secs (a read may
+ * wait for a source's snapshot to complete): 0 and *n, or -1 (sluice
+ * failed). */
 static int
-sluice_count(state *s, const char *view, long *n)
+sluice_count(state *s, const char *view, long *n, double secs)
 {
     char sql[128], err[512];
     snprintf(sql, sizeof sql, "SELECT n FROM %s", view);
-    PGresult *r = exec_deadline(s->sl, sql, 10, err, sizeof err);
+    PGresult *r = exec_deadline(s->sl, sql, secs, err, sizeof err);
     if (r == NULL) {
         sluice_fail(s, "%s", err);
         return -1;
@@ -376,7 +378,7 @@ sluice_wait(state *s, const char *view, long want, double t0, double poll_ms)
     double end = now_s() + s->c->timeout;
     long n = -1;
     while (now_s() < end) {
-        if (sluice_count(s, view, &n) < 0)
+        if (sluice_count(s, view, &n, end - now_s() > 1 ? end - now_s() : 1) < 0)
             return -1;
         if (n == want)
             return now_s() - t0;
@@ -401,7 +403,8 @@ sluice_stop(state *s)
     if (strcmp(s->c->pause, "terminate") == 0) {
         char sql[256];
         snprintf(sql, sizeof sql,
-                 "SELECT count(pg_terminate_backend(active_pid)) FROM pg_replication_slots "
+                 /* with a timeout: returns once the walsender has exited */
+                 "SELECT count(pg_terminate_backend(active_pid, 10000)) FROM pg_replication_slots "
                  "WHERE active AND slot_name NOT IN ('%s', '%s')",
                  RECV_SLOT, SUB_NAME);
         note("terminated %ld sluiced walsender(s)", pg_long(s->up, sql));
@@ -791,7 +794,7 @@ static int
 fresh_count(state *s, bool sluice, long *n)
 {
     if (sluice)
-        return sluice_count(s, "fresh_cnt", n);
+        return sluice_count(s, "fresh_cnt", n, s->c->timeout);
     *n = pg_long(s->sub, "SELECT count(*) FROM fresh");
     return 0;
 }
