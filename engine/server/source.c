@@ -230,7 +230,7 @@ rowctx_free(rowctx *r)
  * sent). */
 static int
 build_row(pgsub *sb, rowctx *r, const char *const *v, const int32_t *len, const bool *unchanged,
-          eng_err *err)
+          bool snapshot, eng_err *err)
 {
     const io_pgsrc_table *t = &sb->t;
     if (r->cap < t->ncols + 1) {
@@ -266,6 +266,8 @@ build_row(pgsub *sb, rowctx *r, const char *const *v, const int32_t *len, const 
             if (unchanged[j])
                 bits[j / 8] |= (uint8_t)(1u << (j % 8));
         eng_push_var(&r->out, ENG_TAG_BYTES, bits, (uint32_t)nb);
+    } else if (snapshot && sb->keyed) {
+        eng_push_bool(&r->out, true); /* a new key: the arrangement need not look */
     } else {
         eng_push_null(&r->out);
     }
@@ -362,7 +364,7 @@ snap_main(void *arg)
             if (nf >= 0) {
                 for (int j = 0; j < ncols; j++)
                     v[j] = fields.data + off[j];
-                if (build_row(sb, &rc, v, len, NULL, &err) != 0)
+                if (build_row(sb, &rc, v, len, NULL, true, &err) != 0)
                     nf = -1;
             }
             PQfreemem(line);
@@ -736,7 +738,7 @@ emit_tuple(stream *st, pgsub *sb, int64_t diff, bool with_mask)
 {
     eng_err e;
     eng_err_clear(&e);
-    if (build_row(sb, &st->rc, st->v, st->len, with_mask ? st->unch : NULL, &e) != 0) {
+    if (build_row(sb, &st->rc, st->v, st->len, with_mask ? st->unch : NULL, false, &e) != 0) {
         sub_fail(st->src, sb, "cannot ingest a row of table %s.%s: %s", sb->t.schema, sb->t.name,
                  e.message);
         return -1;
