@@ -734,11 +734,11 @@ any_unchanged(stream *st, int ncols)
 }
 
 static int
-emit_tuple(stream *st, pgsub *sb, int64_t diff, bool with_mask)
+emit_tuple(stream *st, pgsub *sb, int64_t diff, bool with_mask, bool new_key)
 {
     eng_err e;
     eng_err_clear(&e);
-    if (build_row(sb, &st->rc, st->v, st->len, with_mask ? st->unch : NULL, false, &e) != 0) {
+    if (build_row(sb, &st->rc, st->v, st->len, with_mask ? st->unch : NULL, new_key, &e) != 0) {
         sub_fail(st->src, sb, "cannot ingest a row of table %s.%s: %s", sb->t.schema, sb->t.name,
                  e.message);
         return -1;
@@ -801,15 +801,18 @@ on_change(stream *st, const io_pgrepl_msg *m)
     int ncols = sb->t.ncols;
     switch (m->kind) {
     case 'I':
+        /* An inserted key is absent: upstream's immediate unique key says
+         * so, and the subsource is upstream as of the previous change. */
         if (map_tuple(st, sb, &m->newtup, NULL) == 0)
-            (void)emit_tuple(st, sb, 1, false);
+            (void)emit_tuple(st, sb, 1, false, true);
         break;
     case 'U':
         if (sb->keyed) {
             if (m->old_kind != 0 && key_changed(sb, &m->oldtup, &m->newtup)) {
                 /* The key changed: delete the old key, insert the new row
                  * (unchanged values are filled from the old row, if sent). */
-                if (map_tuple(st, sb, &m->oldtup, NULL) != 0 || emit_tuple(st, sb, -1, false))
+                if (map_tuple(st, sb, &m->oldtup, NULL) != 0 ||
+                    emit_tuple(st, sb, -1, false, false))
                     break;
                 if (map_tuple(st, sb, &m->newtup, m->old_kind == 'O' ? &m->oldtup : NULL) != 0)
                     break;
@@ -820,9 +823,9 @@ on_change(stream *st, const io_pgrepl_msg *m)
                              sb->t.schema, sb->t.name);
                     break;
                 }
-                (void)emit_tuple(st, sb, 1, false);
+                (void)emit_tuple(st, sb, 1, false, false);
             } else if (map_tuple(st, sb, &m->newtup, m->old_kind == 'O' ? &m->oldtup : NULL) == 0) {
-                (void)emit_tuple(st, sb, 1, true);
+                (void)emit_tuple(st, sb, 1, true, false);
             }
         } else {
             if (m->old_kind != 'O') {
@@ -832,11 +835,11 @@ on_change(stream *st, const io_pgrepl_msg *m)
                          sb->t.schema, sb->t.name);
                 break;
             }
-            if (map_tuple(st, sb, &m->oldtup, NULL) != 0 || emit_tuple(st, sb, -1, false))
+            if (map_tuple(st, sb, &m->oldtup, NULL) != 0 || emit_tuple(st, sb, -1, false, false))
                 break;
             if (map_tuple(st, sb, &m->newtup, &m->oldtup) != 0)
                 break;
-            (void)emit_tuple(st, sb, 1, false);
+            (void)emit_tuple(st, sb, 1, false, false);
         }
         break;
     case 'D':
@@ -853,7 +856,7 @@ on_change(stream *st, const io_pgrepl_msg *m)
             break;
         }
         if (map_tuple(st, sb, &m->oldtup, NULL) == 0)
-            (void)emit_tuple(st, sb, -1, false);
+            (void)emit_tuple(st, sb, -1, false, false);
         break;
     default:
         break;
