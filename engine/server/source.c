@@ -72,8 +72,9 @@ typedef struct pgsub {
     int map_n;
     bool rel_seen;
     uint64_t staged;
-    /* src->mu */
+    /* src->mu (errored: set with it, read without) */
     char *error;
+    atomic_bool errored;
 } pgsub;
 
 struct pgsrc {
@@ -163,6 +164,7 @@ sub_fail(pgsrc *src, pgsub *sb, const char *fmt, ...)
     pthread_mutex_lock(&src->mu);
     if (sb->error == NULL) {
         sb->error = xstrdup(msg);
+        atomic_store(&sb->errored, true);
         eng_log(ENG_LOG_WARN, "source %s: subsource %s stalled: %s", src->name, sb->name, msg);
     }
     pthread_mutex_unlock(&src->mu);
@@ -171,10 +173,8 @@ sub_fail(pgsrc *src, pgsub *sb, const char *fmt, ...)
 static bool
 sub_errored(pgsrc *src, pgsub *sb)
 {
-    pthread_mutex_lock(&src->mu);
-    bool e = sb->error != NULL;
-    pthread_mutex_unlock(&src->mu);
-    return e;
+    (void)src;
+    return atomic_load_explicit(&sb->errored, memory_order_relaxed);
 }
 
 static void
