@@ -129,6 +129,13 @@ now_pg_us(void)
     return ((int64_t)ts.tv_sec - 946684800) * 1000000 + ts.tv_nsec / 1000;
 }
 
+static void
+sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
 static char *
 xstrdup(const char *s)
 {
@@ -286,6 +293,7 @@ typedef struct snapctx {
     snap_task *tasks;
     int ntasks;
     atomic_int next;
+    atomic_int done; /* threads finished */
     pthread_mutex_t mu;
     char *error; /* first failure */
 } snapctx;
@@ -418,6 +426,7 @@ snap_main(void *arg)
     free(len);
     free(v);
     eng_client_free(c);
+    atomic_fetch_add(&sc->done, 1);
     return NULL;
 }
 
@@ -429,6 +438,7 @@ snapshot_all(pgsrc *src, eng_err *err)
     snapctx sc = {.src = src};
     pthread_mutex_init(&sc.mu, NULL);
     atomic_init(&sc.next, 0);
+    atomic_init(&sc.done, 0);
     uint64_t known = 0;
     int cap = 0;
     for (int i = 0; i < src->nsub; i++) {
@@ -459,6 +469,21 @@ snapshot_all(pgsrc *src, eng_err *err)
         w[k].k = k;
         if (pthread_create(&w[k].th, NULL, snap_main, &w[k]) != 0)
             ENG_UNREACHABLE("cannot start a snapshot thread");
+    }
+    /* Progress in the log every 2 s while the copies run. */
+    struct timespec last;
+    clock_gettime(CLOCK_MONOTONIC, &last);
+    while (atomic_load(&sc.done) < src->nsnap) {
+        sleep_ms(20);
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - last.tv_sec < 2)
+            continue;
+        last = now;
+        uint64_t staged = atomic_load(&src->snapshot_staged);
+        eng_log(ENG_LOG_INFO, "source %s: snapshot %llu of ~%llu rows (%d%%)", src->name,
+                (unsigned long long)staged, (unsigned long long)known,
+                known ? (int)(staged * 100 / known > 99 ? 99 : staged * 100 / known) : 0);
     }
     for (int k = 0; k < src->nsnap; k++)
         pthread_join(w[k].th, NULL);
@@ -1249,13 +1274,6 @@ take_slot(pgsrc *src, eng_err *err)
     }
     src->repl = repl;
     return 0;
-}
-
-static void
-sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
 }
 
 /* After a restart: the tables as they are upstream now. A subsource whose
