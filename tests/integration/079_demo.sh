@@ -2,8 +2,9 @@
 # `make demo` must not rot: runs scripts/demo non-interactively for 8 seconds
 # against this build and checks its output shows the guide's statements
 # succeeding, the view, a nonzero ingest rate, a freshness figure, a running
-# source, consistent reads (view1 always holds 10000 rows upstream), and that
-# it tore down what it started.
+# source, consistent reads (view1 always holds 10000 rows upstream), the view
+# equal to PostgreSQL's answer once the load stops, and that it tore down
+# what it started.
 set -euo pipefail
 : "${SLUICE_BUILD_DIR:?}" "${SLUICE_SOURCE_DIR:?}"
 
@@ -39,6 +40,8 @@ grep -Eq 'cnt_view1: f0=[0-9]+ .* f9=[0-9]+ total=' <<<"$live" || fail "the view
 bad=$(grep -v ' total=10000$' <<<"$live" || true)
 [ -z "$bad" ] || fail "inconsistent reads: $bad"
 grep -q 'every read summed to 10000 rows' "$out" || fail "no consistency summary"
+grep -q "cnt_view1 equals PostgreSQL's GROUP BY" "$out" ||
+    fail "after the load stopped, the view did not reach PostgreSQL's answer"
 
 # Everything it started is gone.
 dir=$(sed -n 's/^== tearing down: .*, \(\/.*sluice-demo\.[A-Za-z0-9]*\)$/\1/p' "$out")
