@@ -72,8 +72,9 @@ typedef struct pgsub {
     int map_n;
     bool rel_seen;
     uint64_t staged;
-    /* src->mu */
+    /* src->mu (errored: set with it, read without) */
     char *error;
+    atomic_bool errored;
 } pgsub;
 
 struct pgsrc {
@@ -128,6 +129,13 @@ now_pg_us(void)
     return ((int64_t)ts.tv_sec - 946684800) * 1000000 + ts.tv_nsec / 1000;
 }
 
+static void
+sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
 static char *
 xstrdup(const char *s)
 {
@@ -163,6 +171,7 @@ sub_fail(pgsrc *src, pgsub *sb, const char *fmt, ...)
     pthread_mutex_lock(&src->mu);
     if (sb->error == NULL) {
         sb->error = xstrdup(msg);
+        atomic_store(&sb->errored, true);
         eng_log(ENG_LOG_WARN, "source %s: subsource %s stalled: %s", src->name, sb->name, msg);
     }
     pthread_mutex_unlock(&src->mu);
@@ -171,10 +180,8 @@ sub_fail(pgsrc *src, pgsub *sb, const char *fmt, ...)
 static bool
 sub_errored(pgsrc *src, pgsub *sb)
 {
-    pthread_mutex_lock(&src->mu);
-    bool e = sb->error != NULL;
-    pthread_mutex_unlock(&src->mu);
-    return e;
+    (void)src;
+    return atomic_load_explicit(&sb->errored, memory_order_relaxed);
 }
 
 static void
@@ -230,7 +237,7 @@ rowctx_free(rowctx *r)
  * sent). */
 static int
 build_row(pgsub *sb, rowctx *r, const char *const *v, const int32_t *len, const bool *unchanged,
-          eng_err *err)
+          bool snapshot, eng_err *err)
 {
     const io_pgsrc_table *t = &sb->t;
     if (r->cap < t->ncols + 1) {
@@ -266,6 +273,8 @@ build_row(pgsub *sb, rowctx *r, const char *const *v, const int32_t *len, const 
             if (unchanged[j])
                 bits[j / 8] |= (uint8_t)(1u << (j % 8));
         eng_push_var(&r->out, ENG_TAG_BYTES, bits, (uint32_t)nb);
+    } else if (snapshot && sb->keyed) {
+        eng_push_bool(&r->out, true); /* a new key: the arrangement need not look */
     } else {
         eng_push_null(&r->out);
     }
@@ -284,6 +293,7 @@ typedef struct snapctx {
     snap_task *tasks;
     int ntasks;
     atomic_int next;
+    atomic_int done; /* threads finished */
     pthread_mutex_t mu;
     char *error; /* first failure */
 } snapctx;
@@ -362,7 +372,7 @@ snap_main(void *arg)
             if (nf >= 0) {
                 for (int j = 0; j < ncols; j++)
                     v[j] = fields.data + off[j];
-                if (build_row(sb, &rc, v, len, NULL, &err) != 0)
+                if (build_row(sb, &rc, v, len, NULL, true, &err) != 0)
                     nf = -1;
             }
             PQfreemem(line);
@@ -416,6 +426,7 @@ snap_main(void *arg)
     free(len);
     free(v);
     eng_client_free(c);
+    atomic_fetch_add(&sc->done, 1);
     return NULL;
 }
 
@@ -427,6 +438,7 @@ snapshot_all(pgsrc *src, eng_err *err)
     snapctx sc = {.src = src};
     pthread_mutex_init(&sc.mu, NULL);
     atomic_init(&sc.next, 0);
+    atomic_init(&sc.done, 0);
     uint64_t known = 0;
     int cap = 0;
     for (int i = 0; i < src->nsub; i++) {
@@ -457,6 +469,21 @@ snapshot_all(pgsrc *src, eng_err *err)
         w[k].k = k;
         if (pthread_create(&w[k].th, NULL, snap_main, &w[k]) != 0)
             ENG_UNREACHABLE("cannot start a snapshot thread");
+    }
+    /* Progress in the log every 2 s while the copies run. */
+    struct timespec last;
+    clock_gettime(CLOCK_MONOTONIC, &last);
+    while (atomic_load(&sc.done) < src->nsnap) {
+        sleep_ms(20);
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - last.tv_sec < 2)
+            continue;
+        last = now;
+        uint64_t staged = atomic_load(&src->snapshot_staged);
+        eng_log(ENG_LOG_INFO, "source %s: snapshot %llu of ~%llu rows (%d%%)", src->name,
+                (unsigned long long)staged, (unsigned long long)known,
+                known ? (int)(staged * 100 / known > 99 ? 99 : staged * 100 / known) : 0);
     }
     for (int k = 0; k < src->nsnap; k++)
         pthread_join(w[k].th, NULL);
@@ -732,11 +759,11 @@ any_unchanged(stream *st, int ncols)
 }
 
 static int
-emit_tuple(stream *st, pgsub *sb, int64_t diff, bool with_mask)
+emit_tuple(stream *st, pgsub *sb, int64_t diff, bool with_mask, bool new_key)
 {
     eng_err e;
     eng_err_clear(&e);
-    if (build_row(sb, &st->rc, st->v, st->len, with_mask ? st->unch : NULL, &e) != 0) {
+    if (build_row(sb, &st->rc, st->v, st->len, with_mask ? st->unch : NULL, new_key, &e) != 0) {
         sub_fail(st->src, sb, "cannot ingest a row of table %s.%s: %s", sb->t.schema, sb->t.name,
                  e.message);
         return -1;
@@ -799,15 +826,18 @@ on_change(stream *st, const io_pgrepl_msg *m)
     int ncols = sb->t.ncols;
     switch (m->kind) {
     case 'I':
+        /* An inserted key is absent: upstream's immediate unique key says
+         * so, and the subsource is upstream as of the previous change. */
         if (map_tuple(st, sb, &m->newtup, NULL) == 0)
-            (void)emit_tuple(st, sb, 1, false);
+            (void)emit_tuple(st, sb, 1, false, true);
         break;
     case 'U':
         if (sb->keyed) {
             if (m->old_kind != 0 && key_changed(sb, &m->oldtup, &m->newtup)) {
                 /* The key changed: delete the old key, insert the new row
                  * (unchanged values are filled from the old row, if sent). */
-                if (map_tuple(st, sb, &m->oldtup, NULL) != 0 || emit_tuple(st, sb, -1, false))
+                if (map_tuple(st, sb, &m->oldtup, NULL) != 0 ||
+                    emit_tuple(st, sb, -1, false, false))
                     break;
                 if (map_tuple(st, sb, &m->newtup, m->old_kind == 'O' ? &m->oldtup : NULL) != 0)
                     break;
@@ -818,9 +848,9 @@ on_change(stream *st, const io_pgrepl_msg *m)
                              sb->t.schema, sb->t.name);
                     break;
                 }
-                (void)emit_tuple(st, sb, 1, false);
+                (void)emit_tuple(st, sb, 1, false, false);
             } else if (map_tuple(st, sb, &m->newtup, m->old_kind == 'O' ? &m->oldtup : NULL) == 0) {
-                (void)emit_tuple(st, sb, 1, true);
+                (void)emit_tuple(st, sb, 1, true, false);
             }
         } else {
             if (m->old_kind != 'O') {
@@ -830,11 +860,11 @@ on_change(stream *st, const io_pgrepl_msg *m)
                          sb->t.schema, sb->t.name);
                 break;
             }
-            if (map_tuple(st, sb, &m->oldtup, NULL) != 0 || emit_tuple(st, sb, -1, false))
+            if (map_tuple(st, sb, &m->oldtup, NULL) != 0 || emit_tuple(st, sb, -1, false, false))
                 break;
             if (map_tuple(st, sb, &m->newtup, &m->oldtup) != 0)
                 break;
-            (void)emit_tuple(st, sb, 1, false);
+            (void)emit_tuple(st, sb, 1, false, false);
         }
         break;
     case 'D':
@@ -851,7 +881,7 @@ on_change(stream *st, const io_pgrepl_msg *m)
             break;
         }
         if (map_tuple(st, sb, &m->oldtup, NULL) == 0)
-            (void)emit_tuple(st, sb, -1, false);
+            (void)emit_tuple(st, sb, -1, false, false);
         break;
     default:
         break;
@@ -1244,13 +1274,6 @@ take_slot(pgsrc *src, eng_err *err)
     }
     src->repl = repl;
     return 0;
-}
-
-static void
-sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
 }
 
 /* After a restart: the tables as they are upstream now. A subsource whose

@@ -14,7 +14,7 @@ set -euo pipefail
 : "${SLUICE_SOURCE_DIR:?SLUICE_SOURCE_DIR must point at the source tree}"
 
 H_PGBIN=${H_PGBIN:-/usr/lib/postgresql/15/bin}
-H_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sluice-test.XXXXXX")
+H_TMP=$(mktemp -d "${TMPDIR:-/tmp}/${H_TMP_PREFIX:-sluice-test}.XXXXXX")
 chmod 755 "$H_TMP"
 H_PIDS=()
 H_LOGS=()

@@ -68,9 +68,9 @@ wait "$load"
 [ "$seen" -gt 3 ] || h_fail "the reader polled only $seen times"
 same_as_pg "SELECT id, balance FROM accounts ORDER BY id"
 
-# --- A big transaction lands at once.
-h_psql -c "INSERT INTO events SELECT g, 'e' || g FROM generate_series(1, 200000) g" >/dev/null
-wait_for "SELECT count(*), sum(id) FROM events" "200000|20000100000" 1200
+# --- A 1M-row transaction lands at once.
+h_psql -c "INSERT INTO events SELECT g, 'e' || g FROM generate_series(1, 1000000) g" >/dev/null
+wait_for "SELECT count(*), sum(id) FROM events" "1000000|500000500000" 2400
 same_as_pg "SELECT count(*), min(note), max(note) FROM events"
 
 # --- TRUNCATE retracts, and later rows come back.
