@@ -955,8 +955,10 @@ conn_lost(stream *st, const char *why)
     PQfinish(st->pg);
     st->pg = NULL;
     st->connected = false;
+    /* The first attempt comes at once (a terminated walsender is usually
+     * just that), then 20 ms doubling to 30 s. */
     st->backoff_ms =
-        st->backoff_ms ? (st->backoff_ms * 2 > 30000 ? 30000 : st->backoff_ms * 2) : 200;
+        st->backoff_ms ? (st->backoff_ms * 2 > 30000 ? 30000 : st->backoff_ms * 2) : 10;
     st->next_attempt = now_ms() + (eng_time)st->backoff_ms;
     char msg[1200];
     snprintf(msg, sizeof msg, "replication connection lost: %s; reconnecting", why);
@@ -1125,7 +1127,7 @@ try_reconnect(stream *st)
         return;
     }
     st->backoff_ms =
-        st->backoff_ms * 2 > 30000 ? 30000 : (st->backoff_ms ? st->backoff_ms * 2 : 200);
+        st->backoff_ms * 2 > 30000 ? 30000 : (st->backoff_ms ? st->backoff_ms * 2 : 20);
     st->next_attempt = now_ms() + (eng_time)st->backoff_ms;
     char msg[1200];
     snprintf(msg, sizeof msg, "%s; retrying in %d ms", err.message, st->backoff_ms);
