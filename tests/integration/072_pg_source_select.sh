@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# CREATE SOURCE picking tables: the guide's FOR TABLES (table_1,
+# sch.table_2 AS alias_table_2) and FOR SCHEMAS (sch), two sources on one
+# PostgreSQL at once, each with its own slot; snapshot then streamed
+# INSERT/UPDATE/DELETE compared with PostgreSQL; SHOW SOURCES, SHOW CREATE
+# SOURCE (whose statement recreates the source), the progress relation's
+# growing LSN, mz_source_statuses and mz_source_statistics (with and
+# without mz_internal), the slot's confirmed_flush_lsn following; dropping
+# one source leaves the other streaming.
+. "$SLUICE_SOURCE_DIR/tests/harness/harness.sh"
+
+h_pg_start
+h_psql <<'SQL' >/dev/null
+CREATE ROLE dbuser LOGIN PASSWORD 'pw' REPLICATION;
+CREATE SCHEMA sch;
+CREATE TABLE table_1 (id int PRIMARY KEY, v text);
+CREATE TABLE sch.table_2 (id int PRIMARY KEY, w int);
+CREATE TABLE sch.table_3 (k text, n int);
+ALTER TABLE sch.table_3 REPLICA IDENTITY FULL;
+CREATE TABLE other (id int PRIMARY KEY);
+INSERT INTO table_1 SELECT g, 'v' || g FROM generate_series(1, 1000) g;
+INSERT INTO sch.table_2 SELECT g, g * 10 FROM generate_series(1, 500) g;
+INSERT INTO sch.table_3 SELECT 'k' || (g % 5), g FROM generate_series(1, 30) g;
+INSERT INTO other SELECT generate_series(1, 7);
+GRANT USAGE ON SCHEMA sch TO dbuser;
+GRANT SELECT ON ALL TABLES IN SCHEMA public, sch TO dbuser;
+CREATE PUBLICATION mz_source FOR ALL TABLES;
+SQL
+h_sluiced_start
+
+q() { h_sluice_psql -X -At -v ON_ERROR_STOP=1 "$@"; }
+pgq() { h_psql -X -At -c "$1"; }
+# Polls until sluice's answer to $1 equals PostgreSQL's to $2 (default $1).
+same_as_pg() {
+    local a b
+    for _ in $(seq 200); do
+        a=$(q -c "$1" 2>&1)
+        b=$(pgq "${2:-$1}")
+        [ "$a" = "$b" ] && return 0
+        sleep 0.05
+    done
+    h_fail "sluice [$1] -> [$a] vs postgres [${2:-$1}] -> [$b]"
+}
+# Polls a sluice query until it prints the expected text (10 s).
+wait_for() {
+    local got=
+    for _ in $(seq 200); do
+        got=$(q -c "$1" 2>&1) && [ "$got" = "$2" ] && return 0
+        sleep 0.05
+    done
+    h_fail "waited for [$1] = [$2], got [$got]"
+}
+wal_lsn() { pgq "SELECT pg_current_wal_insert_lsn() - '0/0'"; }
+
+q -c "CREATE SECRET pgpass AS 'pw'" >/dev/null
+q -c "CREATE CONNECTION pg_connection TO POSTGRES (HOST '127.0.0.1', PORT $H_PG_PORT, USER dbuser, PASSWORD SECRET pgpass, DATABASE 'postgres')" >/dev/null
+guide="CREATE SOURCE mz_source
+  FROM POSTGRES CONNECTION pg_connection (PUBLICATION 'mz_source')
+  FOR TABLES (table_1, sch.table_2 AS alias_table_2)
+  WITH (SIZE = '3xsmall');"
+q -c "$guide" >/dev/null || h_fail "the guide's FOR TABLES statement failed"
+# A name with "with" in it, and no WITH clause of its own.
+schemas="CREATE SOURCE withdrawals FROM POSTGRES CONNECTION pg_connection (PUBLICATION 'mz_source') FOR SCHEMAS (sch)"
+q -c "$schemas" >/dev/null || h_fail "FOR SCHEMAS failed"
+
+want_sources=$(printf '%s\n' 'alias_table_2|subsource|' 'withdrawals_progress|progress|' \
+    'withdrawals|postgres|3xsmall' 'mz_source_progress|progress|' 'mz_source|postgres|3xsmall' \
+    'table_1|subsource|' 'table_2|subsource|' 'table_3|subsource|' | sort)
+got=$(q -c "SHOW SOURCES" | sort)
+[ "$got" = "$want_sources" ] || h_fail "SHOW SOURCES: [$got]"
+[ "$(pgq "SELECT count(*) FROM pg_replication_slots WHERE active")" = 2 ] ||
+    h_fail "two active slots expected: $(pgq 'SELECT slot_name, active FROM pg_replication_slots')"
+
+# Snapshots.
+same_as_pg "SELECT count(*), sum(id), min(v), max(v) FROM table_1"
+same_as_pg "SELECT id, w FROM alias_table_2 ORDER BY id" "SELECT id, w FROM sch.table_2 ORDER BY id"
+same_as_pg "SELECT id, w FROM table_2 ORDER BY id" "SELECT id, w FROM sch.table_2 ORDER BY id"
+same_as_pg "SELECT k, n FROM table_3 ORDER BY n" "SELECT k, n FROM sch.table_3 ORDER BY n"
+out=$(h_sluice_psql -X -At -c "SELECT * FROM other" 2>&1) && h_fail "table other is in no source: $out"
+
+# Statuses and statistics: every object running; the snapshot counts
+# equal the rows copied (1000 + 500 for mz_source, 500 + 30 for withdrawals).
+want_st=$(printf '%s\n' 'alias_table_2|subsource|running' 'mz_source|postgres|running' \
+    'mz_source_progress|progress|running' 'table_1|subsource|running')
+wait_for "SELECT name, type, status FROM mz_internal.mz_source_statuses WHERE name IN ('mz_source', 'mz_source_progress', 'table_1', 'alias_table_2') ORDER BY name" "$want_st"
+wait_for "SELECT name, type, status FROM mz_source_statuses WHERE name LIKE 'withdrawals%' OR name IN ('table_2', 'table_3') ORDER BY name" \
+    "$(printf '%s\n' 'table_2|subsource|running' 'table_3|subsource|running' 'withdrawals|postgres|running' 'withdrawals_progress|progress|running')"
+[ "$(q -c "SELECT count(*) FROM mz_source_statuses WHERE error IS NOT NULL")" = 0 ] ||
+    h_fail "errors in statuses: $(q -c 'SELECT * FROM mz_source_statuses')"
+wait_for "SELECT name, snapshot_records_known, snapshot_records_staged, rehydration_latency IS NOT NULL FROM mz_internal.mz_source_statistics ORDER BY name" \
+    "$(printf '%s\n' 'mz_source|1500|1500|t' 'withdrawals|530|530|t')"
+wait_for "SELECT name, snapshot_records_known, snapshot_records_staged FROM mz_source_statistics ORDER BY name" \
+    "$(printf '%s\n' 'mz_source|1500|1500' 'withdrawals|530|530')"
+
+# The progress relation: one numeric LSN, between the slots' restart
+# points and what PostgreSQL has written.
+lsn0=$(q -c "SELECT lsn FROM mz_source_progress")
+[[ "$lsn0" =~ ^[0-9]+$ ]] || h_fail "mz_source_progress.lsn is not a number: [$lsn0]"
+[ "$(pgq "SELECT $lsn0 >= min(restart_lsn - '0/0') AND $lsn0 <= pg_current_wal_insert_lsn() - '0/0' FROM pg_replication_slots")" = t ] ||
+    h_fail "progress lsn $lsn0 outside [restart_lsn, current]: $(pgq 'SELECT restart_lsn, pg_current_wal_insert_lsn() FROM pg_replication_slots')"
+[ "$(q -c "SELECT count(*), sum(lsn) > 0 FROM mz_source_progress")" = "1|t" ] ||
+    h_fail "progress relation: $(q -c 'SELECT * FROM mz_source_progress')"
+off0=$(q -c "SELECT offset_committed FROM mz_source_statistics WHERE name = 'mz_source'")
+upd0=$(q -c "SELECT updates_committed FROM mz_source_statistics WHERE name = 'mz_source'")
+
+# Streaming into both sources, and into a table neither picked.
+before=$(wal_lsn)
+h_psql <<'SQL' >/dev/null
+INSERT INTO table_1 VALUES (1001, 'new'), (1002, NULL);
+UPDATE table_1 SET v = 'upd' WHERE id <= 5;
+DELETE FROM table_1 WHERE id BETWEEN 10 AND 19;
+BEGIN;
+INSERT INTO sch.table_2 VALUES (501, 5010);
+UPDATE sch.table_2 SET w = -w WHERE id % 100 = 0;
+UPDATE sch.table_2 SET id = id + 1000 WHERE id BETWEEN 1 AND 3;
+DELETE FROM sch.table_2 WHERE id BETWEEN 4 AND 6;
+COMMIT;
+UPDATE sch.table_3 SET n = n + 100 WHERE k = 'k1';
+DELETE FROM sch.table_3 WHERE k = 'k2';
+INSERT INTO sch.table_3 VALUES ('k1', 1), ('k1', 1);
+INSERT INTO other VALUES (8);
+SQL
+after=$(wal_lsn)
+same_as_pg "SELECT id, v FROM table_1 WHERE id <= 20 OR id > 1000 ORDER BY id"
+same_as_pg "SELECT count(*), sum(id), count(v) FROM table_1"
+same_as_pg "SELECT id, w FROM alias_table_2 ORDER BY id" "SELECT id, w FROM sch.table_2 ORDER BY id"
+same_as_pg "SELECT id, w FROM table_2 ORDER BY id" "SELECT id, w FROM sch.table_2 ORDER BY id"
+same_as_pg "SELECT k, n FROM table_3 ORDER BY k, n" "SELECT k, n FROM sch.table_3 ORDER BY k, n"
+# The progress LSN grew past every commit above (each commit ends after
+# $before), and is not past what PostgreSQL has written.
+wait_for "SELECT lsn > $before FROM mz_source_progress" t
+wait_for "SELECT lsn > $before FROM withdrawals_progress" t
+lsn1=$(q -c "SELECT lsn FROM mz_source_progress")
+[ "$(pgq "SELECT $lsn1 > $lsn0 AND $lsn1 <= $after")" = t ] ||
+    h_fail "progress lsn $lsn0 -> $lsn1 (wal $before .. $after)"
+# Acknowledged upstream: offset_committed and the slot's confirmed_flush_lsn.
+wait_for "SELECT offset_committed > $off0 AND offset_committed > $before FROM mz_source_statistics WHERE name = 'mz_source'" t
+wait_for "SELECT offset_committed >= $before, updates_committed > $upd0, updates_staged >= updates_committed - 1500 FROM mz_internal.mz_source_statistics WHERE name = 'mz_source'" "t|t|t"
+for _ in $(seq 200); do
+    [ "$(pgq "SELECT bool_and(confirmed_flush_lsn - '0/0' > $before) FROM pg_replication_slots")" = t ] && break
+    sleep 0.05
+done
+[ "$(pgq "SELECT bool_and(confirmed_flush_lsn - '0/0' > $before) FROM pg_replication_slots")" = t ] ||
+    h_fail "slots not confirmed past $before: $(pgq 'SELECT slot_name, confirmed_flush_lsn FROM pg_replication_slots')"
+
+# SHOW CREATE SOURCE: the statement as written with its slot pinned; run
+# again after DROP SOURCE it recreates the same source on the same slot.
+# Prints the statement; sets slot_of_last to the slot it names.
+check_show_create() {
+    local name=$1 stmt=$2 got
+    got=$(q -c "SHOW CREATE SOURCE $name")
+    case "$got" in "materialize.public.$name|$stmt"*) ;; *) h_fail "SHOW CREATE SOURCE $name: [$got]" ;; esac
+    slot_of_last=$(printf '%s' "$got" | sed -n "s/.*SLOT = '\([a-z0-9_]*\)'.*/\1/p")
+    [ "$(pgq "SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name = '$slot_of_last'")" = 1 ] ||
+        h_fail "SHOW CREATE SOURCE $name names no live slot: [$got]"
+    sql_of_last=${got#*|}
+}
+check_show_create mz_source "${guide%);}"
+check_show_create withdrawals "$schemas"
+sql_bw=$sql_of_last slot_bw=$slot_of_last
+q -c "DROP SOURCE withdrawals" >/dev/null
+[ "$(pgq "SELECT count(*) FROM pg_replication_slots")" = 1 ] || h_fail "DROP SOURCE withdrawals kept its slot"
+# mz_source streams on alone.
+h_psql -c "UPDATE sch.table_2 SET w = 7 WHERE id = 501" -c "INSERT INTO table_1 VALUES (2000, 'after drop')" >/dev/null
+same_as_pg "SELECT id, w FROM alias_table_2 ORDER BY id" "SELECT id, w FROM sch.table_2 ORDER BY id"
+same_as_pg "SELECT count(*), sum(id), count(v) FROM table_1"
+q -c "$sql_bw" >/dev/null || h_fail "SHOW CREATE SOURCE's statement does not run: [$sql_bw]"
+[ "$(pgq "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '$slot_bw'")" = 1 ] ||
+    h_fail "the recreated source is not on slot $slot_bw"
+got=$(q -c "SHOW SOURCES" | sort)
+[ "$got" = "$want_sources" ] || h_fail "SHOW SOURCES after recreating withdrawals: [$got]"
+same_as_pg "SELECT id, w FROM table_2 ORDER BY id" "SELECT id, w FROM sch.table_2 ORDER BY id"
+h_psql -c "DELETE FROM sch.table_3 WHERE n > 100" >/dev/null
+same_as_pg "SELECT k, n FROM table_3 ORDER BY k, n" "SELECT k, n FROM sch.table_3 ORDER BY k, n"
+
+q -c "DROP SOURCE mz_source" >/dev/null
+q -c "DROP SOURCE withdrawals" >/dev/null
+[ -z "$(q -c 'SHOW SOURCES')" ] || h_fail "objects left after DROP SOURCE"
+[ "$(pgq "SELECT count(*) FROM pg_replication_slots")" = 0 ] || h_fail "slots left after DROP SOURCE"
+h_sluiced_stop 10 || h_fail "sluiced exited non-zero"
