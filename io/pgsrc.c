@@ -39,6 +39,12 @@ io_pgsrc_connect(const io_pgsrc_conn *o, bool replication, const char *appname, 
             vals[n++] = (v);                                                                       \
         }                                                                                          \
     } while (0)
+    /* A constant value, always present. */
+#define KC(k, v)                                                                                   \
+    do {                                                                                           \
+        keys[n] = (k);                                                                             \
+        vals[n++] = (v);                                                                           \
+    } while (0)
     KV("host", o->host);
     KV("port", o->port);
     KV("user", o->user);
@@ -46,14 +52,15 @@ io_pgsrc_connect(const io_pgsrc_conn *o, bool replication, const char *appname, 
     KV("dbname", o->dbname ? o->dbname : "postgres");
     KV("sslmode", o->sslmode ? o->sslmode : "disable");
     KV("sslrootcert", o->ca_file);
-    KV("connect_timeout", "10");
+    KC("connect_timeout", "10");
     KV("application_name", appname ? appname : "sluice");
-    KV("client_encoding", "UTF8");
-    KV("options", "-c DateStyle=ISO -c TimeZone=UTC -c IntervalStyle=postgres "
+    KC("client_encoding", "UTF8");
+    KC("options", "-c DateStyle=ISO -c TimeZone=UTC -c IntervalStyle=postgres "
                   "-c extra_float_digits=3 -c bytea_output=hex");
     if (replication)
-        KV("replication", "database");
+        KC("replication", "database");
 #undef KV
+#undef KC
     keys[n] = NULL;
     vals[n] = NULL;
     PGconn *c = PQconnectdbParams(keys, vals, 0);
