@@ -7,7 +7,9 @@
 # text, COPY's escapes (tab, newline, carriage return, backslash), 16 MiB
 # text and bytea values (compared by md5 and length), and an UPDATE of
 # another column of a row whose 16 MiB values are TOASTed (REPLICA IDENTITY
-# DEFAULT: pgoutput leaves them out, the stored row must fill them in).
+# DEFAULT: pgoutput leaves them out, the stored row must fill them in;
+# REPLICA IDENTITY FULL: the old row fills them), and a key change of such
+# a row, which stops that subsource with a clear error.
 . "$SLUICE_SOURCE_DIR/tests/harness/harness.sh"
 
 h_pg_start
@@ -59,8 +61,15 @@ CREATE TABLE big (id int PRIMARY KEY, t text, by bytea, v int);
 INSERT INTO big SELECT 1, string_agg(md5(g::text), '' ORDER BY g), NULL, 0
     FROM generate_series(1, 524288) g;
 UPDATE big SET by = decode(t || t, 'hex') WHERE id = 1;
-GRANT SELECT ON ty, big TO dbuser;
-CREATE PUBLICATION pub FOR TABLE ty, big;
+-- The same value in a table without a key (REPLICA IDENTITY FULL) and in
+-- one whose key will change.
+CREATE TABLE bigfull (k int, t text, v int);
+ALTER TABLE bigfull REPLICA IDENTITY FULL;
+INSERT INTO bigfull SELECT 1, t, 0 FROM big;
+CREATE TABLE bigkey (id int PRIMARY KEY, t text);
+INSERT INTO bigkey SELECT 1, t FROM big;
+GRANT SELECT ON ty, big, bigfull, bigkey TO dbuser;
+CREATE PUBLICATION pub FOR TABLE ty, big, bigfull, bigkey;
 SQL
 h_sluiced_start
 
@@ -132,8 +141,42 @@ same_as_pg "SELECT id, v, length(t)::int8, length(by)::int8 FROM big ORDER BY id
 h_psql -c "UPDATE big SET t = 'small' WHERE id = 1" -c "UPDATE big SET v = 7 WHERE id = 1" >/dev/null
 same_as_pg "$big_sql"
 
-st=$(q -c "SELECT status, error FROM mz_internal.mz_source_statuses WHERE name IN ('ty', 'big')")
-[ "$st" = "$(printf 'running|NULL\nrunning|NULL')" ] || h_fail "subsource statuses: [$st]"
+# REPLICA IDENTITY FULL: the old row comes whole, the new one leaves the
+# TOASTed value out; it is filled from the old row.
+full_sql="SELECT k, v, length(t)::int8, md5(t) FROM bigfull ORDER BY k, v"
+same_as_pg "$full_sql"
+h_psql -c "UPDATE bigfull SET v = 5" >/dev/null
+same_as_pg "$full_sql"
+h_psql -c "INSERT INTO bigfull SELECT 2, t, 6 FROM bigfull" -c "UPDATE bigfull SET k = k + 10 WHERE k = 1" >/dev/null
+same_as_pg "$full_sql"
+h_psql -c "DELETE FROM bigfull WHERE k = 11" >/dev/null
+same_as_pg "$full_sql"
+
+st=$(q -c "SELECT name, status, error FROM mz_internal.mz_source_statuses WHERE name IN ('ty', 'big', 'bigfull', 'bigkey') ORDER BY name")
+[ "$st" = "$(printf 'big|running|NULL\nbigfull|running|NULL\nbigkey|running|NULL\nty|running|NULL')" ] ||
+    h_fail "subsource statuses: [$st]"
+
+# A key change of a row whose TOASTed value is unchanged (REPLICA IDENTITY
+# DEFAULT): pgoutput sends the old key and leaves the value out, so the new
+# row cannot be completed. That subsource stops with a clear error (reads
+# of it fail, its status says why); the others go on.
+same_as_pg "SELECT id, md5(t) FROM bigkey ORDER BY id"
+h_psql -c "UPDATE bigkey SET id = 2" -c "INSERT INTO ty VALUES (5000)" >/dev/null
+same_as_pg "SELECT id FROM ty WHERE id = 5000"
+wait_for_status() {
+    local got=
+    for _ in $(seq 200); do
+        got=$(q -c "SELECT status, error FROM mz_source_statuses WHERE name = 'bigkey'")
+        case "$got" in "stalled|"*"changed its key"*"REPLICA IDENTITY FULL"*) return 0 ;; esac
+        sleep 0.05
+    done
+    h_fail "bigkey's status after a key change with unsent TOAST: [$got]"
+}
+wait_for_status
+out=$(h_sluice_psql -X -v VERBOSITY=verbose -c "SELECT count(*) FROM bigkey" 2>&1) &&
+    h_fail "reading a stalled subsource succeeded: $out"
+echo "$out" | grep -q "ERROR:  55000: .*bigkey.*REPLICA IDENTITY FULL" || h_fail "stalled subsource read: $out"
+same_as_pg "SELECT id, v FROM big ORDER BY id"
 q -c "DROP SOURCE src" >/dev/null
 [ "$(pgq "SELECT count(*) FROM pg_replication_slots")" = 0 ] || h_fail "slot left after DROP SOURCE"
 h_sluiced_stop 10 || h_fail "sluiced exited non-zero"
