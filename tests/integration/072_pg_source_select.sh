@@ -10,6 +10,7 @@
 . "$SLUICE_SOURCE_DIR/tests/harness/harness.sh"
 
 h_pg_start
+pgq() { h_psql -X -At -c "$1"; }
 h_psql <<'SQL' >/dev/null
 CREATE ROLE dbuser LOGIN PASSWORD 'pw' REPLICATION;
 CREATE SCHEMA sch;
@@ -17,6 +18,14 @@ CREATE TABLE table_1 (id int PRIMARY KEY, v text);
 CREATE TABLE sch.table_2 (id int PRIMARY KEY, w int);
 CREATE TABLE sch.table_3 (k text, n int);
 ALTER TABLE sch.table_3 REPLICA IDENTITY FULL;
+-- No primary key: the replica identity index is the key.
+CREATE TABLE sch.table_4 (a int NOT NULL, b int NOT NULL, v text, UNIQUE (a, b));
+ALTER TABLE sch.table_4 REPLICA IDENTITY USING INDEX table_4_a_b_key;
+INSERT INTO sch.table_4 SELECT g % 3, g, 'v' || g FROM generate_series(1, 20) g;
+-- Big enough (> 2048 pages, counted by VACUUM) to be copied in ctid ranges
+-- over several connections.
+CREATE TABLE sch.table_big (id int PRIMARY KEY, pad text);
+INSERT INTO sch.table_big SELECT g, repeat(md5(g::text), 5) FROM generate_series(1, 150000) g;
 CREATE TABLE other (id int PRIMARY KEY);
 INSERT INTO table_1 SELECT g, 'v' || g FROM generate_series(1, 1000) g;
 INSERT INTO sch.table_2 SELECT g, g * 10 FROM generate_series(1, 500) g;
@@ -26,10 +35,12 @@ GRANT USAGE ON SCHEMA sch TO dbuser;
 GRANT SELECT ON ALL TABLES IN SCHEMA public, sch TO dbuser;
 CREATE PUBLICATION mz_source FOR ALL TABLES;
 SQL
+h_psql -c "VACUUM ANALYZE sch.table_big" >/dev/null
+[ "$(pgq "SELECT relpages > 2048 FROM pg_class WHERE relname = 'table_big'")" = t ] ||
+    h_fail "table_big is too small to be split: $(pgq "SELECT relpages FROM pg_class WHERE relname = 'table_big'")"
 h_sluiced_start
 
 q() { h_sluice_psql -X -At -v ON_ERROR_STOP=1 "$@"; }
-pgq() { h_psql -X -At -c "$1"; }
 # Polls until sluice's answer to $1 equals PostgreSQL's to $2 (default $1).
 same_as_pg() {
     local a b
@@ -65,32 +76,45 @@ q -c "$schemas" >/dev/null || h_fail "FOR SCHEMAS failed"
 
 want_sources=$(printf '%s\n' 'alias_table_2|subsource|' 'withdrawals_progress|progress|' \
     'withdrawals|postgres|3xsmall' 'mz_source_progress|progress|' 'mz_source|postgres|3xsmall' \
-    'table_1|subsource|' 'table_2|subsource|' 'table_3|subsource|' | sort)
+    'table_1|subsource|' 'table_2|subsource|' 'table_3|subsource|' 'table_4|subsource|' \
+    'table_big|subsource|' | sort)
 got=$(q -c "SHOW SOURCES" | sort)
 [ "$got" = "$want_sources" ] || h_fail "SHOW SOURCES: [$got]"
-[ "$(pgq "SELECT count(*) FROM pg_replication_slots WHERE active")" = 2 ] ||
-    h_fail "two active slots expected: $(pgq 'SELECT slot_name, active FROM pg_replication_slots')"
+[ "$(pgq "SELECT count(*) FROM pg_replication_slots")" = 2 ] ||
+    h_fail "two slots expected: $(pgq 'SELECT slot_name, active FROM pg_replication_slots')"
 
 # Snapshots.
 same_as_pg "SELECT count(*), sum(id), min(v), max(v) FROM table_1"
 same_as_pg "SELECT id, w FROM alias_table_2 ORDER BY id" "SELECT id, w FROM sch.table_2 ORDER BY id"
 same_as_pg "SELECT id, w FROM table_2 ORDER BY id" "SELECT id, w FROM sch.table_2 ORDER BY id"
 same_as_pg "SELECT k, n FROM table_3 ORDER BY n" "SELECT k, n FROM sch.table_3 ORDER BY n"
+same_as_pg "SELECT a, b, v FROM table_4 ORDER BY a, b" "SELECT a, b, v FROM sch.table_4 ORDER BY a, b"
+same_as_pg "SELECT count(*), count(DISTINCT id), sum(id), min(pad), max(pad) FROM table_big" \
+    "SELECT count(*), count(DISTINCT id), sum(id), min(pad), max(pad) FROM sch.table_big"
 out=$(h_sluice_psql -X -At -c "SELECT * FROM other" 2>&1) && h_fail "table other is in no source: $out"
 
+# Both stream once their snapshot is in.
+for _ in $(seq 200); do
+    [ "$(pgq "SELECT count(*) FROM pg_replication_slots WHERE active")" = 2 ] && break
+    sleep 0.05
+done
+[ "$(pgq "SELECT count(*) FROM pg_replication_slots WHERE active")" = 2 ] ||
+    h_fail "two active slots expected: $(pgq 'SELECT slot_name, active FROM pg_replication_slots')"
+
 # Statuses and statistics: every object running; the snapshot counts
-# equal the rows copied (1000 + 500 for mz_source, 500 + 30 for withdrawals).
+# equal the rows copied (1000 + 500 for mz_source, 500 + 30 + 20 + 150000
+# for withdrawals).
 want_st=$(printf '%s\n' 'alias_table_2|subsource|running' 'mz_source|postgres|running' \
     'mz_source_progress|progress|running' 'table_1|subsource|running')
 wait_for "SELECT name, type, status FROM mz_internal.mz_source_statuses WHERE name IN ('mz_source', 'mz_source_progress', 'table_1', 'alias_table_2') ORDER BY name" "$want_st"
-wait_for "SELECT name, type, status FROM mz_source_statuses WHERE name LIKE 'withdrawals%' OR name IN ('table_2', 'table_3') ORDER BY name" \
-    "$(printf '%s\n' 'table_2|subsource|running' 'table_3|subsource|running' 'withdrawals|postgres|running' 'withdrawals_progress|progress|running')"
+wait_for "SELECT name, type, status FROM mz_source_statuses WHERE name LIKE 'withdrawals%' OR name IN ('table_2', 'table_3', 'table_4', 'table_big') ORDER BY name" \
+    "$(printf '%s\n' 'table_2|subsource|running' 'table_3|subsource|running' 'table_4|subsource|running' 'table_big|subsource|running' 'withdrawals|postgres|running' 'withdrawals_progress|progress|running')"
 [ "$(q -c "SELECT count(*) FROM mz_source_statuses WHERE error IS NOT NULL")" = 0 ] ||
     h_fail "errors in statuses: $(q -c 'SELECT * FROM mz_source_statuses')"
 wait_for "SELECT name, snapshot_records_known, snapshot_records_staged, rehydration_latency IS NOT NULL FROM mz_internal.mz_source_statistics ORDER BY name" \
-    "$(printf '%s\n' 'mz_source|1500|1500|t' 'withdrawals|530|530|t')"
+    "$(printf '%s\n' 'mz_source|1500|1500|t' 'withdrawals|150550|150550|t')"
 wait_for "SELECT name, snapshot_records_known, snapshot_records_staged FROM mz_source_statistics ORDER BY name" \
-    "$(printf '%s\n' 'mz_source|1500|1500' 'withdrawals|530|530')"
+    "$(printf '%s\n' 'mz_source|1500|1500' 'withdrawals|150550|150550')"
 
 # The progress relation: one numeric LSN, between the slots' restart
 # points and what PostgreSQL has written.
@@ -119,6 +143,11 @@ UPDATE sch.table_3 SET n = n + 100 WHERE k = 'k1';
 DELETE FROM sch.table_3 WHERE k = 'k2';
 INSERT INTO sch.table_3 VALUES ('k1', 1), ('k1', 1);
 INSERT INTO other VALUES (8);
+UPDATE sch.table_4 SET v = 'u' || v WHERE a = 1;
+UPDATE sch.table_4 SET b = b + 100 WHERE a = 2;
+DELETE FROM sch.table_4 WHERE a = 0 AND b < 10;
+UPDATE sch.table_big SET pad = 'changed' WHERE id % 1000 = 0;
+DELETE FROM sch.table_big WHERE id > 149990;
 SQL
 after=$(wal_lsn)
 same_as_pg "SELECT id, v FROM table_1 WHERE id <= 20 OR id > 1000 ORDER BY id"
@@ -126,6 +155,9 @@ same_as_pg "SELECT count(*), sum(id), count(v) FROM table_1"
 same_as_pg "SELECT id, w FROM alias_table_2 ORDER BY id" "SELECT id, w FROM sch.table_2 ORDER BY id"
 same_as_pg "SELECT id, w FROM table_2 ORDER BY id" "SELECT id, w FROM sch.table_2 ORDER BY id"
 same_as_pg "SELECT k, n FROM table_3 ORDER BY k, n" "SELECT k, n FROM sch.table_3 ORDER BY k, n"
+same_as_pg "SELECT a, b, v FROM table_4 ORDER BY a, b" "SELECT a, b, v FROM sch.table_4 ORDER BY a, b"
+same_as_pg "SELECT count(*), sum(id), count(*) FILTER (WHERE pad = 'changed') FROM table_big" \
+    "SELECT count(*), sum(id), count(*) FILTER (WHERE pad = 'changed') FROM sch.table_big"
 # The progress LSN grew past every commit above (each commit ends after
 # $before), and is not past what PostgreSQL has written.
 wait_for "SELECT lsn > $before FROM mz_source_progress" t
@@ -142,6 +174,13 @@ for _ in $(seq 200); do
 done
 [ "$(pgq "SELECT bool_and(confirmed_flush_lsn - '0/0' > $before) FROM pg_replication_slots")" = t ] ||
     h_fail "slots not confirmed past $before: $(pgq 'SELECT slot_name, confirmed_flush_lsn FROM pg_replication_slots')"
+
+# TRUNCATE: a keyed table and a keyless one in one statement (each in its
+# own source), then new rows.
+h_psql -c "TRUNCATE table_1, sch.table_3" -c "INSERT INTO table_1 VALUES (1, 'again')" \
+    -c "INSERT INTO sch.table_3 VALUES ('t', 1), ('t', 1)" >/dev/null
+same_as_pg "SELECT id, v FROM table_1 ORDER BY id"
+same_as_pg "SELECT k, n FROM table_3 ORDER BY k, n" "SELECT k, n FROM sch.table_3 ORDER BY k, n"
 
 # SHOW CREATE SOURCE: the statement as written with its slot pinned; run
 # again after DROP SOURCE it recreates the same source on the same slot.
