@@ -6,7 +6,8 @@
 # SOURCE (whose statement recreates the source), the progress relation's
 # growing LSN, mz_source_statuses and mz_source_statistics (with and
 # without mz_internal), the slot's confirmed_flush_lsn following; dropping
-# one source leaves the other streaming.
+# one source leaves the other streaming; a source created while its table
+# is being written; a restart.
 . "$SLUICE_SOURCE_DIR/tests/harness/harness.sh"
 
 h_pg_start
@@ -190,6 +191,11 @@ check_show_create() {
     got=$(q -c "SHOW CREATE SOURCE $name")
     case "$got" in "materialize.public.$name|$stmt"*) ;; *) h_fail "SHOW CREATE SOURCE $name: [$got]" ;; esac
     slot_of_last=$(printf '%s' "$got" | sed -n "s/.*SLOT = '\([a-z0-9_]*\)'.*/\1/p")
+    for _ in $(seq 200); do
+        [ "$(pgq "SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name = '$slot_of_last'")" = 1 ] &&
+            break
+        sleep 0.05
+    done
     [ "$(pgq "SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name = '$slot_of_last'")" = 1 ] ||
         h_fail "SHOW CREATE SOURCE $name names no live slot: [$got]"
     sql_of_last=${got#*|}
@@ -211,6 +217,42 @@ got=$(q -c "SHOW SOURCES" | sort)
 same_as_pg "SELECT id, w FROM table_2 ORDER BY id" "SELECT id, w FROM sch.table_2 ORDER BY id"
 h_psql -c "DELETE FROM sch.table_3 WHERE n > 100" >/dev/null
 same_as_pg "SELECT k, n FROM table_3 ORDER BY k, n" "SELECT k, n FROM sch.table_3 ORDER BY k, n"
+
+# A third source created while PostgreSQL is busy writing its table: the
+# snapshot and the stream meet exactly (nothing lost, nothing twice).
+h_psql -c "CREATE TABLE churn (id int PRIMARY KEY, v int)" \
+    -c "INSERT INTO churn SELECT g, 0 FROM generate_series(1, 100000) g" \
+    -c "GRANT SELECT ON churn TO dbuser" >/dev/null
+for i in $(seq 1 4000); do
+    echo "INSERT INTO churn VALUES ($((100000 + i)), $i);"
+    echo "UPDATE churn SET v = v + 1 WHERE id = $((i * 25));"
+    echo "DELETE FROM churn WHERE id = $((i * 25 - 7));"
+done >"$H_TMP/churn.sql"
+h_psql -f "$H_TMP/churn.sql" >/dev/null &
+writer=$!
+q -c "CREATE SOURCE churn_src FROM POSTGRES CONNECTION pg_connection (PUBLICATION 'mz_source') FOR TABLES (churn)" \
+    >/dev/null || h_fail "CREATE SOURCE churn_src"
+kill -0 "$writer" 2>/dev/null && h_log "the writer was still running when CREATE SOURCE returned"
+wait "$writer" || h_fail "the writer failed"
+same_as_pg "SELECT count(*), sum(id), sum(v) FROM churn"
+same_as_pg "SELECT id, v FROM churn ORDER BY id"
+q -c "DROP SOURCE churn_src" >/dev/null
+
+# A restart: the sources come back on their slots (a new snapshot each)
+# and stream on.
+h_sluiced_stop 10 || h_fail "sluiced exited non-zero"
+h_sluiced_start
+got=$(q -c "SHOW SOURCES" | sort)
+[ "$got" = "$want_sources" ] || h_fail "SHOW SOURCES after a restart: [$got]"
+check_show_create withdrawals "$schemas"
+[ "$slot_of_last" = "$slot_bw" ] || h_fail "withdrawals on slot $slot_of_last after a restart, not $slot_bw"
+[ "$(pgq "SELECT count(*) FROM pg_replication_slots")" = 2 ] ||
+    h_fail "slots after a restart: $(pgq 'SELECT slot_name FROM pg_replication_slots')"
+h_psql -c "INSERT INTO table_1 VALUES (3000, 'after restart')" -c "UPDATE sch.table_2 SET w = 1 WHERE id = 501" >/dev/null
+same_as_pg "SELECT id, v FROM table_1 ORDER BY id"
+same_as_pg "SELECT id, w FROM alias_table_2 ORDER BY id" "SELECT id, w FROM sch.table_2 ORDER BY id"
+same_as_pg "SELECT id, w FROM table_2 ORDER BY id" "SELECT id, w FROM sch.table_2 ORDER BY id"
+same_as_pg "SELECT count(*), sum(id) FROM table_big" "SELECT count(*), sum(id) FROM sch.table_big"
 
 q -c "DROP SOURCE mz_source" >/dev/null
 q -c "DROP SOURCE withdrawals" >/dev/null
