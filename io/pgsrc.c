@@ -209,6 +209,7 @@ io_pgsrc_tables_free(io_pgsrc_table *t, int n)
         free(t[i].schema);
         free(t[i].name);
         free(t[i].alias);
+        free(t[i].rowfilter);
     }
     free(t);
 }
@@ -312,11 +313,12 @@ io_pgsrc_discover(PGconn *c, const char *pub, const io_pgsrc_select *sel, io_pgs
     char sql[2048];
     snprintf(sql, sizeof sql,
              "SELECT c.oid, n.nspname, c.relname, c.relreplident, c.relpages, c.reltuples, "
-             "has_table_privilege(c.oid, 'SELECT'), %s "
+             "has_table_privilege(c.oid, 'SELECT'), %s, %s "
              "FROM pg_publication_tables pt JOIN pg_namespace n ON n.nspname = pt.schemaname "
              "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename "
              "WHERE pt.pubname = $1 ORDER BY n.nspname, c.relname",
-             has_attnames ? "array_to_string(pt.attnames, E'\\x01')" : "NULL::text");
+             has_attnames ? "array_to_string(pt.attnames, E'\\x01')" : "NULL::text",
+             has_attnames ? "pt.rowfilter" : "NULL::text");
     r = exec1(c, sql, pub, err);
     if (r == NULL)
         return -1;
@@ -355,6 +357,7 @@ io_pgsrc_discover(PGconn *c, const char *pub, const io_pgsrc_select *sel, io_pgs
         x->pages = strtoll(PQgetvalue(r, i, 4), NULL, 10);
         x->tuples = strtod(PQgetvalue(r, i, 5), NULL);
         colsets[n - 1] = PQgetisnull(r, i, 7) ? NULL : xstrdup0(PQgetvalue(r, i, 7));
+        x->rowfilter = PQgetisnull(r, i, 8) ? NULL : xstrdup0(PQgetvalue(r, i, 8));
         if (strcmp(PQgetvalue(r, i, 6), "t") != 0) {
             eng_err_set(err, ENG_ERRCODE_INSUFFICIENT_PRIVILEGE,
                         "the upstream user may not SELECT from table \"%s\".\"%s\"", schema, name);
@@ -650,8 +653,11 @@ void
 io_pgsrc_copy_sql(const io_pgsrc_table *t, int64_t first_page, int64_t end_page, eng_strbuf *out)
 {
     eng_strbuf_reset(out);
+    /* A whole table without a row filter: COPY table (cols); otherwise COPY
+     * (SELECT cols FROM table WHERE ...). */
+    bool select = first_page >= 0 || t->rowfilter != NULL;
     eng_strbuf_puts(out, "COPY ");
-    if (first_page >= 0)
+    if (select)
         eng_strbuf_puts(out, "(SELECT ");
     else {
         put_ident(out, t->schema);
@@ -664,14 +670,18 @@ io_pgsrc_copy_sql(const io_pgsrc_table *t, int64_t first_page, int64_t end_page,
             eng_strbuf_puts(out, ", ");
         put_ident(out, t->cols[j].name);
     }
-    if (first_page >= 0) {
+    if (select) {
         eng_strbuf_puts(out, " FROM ");
         put_ident(out, t->schema);
         eng_strbuf_putc(out, '.');
         put_ident(out, t->name);
-        eng_strbuf_printf(out, " WHERE ctid >= '(%" PRId64 ",0)'::tid", first_page);
-        if (end_page >= 0)
+        eng_strbuf_puts(out, " WHERE true");
+        if (first_page >= 0)
+            eng_strbuf_printf(out, " AND ctid >= '(%" PRId64 ",0)'::tid", first_page);
+        if (first_page >= 0 && end_page >= 0)
             eng_strbuf_printf(out, " AND ctid < '(%" PRId64 ",0)'::tid", end_page);
+        if (t->rowfilter != NULL)
+            eng_strbuf_printf(out, " AND (%s)", t->rowfilter);
     }
     eng_strbuf_puts(out, ") TO STDOUT");
 }

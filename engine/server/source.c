@@ -190,6 +190,7 @@ src_unref(pgsrc *src)
         free(sb->t.schema);
         free(sb->t.name);
         free(sb->t.alias);
+        free(sb->t.rowfilter);
         free(sb->name);
         free(sb->map);
         free(sb->error);
@@ -1488,6 +1489,8 @@ sub_json(const pgsrc *src, const pgsub *sb)
     json_object_set_new(o, "table", json_string(sb->t.name));
     char ri[2] = {sb->t.replident, 0};
     json_object_set_new(o, "replident", json_string(ri));
+    if (sb->t.rowfilter != NULL)
+        json_object_set_new(o, "rowfilter", json_string(sb->t.rowfilter));
     json_t *cols = json_array(), *key = json_array();
     for (int j = 0; j < sb->t.ncols; j++) {
         const io_pgsrc_col *c = &sb->t.cols[j];
@@ -2057,6 +2060,8 @@ create_subsource(eng_session *s, const char *sql, const eng_sink *sink, eng_err 
     t.name = xstrdup(json_string_value(json_object_get(o, "table")));
     const char *ri = json_string_value(json_object_get(o, "replident"));
     t.replident = ri && ri[0] ? ri[0] : 'd';
+    const char *rf = json_string_value(json_object_get(o, "rowfilter"));
+    t.rowfilter = rf ? xstrdup(rf) : NULL;
     json_t *cols = json_object_get(o, "columns"), *key = json_object_get(o, "key");
     t.ncols = (int)json_array_size(cols);
     t.cols = calloc((size_t)(t.ncols ? t.ncols : 1), sizeof *t.cols);
