@@ -84,8 +84,8 @@ out=$(expect_err "no SELECT" 42501 'may not SELECT from table "public"."secret"'
     "$(src_sql pg_conn pub_secret 'FOR ALL TABLES')")
 echo "$out" | grep -q '^HINT: .*GRANT SELECT ON public.secret' || h_fail "no SELECT: no hint: $out"
 nothing_left "no SELECT"
-# FOR TABLES picking only the readable table of that publication works
-# later (the check is per picked table); here the unreadable one is picked.
+# The check is per picked table: picking the unreadable one fails, the
+# readable one alone works (below, after the other refusals).
 expect_err "no SELECT (picked)" 42501 'secret' \
     "$(src_sql pg_conn pub_secret 'FOR TABLES (secret)')" >/dev/null
 nothing_left "no SELECT (picked)"
@@ -175,8 +175,8 @@ expect_err "IF NOT EXISTS over a table" 42710 '"taken" already exists' \
 nothing_left "source name taken by a table"
 
 # --- every name is still free: the same statements now succeed
-q -c "$(src_sql pg_conn pub_good 'FOR TABLES (good AS good_src)')" >/dev/null ||
-    h_fail "CREATE SOURCE s1 after the failures"
+q -c "$(src_sql pg_conn pub_secret 'FOR TABLES (good AS good_src)')" >/dev/null ||
+    h_fail "CREATE SOURCE s1 after the failures (the readable table of pub_secret)"
 [ "$(q -c 'SELECT id, v FROM good_src ORDER BY id')" = "$(printf '1|one\n2|two')" ] ||
     h_fail "s1 snapshot: $(q -c 'SELECT * FROM good_src')"
 [ "$(slots)" = 1 ] || h_fail "s1: $(slots) slots"

@@ -7,8 +7,9 @@
 # growing LSN, mz_source_statuses and mz_source_statistics (with and
 # without mz_internal), the slot's confirmed_flush_lsn following; dropping
 # one source leaves the other streaming; a publication's row filter and
-# column list; a source created while its table is being written; a
-# restart.
+# column list; logical messages in the stream; a lost replication
+# connection; a source created while its table is being written; a
+# restart; the slot dropped upstream.
 . "$SLUICE_SOURCE_DIR/tests/harness/harness.sh"
 
 h_pg_start
@@ -145,6 +146,8 @@ UPDATE sch.table_3 SET n = n + 100 WHERE k = 'k1';
 DELETE FROM sch.table_3 WHERE k = 'k2';
 INSERT INTO sch.table_3 VALUES ('k1', 1), ('k1', 1);
 INSERT INTO other VALUES (8);
+SELECT pg_logical_emit_message(true, 'sluice-test', 'in a transaction');
+SELECT pg_logical_emit_message(false, 'sluice-test', 'outside any transaction');
 UPDATE sch.table_4 SET v = 'u' || v WHERE a = 1;
 UPDATE sch.table_4 SET b = b + 100 WHERE a = 2;
 DELETE FROM sch.table_4 WHERE a = 0 AND b < 10;
@@ -176,6 +179,18 @@ for _ in $(seq 200); do
 done
 [ "$(pgq "SELECT bool_and(confirmed_flush_lsn - '0/0' > $before) FROM pg_replication_slots")" = t ] ||
     h_fail "slots not confirmed past $before: $(pgq 'SELECT slot_name, confirmed_flush_lsn FROM pg_replication_slots')"
+
+# The replication connection dies: the source says so, reconnects, and
+# resumes where it was (nothing lost, nothing twice).
+mz_slot=$(q -c "SHOW CREATE SOURCE mz_source" | sed -n "s/.*SLOT = '\([a-z0-9_]*\)'.*/\1/p")
+[ "$(pgq "SELECT count(pg_terminate_backend(active_pid)) FROM pg_replication_slots WHERE slot_name = '$mz_slot'")" = 1 ] ||
+    h_fail "no walsender to terminate for $mz_slot"
+h_psql -c "INSERT INTO table_1 VALUES (1500, 'while reconnecting')" -c "UPDATE sch.table_2 SET w = 99 WHERE id = 501" \
+    -c "DELETE FROM table_1 WHERE id = 1001" >/dev/null
+same_as_pg "SELECT id, v FROM table_1 WHERE id > 1000 ORDER BY id"
+same_as_pg "SELECT id, w FROM alias_table_2 ORDER BY id" "SELECT id, w FROM sch.table_2 ORDER BY id"
+wait_for "SELECT status, error IS NULL FROM mz_source_statuses WHERE name = 'mz_source'" "running|t"
+grep -q "source mz_source: replication connection lost" "$H_SLUICED_LOG" || h_fail "the lost connection was not logged"
 
 # TRUNCATE: a keyed table and a keyless one in one statement (each in its
 # own source), then new rows.
@@ -286,6 +301,29 @@ same_as_pg "SELECT id, v FROM table_1 ORDER BY id"
 same_as_pg "SELECT id, w FROM alias_table_2 ORDER BY id" "SELECT id, w FROM sch.table_2 ORDER BY id"
 same_as_pg "SELECT id, w FROM table_2 ORDER BY id" "SELECT id, w FROM sch.table_2 ORDER BY id"
 same_as_pg "SELECT count(*), sum(id) FROM table_big" "SELECT count(*), sum(id) FROM sch.table_big"
+
+# The slot dropped upstream behind the source's back: the source fails
+# with a clear error, and so do reads of its subsources.
+terminate_and_drop() {
+    for _ in $(seq 200); do
+        pgq "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = '$1' AND active_pid IS NOT NULL" >/dev/null
+        [ "$(pgq "SELECT count(pg_drop_replication_slot(slot_name)) FROM pg_replication_slots WHERE slot_name = '$1' AND NOT active" 2>/dev/null)" = 1 ] &&
+            return 0
+        sleep 0.05
+    done
+    h_fail "could not drop slot $1"
+}
+terminate_and_drop "$slot_bw"
+for _ in $(seq 200); do
+    st=$(q -c "SELECT status, error FROM mz_source_statuses WHERE name = 'withdrawals'")
+    case "$st" in "failed|"*"$slot_bw"*"no longer exists"*) break ;; esac
+    sleep 0.05
+done
+case "$st" in "failed|"*"$slot_bw"*"no longer exists"*) ;; *) h_fail "withdrawals after its slot was dropped: [$st]" ;; esac
+out=$(h_sluice_psql -X -v VERBOSITY=verbose -c "SELECT count(*) FROM table_2" 2>&1) &&
+    h_fail "a read of a failed source succeeded: $out"
+echo "$out" | grep -q "ERROR:  55000: .*no longer exists" || h_fail "read of a failed source: $out"
+same_as_pg "SELECT count(*) FROM table_1"
 
 q -c "DROP SOURCE mz_source" >/dev/null
 q -c "DROP SOURCE withdrawals" >/dev/null
