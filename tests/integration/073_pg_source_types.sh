@@ -79,7 +79,7 @@ pgq() { h_psql -X -At -P null=NULL -c "$1"; }
 same_as_pg() {
     local a b
     for _ in $(seq 200); do
-        a=$(q -c "$1" 2>&1)
+        a=$(q -c "$1" 2>&1) || true
         b=$(pgq "${2:-$1}")
         [ "$a" = "$b" ] && return 0
         sleep 0.05
