@@ -339,14 +339,9 @@ snap_main(void *arg)
             ENG_ASSERT(off && len && v);
         }
         io_pgsrc_copy_sql(&sb->t, task->first, task->end, &sql);
-        PGresult *r = PQexec(pg, eng_strbuf_cstr(&sql));
-        if (PQresultStatus(r) != PGRES_COPY_OUT) {
-            PQclear(r);
-            PGresult *e = io_pgsrc_exec(pg, "", PGRES_EMPTY_QUERY, &err);
-            PQclear(e);
-            if (!eng_err_isset(&err))
-                eng_err_set(&err, ENG_ERRCODE_CONNECTION_FAILURE, "COPY of %s.%s failed: %s",
-                            sb->t.schema, sb->t.name, PQerrorMessage(pg));
+        /* A refused COPY: the server's error (its SQLSTATE and message). */
+        PGresult *r = io_pgsrc_exec(pg, eng_strbuf_cstr(&sql), PGRES_COPY_OUT, &err);
+        if (r == NULL) {
             ok = false;
             break;
         }
