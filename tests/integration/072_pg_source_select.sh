@@ -7,7 +7,8 @@
 # growing LSN, mz_source_statuses and mz_source_statistics (with and
 # without mz_internal), the slot's confirmed_flush_lsn following; dropping
 # one source leaves the other streaming; a publication's row filter and
-# column list; partitioned tables (via the root and via the leaves);
+# column list; partitioned tables (via the root and via the leaves) and
+# inheritance;
 # logical messages in the stream; a lost replication
 # connection; a source created while its table is being written; a
 # restart; the slot dropped upstream.
@@ -263,7 +264,8 @@ check_filtered
 
 # A partitioned table, published through its root (one subsource named
 # after the root) and through its leaves (one per partition); rows move
-# between partitions.
+# between partitions. An inheritance parent and child (with a row filter,
+# so the parent is read with a SELECT): the parent's rows only.
 h_psql <<'SQL' >/dev/null
 CREATE TABLE parted (id int PRIMARY KEY, v text) PARTITION BY RANGE (id);
 CREATE TABLE parted_1 PARTITION OF parted FOR VALUES FROM (0) TO (100);
@@ -271,7 +273,13 @@ CREATE TABLE parted_2 PARTITION OF parted FOR VALUES FROM (100) TO (200);
 INSERT INTO parted SELECT g, 'v' || g FROM generate_series(1, 199, 7) g;
 GRANT SELECT ON parted, parted_1, parted_2 TO dbuser;
 CREATE PUBLICATION pub_root FOR TABLE parted WITH (publish_via_partition_root = true);
-CREATE PUBLICATION pub_leaves FOR TABLE parted;
+-- Legacy inheritance too: the parent and its child are two tables.
+CREATE TABLE inh_parent (id int PRIMARY KEY, v text);
+CREATE TABLE inh_child (extra int) INHERITS (inh_parent);
+INSERT INTO inh_parent VALUES (1, 'p1'), (2, 'p2');
+INSERT INTO inh_child VALUES (3, 'c3', 30), (4, 'c4', 40);
+GRANT SELECT ON inh_parent, inh_child TO dbuser;
+CREATE PUBLICATION pub_leaves FOR TABLE parted, inh_parent WHERE (id > 0);
 SQL
 q -c "CREATE SOURCE via_root FROM POSTGRES CONNECTION pg_connection (PUBLICATION 'pub_root') FOR ALL TABLES" \
     >/dev/null || h_fail "CREATE SOURCE via_root"
@@ -281,10 +289,13 @@ check_parted() {
     same_as_pg "SELECT id, v FROM parted ORDER BY id"
     same_as_pg "SELECT id, v FROM parted_1 ORDER BY id"
     same_as_pg "SELECT id, v FROM parted_2 ORDER BY id"
+    same_as_pg "SELECT id, v FROM inh_parent ORDER BY id" "SELECT id, v FROM ONLY inh_parent ORDER BY id"
+    same_as_pg "SELECT id, v, extra FROM inh_child ORDER BY id"
 }
 check_parted
 h_psql -c "INSERT INTO parted VALUES (2, 'new'), (102, 'new2')" -c "UPDATE parted SET id = id + 100 WHERE id < 30" \
-    -c "UPDATE parted SET v = 'x' WHERE id > 180" -c "DELETE FROM parted WHERE id BETWEEN 40 AND 60" >/dev/null
+    -c "UPDATE parted SET v = 'x' WHERE id > 180" -c "DELETE FROM parted WHERE id BETWEEN 40 AND 60" \
+    -c "INSERT INTO inh_child VALUES (5, 'c5', 50)" -c "UPDATE inh_parent SET v = v || '!'" >/dev/null
 check_parted
 q -c "DROP SOURCE via_root" >/dev/null
 q -c "DROP SOURCE via_leaves" >/dev/null
