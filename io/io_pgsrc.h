@@ -57,6 +57,7 @@ typedef struct io_pgsrc_table {
     char *alias;     /* the subsource's name (FOR TABLES ... AS alias), or NULL */
     char *rowfilter; /* the publication's row filter (SQL over the columns), or NULL */
     char replident;  /* 'd', 'f', 'i' ('n' is refused) */
+    char relkind;    /* 'r' a table, 'p' a partitioned table (published via its root) */
     int ncols;
     io_pgsrc_col *cols;
     int nkey; /* the key used to find old rows: primary key / identity index */

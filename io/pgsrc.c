@@ -313,7 +313,7 @@ io_pgsrc_discover(PGconn *c, const char *pub, const io_pgsrc_select *sel, io_pgs
     char sql[2048];
     snprintf(sql, sizeof sql,
              "SELECT c.oid, n.nspname, c.relname, c.relreplident, c.relpages, c.reltuples, "
-             "has_table_privilege(c.oid, 'SELECT'), %s, %s "
+             "has_table_privilege(c.oid, 'SELECT'), %s, %s, c.relkind "
              "FROM pg_publication_tables pt JOIN pg_namespace n ON n.nspname = pt.schemaname "
              "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename "
              "WHERE pt.pubname = $1 ORDER BY n.nspname, c.relname",
@@ -358,6 +358,7 @@ io_pgsrc_discover(PGconn *c, const char *pub, const io_pgsrc_select *sel, io_pgs
         x->tuples = strtod(PQgetvalue(r, i, 5), NULL);
         colsets[n - 1] = PQgetisnull(r, i, 7) ? NULL : xstrdup0(PQgetvalue(r, i, 7));
         x->rowfilter = PQgetisnull(r, i, 8) ? NULL : xstrdup0(PQgetvalue(r, i, 8));
+        x->relkind = PQgetvalue(r, i, 9)[0];
         if (strcmp(PQgetvalue(r, i, 6), "t") != 0) {
             eng_err_set(err, ENG_ERRCODE_INSUFFICIENT_PRIVILEGE,
                         "the upstream user may not SELECT from table \"%s\".\"%s\"", schema, name);
@@ -653,9 +654,10 @@ void
 io_pgsrc_copy_sql(const io_pgsrc_table *t, int64_t first_page, int64_t end_page, eng_strbuf *out)
 {
     eng_strbuf_reset(out);
-    /* A whole table without a row filter: COPY table (cols); otherwise COPY
-     * (SELECT cols FROM table WHERE ...). */
-    bool select = first_page >= 0 || t->rowfilter != NULL;
+    /* A whole table without a row filter: COPY table (cols); otherwise, and
+     * for a partitioned table (which COPY table refuses), COPY (SELECT cols
+     * FROM table WHERE ...). */
+    bool select = first_page >= 0 || t->rowfilter != NULL || t->relkind == 'p';
     eng_strbuf_puts(out, "COPY ");
     if (select)
         eng_strbuf_puts(out, "(SELECT ");

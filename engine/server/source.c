@@ -1486,6 +1486,8 @@ sub_json(const pgsrc *src, const pgsub *sb)
     json_object_set_new(o, "replident", json_string(ri));
     if (sb->t.rowfilter != NULL)
         json_object_set_new(o, "rowfilter", json_string(sb->t.rowfilter));
+    char rk[2] = {sb->t.relkind ? sb->t.relkind : 'r', 0};
+    json_object_set_new(o, "relkind", json_string(rk));
     json_t *cols = json_array(), *key = json_array();
     for (int j = 0; j < sb->t.ncols; j++) {
         const io_pgsrc_col *c = &sb->t.cols[j];
@@ -2057,6 +2059,8 @@ create_subsource(eng_session *s, const char *sql, const eng_sink *sink, eng_err 
     t.replident = ri && ri[0] ? ri[0] : 'd';
     const char *rf = json_string_value(json_object_get(o, "rowfilter"));
     t.rowfilter = rf ? xstrdup(rf) : NULL;
+    const char *rk = json_string_value(json_object_get(o, "relkind"));
+    t.relkind = rk && rk[0] ? rk[0] : 'r';
     json_t *cols = json_object_get(o, "columns"), *key = json_object_get(o, "key");
     t.ncols = (int)json_array_size(cols);
     t.cols = calloc((size_t)(t.ncols ? t.ncols : 1), sizeof *t.cols);
