@@ -276,6 +276,7 @@ CREATE PUBLICATION pub_root FOR TABLE parted WITH (publish_via_partition_root = 
 -- Legacy inheritance too: the parent and its child are two tables.
 CREATE TABLE inh_parent (id int PRIMARY KEY, v text);
 CREATE TABLE inh_child (extra int) INHERITS (inh_parent);
+ALTER TABLE inh_child ADD PRIMARY KEY (id);
 INSERT INTO inh_parent VALUES (1, 'p1'), (2, 'p2');
 INSERT INTO inh_child VALUES (3, 'c3', 30), (4, 'c4', 40);
 GRANT SELECT ON inh_parent, inh_child TO dbuser;
@@ -293,7 +294,7 @@ check_parted() {
     same_as_pg "SELECT id, v, extra FROM inh_child ORDER BY id"
 }
 check_parted
-h_psql -c "INSERT INTO parted VALUES (2, 'new'), (102, 'new2')" -c "UPDATE parted SET id = id + 100 WHERE id < 30" \
+h_psql -c "INSERT INTO parted VALUES (32, 'new'), (150, 'new2')" -c "UPDATE parted SET id = id + 100 WHERE id < 30" \
     -c "UPDATE parted SET v = 'x' WHERE id > 180" -c "DELETE FROM parted WHERE id BETWEEN 40 AND 60" \
     -c "INSERT INTO inh_child VALUES (5, 'c5', 50)" -c "UPDATE inh_parent SET v = v || '!'" >/dev/null
 check_parted
