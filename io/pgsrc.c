@@ -673,7 +673,9 @@ io_pgsrc_copy_sql(const io_pgsrc_table *t, int64_t first_page, int64_t end_page,
         put_ident(out, t->cols[j].name);
     }
     if (select) {
-        eng_strbuf_puts(out, " FROM ");
+        /* ONLY: an inheritance parent's children are tables of their own
+         * (a partitioned table's partitions are its rows). */
+        eng_strbuf_puts(out, t->relkind == 'p' ? " FROM " : " FROM ONLY ");
         put_ident(out, t->schema);
         eng_strbuf_putc(out, '.');
         put_ident(out, t->name);
