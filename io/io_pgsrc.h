@@ -81,12 +81,12 @@ typedef struct io_pgsrc_select {
 /* Validates the upstream for a source on publication `pub` and lists the
  * tables `sel` picks, in publication order: wal_level is logical (55000),
  * the user has REPLICATION (42501), the publication exists (42704) and has
- * tables (55000), every picked table is in it (42P01), the user may SELECT
- * each (42501), no table has REPLICA IDENTITY NOTHING (55000), and every
- * column's type is supported or named in TEXT COLUMNS (0A000; a TEXT COLUMNS
- * entry naming nothing is 42703). Each table carries the publication's
- * column list (as its columns) and row filter. *out is owned by the caller
- * (io_pgsrc_tables_free). */
+ * tables (55000), every picked table is in it (42P01) and picked once
+ * (42710), the user may SELECT each (42501), no table has REPLICA IDENTITY
+ * NOTHING (55000), and every column's type is supported or named in TEXT
+ * COLUMNS (0A000; a TEXT COLUMNS entry naming nothing is 42703). Each
+ * table carries the publication's column list (as its columns) and row
+ * filter. *out is owned by the caller (io_pgsrc_tables_free). */
 int io_pgsrc_discover(PGconn *c, const char *pub, const io_pgsrc_select *sel, io_pgsrc_table **out,
                       int *n, eng_err *err);
 void io_pgsrc_tables_free(io_pgsrc_table *t, int n);

@@ -344,6 +344,14 @@ io_pgsrc_discover(PGconn *c, const char *pub, const io_pgsrc_select *sel, io_pgs
             continue;
         if (which >= 0)
             found[which] = true;
+        /* One table, one subsource: a second entry naming it is refused. */
+        for (int k = which + 1; which >= 0 && k < sel->n; k++)
+            if (strcmp(sel->name[k], name) == 0 &&
+                (sel->schema[k] == NULL || strcmp(sel->schema[k], schema) == 0)) {
+                eng_err_set(err, ENG_ERRCODE_DUPLICATE_OBJECT,
+                            "table \"%s.%s\" is named twice in FOR TABLES", schema, name);
+                goto done;
+            }
         if (sel->kind == IO_PGSRC_SCHEMAS)
             for (int k = 0; k < sel->n; k++)
                 if (strcmp(sel->schema[k], schema) == 0)

@@ -96,7 +96,7 @@ nothing_left "REPLICA IDENTITY NOTHING"
 expect_err "table not in publication" 42P01 'table "nosuch" is not in publication "pub_good"' \
     "$(src_sql pg_conn pub_good 'FOR TABLES (nosuch)')" >/dev/null
 nothing_left "table not in publication"
-expect_err "table named twice" 42710 'table "good" is named twice in FOR TABLES' \
+expect_err "table named twice" 42710 'table "public.good" is named twice in FOR TABLES' \
     "$(src_sql pg_conn pub_good 'FOR TABLES (good, public.good AS good2)')" >/dev/null
 nothing_left "table named twice"
 expect_err "table in another schema" 42P01 'table "other.good" is not in publication' \
