@@ -6,7 +6,7 @@ BUILD     ?= build
 ASAN      ?= build-asan
 CTEST_ARGS ?= --output-on-failure --timeout 600 -j $(JOBS)
 
-.PHONY: all bootstrap build release asan test test-fast test-asan tsan tsan-build demo format lint bench clean
+.PHONY: all bootstrap build release asan test test-fast test-asan tsan tsan-build demo format lint bench bench-pgcdc clean
 
 all: build
 
@@ -57,6 +57,11 @@ demo: release
 
 bench: release
 	@build-release/sluice-bench core
+
+# PostgreSQL CDC (sluice-bench pgcdc) against pg_recvlogical and a subscriber;
+# BENCH_ARGS=--quick for a one-minute smoke run.
+bench-pgcdc: release
+	@scripts/bench-pgcdc build-release $(BENCH_ARGS)
 
 format:
 	@cmake -S . -B $(BUILD) >/dev/null && cmake --build $(BUILD) --target format

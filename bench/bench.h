@@ -6,5 +6,7 @@ int bench_core_main(int argc, char **argv);
 int bench_expr_main(int argc, char **argv);
 /* mode: "peek" or "pgwire" (bench_sql.c). */
 int bench_sql_main(const char *mode, int argc, char **argv);
+/* PostgreSQL CDC into sluiced vs pg_recvlogical / a subscriber (bench_pgcdc.c). */
+int bench_pgcdc_main(int argc, char **argv);
 
 #endif

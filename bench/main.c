@@ -13,7 +13,9 @@ main(int argc, char **argv)
         return bench_expr_main(argc - 2, argv + 2);
     if (argc >= 2 && (strcmp(argv[1], "peek") == 0 || strcmp(argv[1], "pgwire") == 0))
         return bench_sql_main(argv[1], argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "pgcdc") == 0)
+        return bench_pgcdc_main(argc - 2, argv + 2);
     fprintf(stderr,
-            "usage: sluice-bench core|expr|peek|pgwire [options]   (see bench/README.md)\n");
+            "usage: sluice-bench core|expr|peek|pgwire|pgcdc [options]   (see bench/README.md)\n");
     return 2;
 }

@@ -481,14 +481,16 @@ io_pgsrc_discover(PGconn *c, const char *pub, const io_pgsrc_select *sel, io_pgs
         }
     free(text_used);
     PQclear(r);
-    /* Keys: the identity index, else the primary key. */
+    /* Keys: the identity index, else the primary key; only immediate ones
+     * (PostgreSQL itself ignores a deferrable primary key as the identity,
+     * and with one a transaction may briefly hold two rows of a key). */
     r = exec1(c,
               "SELECT i.indrelid, i.indisprimary, i.indisreplident, "
               "array_to_string(ARRAY(SELECT a.attname FROM unnest(i.indkey::int2[]) "
               "WITH ORDINALITY k(attnum, ord) JOIN pg_attribute a ON a.attrelid = i.indrelid "
               "AND a.attnum = k.attnum ORDER BY k.ord), E'\\x01') "
               "FROM pg_index i WHERE i.indrelid = ANY($1::oid[]) "
-              "AND (i.indisprimary OR i.indisreplident)",
+              "AND (i.indisprimary OR i.indisreplident) AND i.indimmediate",
               eng_strbuf_cstr(&oids), err);
     if (r == NULL)
         goto done;

@@ -281,10 +281,16 @@ cdc_input(arrange *a, const eng_batch *b)
                 cdc_ignore(a);
         } else if (ncols != ncols_want) {
             cdc_ignore(a);
+        } else if (diff == 1 && meta.tag == ENG_TAG_TRUE) {
+            /* An insert of a key the feeder knows is absent (a snapshot):
+             * nothing to look up; runs of them are applied together. */
+            eng_batch_push(ob, data, t, 1);
         } else if (diff == 1 && (meta.tag == ENG_TAG_NULL || meta.tag == ENG_TAG_BYTES)) {
+            cdc_apply(a, ob, &applied);
             cdc_upsert(a, data, meta, t, ob);
             cdc_apply(a, ob, &applied);
         } else if (diff == -1) {
+            cdc_apply(a, ob, &applied);
             cdc_delete(a, data, t, ob);
             cdc_apply(a, ob, &applied);
         } else {

@@ -28,6 +28,12 @@
  *                                     from the current value (NULL if
  *                                     there is none; missing bytes are 0
  *                                     bits). New == old emits nothing.
+ *       diff +1, meta TRUE            insert of a key the feeder knows is
+ *                                     absent (a snapshot of a table with
+ *                                     a unique key): no lookup; runs of
+ *                                     them are applied in one batch. A
+ *                                     key that was present ends up with
+ *                                     two values: the feeder's promise.
  *       diff -1, any meta             delete by key: retract the current
  *                                     value if any (the command's value
  *                                     is ignored).

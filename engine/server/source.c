@@ -72,8 +72,9 @@ typedef struct pgsub {
     int map_n;
     bool rel_seen;
     uint64_t staged;
-    /* src->mu */
+    /* src->mu (errored: set with it, read without) */
     char *error;
+    atomic_bool errored;
 } pgsub;
 
 struct pgsrc {
@@ -103,7 +104,8 @@ struct pgsrc {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     atomic_bool ready;
-    bool failed; /* mu */
+    bool failed;    /* mu */
+    bool restarted; /* started from the catalog at startup, not by CREATE SOURCE */
     char status[16];
     char *error, *details;
     _Atomic uint64_t messages_received, bytes_received, updates_staged, updates_committed;
@@ -125,6 +127,13 @@ now_pg_us(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return ((int64_t)ts.tv_sec - 946684800) * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void
+sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
 }
 
 static char *
@@ -162,6 +171,7 @@ sub_fail(pgsrc *src, pgsub *sb, const char *fmt, ...)
     pthread_mutex_lock(&src->mu);
     if (sb->error == NULL) {
         sb->error = xstrdup(msg);
+        atomic_store(&sb->errored, true);
         eng_log(ENG_LOG_WARN, "source %s: subsource %s stalled: %s", src->name, sb->name, msg);
     }
     pthread_mutex_unlock(&src->mu);
@@ -170,10 +180,8 @@ sub_fail(pgsrc *src, pgsub *sb, const char *fmt, ...)
 static bool
 sub_errored(pgsrc *src, pgsub *sb)
 {
-    pthread_mutex_lock(&src->mu);
-    bool e = sb->error != NULL;
-    pthread_mutex_unlock(&src->mu);
-    return e;
+    (void)src;
+    return atomic_load_explicit(&sb->errored, memory_order_relaxed);
 }
 
 static void
@@ -230,7 +238,7 @@ rowctx_free(rowctx *r)
  * sent). */
 static int
 build_row(pgsub *sb, rowctx *r, const char *const *v, const int32_t *len, const bool *unchanged,
-          eng_err *err)
+          bool snapshot, eng_err *err)
 {
     const io_pgsrc_table *t = &sb->t;
     if (r->cap < t->ncols + 1) {
@@ -266,6 +274,8 @@ build_row(pgsub *sb, rowctx *r, const char *const *v, const int32_t *len, const 
             if (unchanged[j])
                 bits[j / 8] |= (uint8_t)(1u << (j % 8));
         eng_push_var(&r->out, ENG_TAG_BYTES, bits, (uint32_t)nb);
+    } else if (snapshot && sb->keyed) {
+        eng_push_bool(&r->out, true); /* a new key: the arrangement need not look */
     } else {
         eng_push_null(&r->out);
     }
@@ -284,6 +294,7 @@ typedef struct snapctx {
     snap_task *tasks;
     int ntasks;
     atomic_int next;
+    atomic_int done; /* threads finished */
     pthread_mutex_t mu;
     char *error; /* first failure */
 } snapctx;
@@ -339,6 +350,8 @@ snap_main(void *arg)
             ENG_ASSERT(off && len && v);
         }
         io_pgsrc_copy_sql(&sb->t, task->first, task->end, &sql);
+        if (sub_errored(src, sb))
+            continue; /* altered upstream while we were down: stalled, not copied */
         /* A refused COPY: the server's error (its SQLSTATE and message). */
         PGresult *r = io_pgsrc_exec(pg, eng_strbuf_cstr(&sql), PGRES_COPY_OUT, &err);
         if (r == NULL) {
@@ -361,7 +374,7 @@ snap_main(void *arg)
             if (nf >= 0) {
                 for (int j = 0; j < ncols; j++)
                     v[j] = fields.data + off[j];
-                if (build_row(sb, &rc, v, len, NULL, &err) != 0)
+                if (build_row(sb, &rc, v, len, NULL, true, &err) != 0)
                     nf = -1;
             }
             PQfreemem(line);
@@ -415,6 +428,7 @@ snap_main(void *arg)
     free(len);
     free(v);
     eng_client_free(c);
+    atomic_fetch_add(&sc->done, 1);
     return NULL;
 }
 
@@ -426,6 +440,7 @@ snapshot_all(pgsrc *src, eng_err *err)
     snapctx sc = {.src = src};
     pthread_mutex_init(&sc.mu, NULL);
     atomic_init(&sc.next, 0);
+    atomic_init(&sc.done, 0);
     uint64_t known = 0;
     int cap = 0;
     for (int i = 0; i < src->nsub; i++) {
@@ -456,6 +471,21 @@ snapshot_all(pgsrc *src, eng_err *err)
         w[k].k = k;
         if (pthread_create(&w[k].th, NULL, snap_main, &w[k]) != 0)
             ENG_UNREACHABLE("cannot start a snapshot thread");
+    }
+    /* Progress in the log every 2 s while the copies run. */
+    struct timespec last;
+    clock_gettime(CLOCK_MONOTONIC, &last);
+    while (atomic_load(&sc.done) < src->nsnap) {
+        sleep_ms(20);
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - last.tv_sec < 2)
+            continue;
+        last = now;
+        uint64_t staged = atomic_load(&src->snapshot_staged);
+        eng_log(ENG_LOG_INFO, "source %s: snapshot %llu of ~%llu rows (%d%%)", src->name,
+                (unsigned long long)staged, (unsigned long long)known,
+                known ? (int)(staged * 100 / known > 99 ? 99 : staged * 100 / known) : 0);
     }
     for (int k = 0; k < src->nsnap; k++)
         pthread_join(w[k].th, NULL);
@@ -731,11 +761,11 @@ any_unchanged(stream *st, int ncols)
 }
 
 static int
-emit_tuple(stream *st, pgsub *sb, int64_t diff, bool with_mask)
+emit_tuple(stream *st, pgsub *sb, int64_t diff, bool with_mask, bool new_key)
 {
     eng_err e;
     eng_err_clear(&e);
-    if (build_row(sb, &st->rc, st->v, st->len, with_mask ? st->unch : NULL, &e) != 0) {
+    if (build_row(sb, &st->rc, st->v, st->len, with_mask ? st->unch : NULL, new_key, &e) != 0) {
         sub_fail(st->src, sb, "cannot ingest a row of table %s.%s: %s", sb->t.schema, sb->t.name,
                  e.message);
         return -1;
@@ -798,15 +828,18 @@ on_change(stream *st, const io_pgrepl_msg *m)
     int ncols = sb->t.ncols;
     switch (m->kind) {
     case 'I':
+        /* An inserted key is absent: upstream's immediate unique key says
+         * so, and the subsource is upstream as of the previous change. */
         if (map_tuple(st, sb, &m->newtup, NULL) == 0)
-            (void)emit_tuple(st, sb, 1, false);
+            (void)emit_tuple(st, sb, 1, false, true);
         break;
     case 'U':
         if (sb->keyed) {
             if (m->old_kind != 0 && key_changed(sb, &m->oldtup, &m->newtup)) {
                 /* The key changed: delete the old key, insert the new row
                  * (unchanged values are filled from the old row, if sent). */
-                if (map_tuple(st, sb, &m->oldtup, NULL) != 0 || emit_tuple(st, sb, -1, false))
+                if (map_tuple(st, sb, &m->oldtup, NULL) != 0 ||
+                    emit_tuple(st, sb, -1, false, false))
                     break;
                 if (map_tuple(st, sb, &m->newtup, m->old_kind == 'O' ? &m->oldtup : NULL) != 0)
                     break;
@@ -817,9 +850,9 @@ on_change(stream *st, const io_pgrepl_msg *m)
                              sb->t.schema, sb->t.name);
                     break;
                 }
-                (void)emit_tuple(st, sb, 1, false);
+                (void)emit_tuple(st, sb, 1, false, false);
             } else if (map_tuple(st, sb, &m->newtup, m->old_kind == 'O' ? &m->oldtup : NULL) == 0) {
-                (void)emit_tuple(st, sb, 1, true);
+                (void)emit_tuple(st, sb, 1, true, false);
             }
         } else {
             if (m->old_kind != 'O') {
@@ -829,11 +862,11 @@ on_change(stream *st, const io_pgrepl_msg *m)
                          sb->t.schema, sb->t.name);
                 break;
             }
-            if (map_tuple(st, sb, &m->oldtup, NULL) != 0 || emit_tuple(st, sb, -1, false))
+            if (map_tuple(st, sb, &m->oldtup, NULL) != 0 || emit_tuple(st, sb, -1, false, false))
                 break;
             if (map_tuple(st, sb, &m->newtup, &m->oldtup) != 0)
                 break;
-            (void)emit_tuple(st, sb, 1, false);
+            (void)emit_tuple(st, sb, 1, false, false);
         }
         break;
     case 'D':
@@ -850,7 +883,7 @@ on_change(stream *st, const io_pgrepl_msg *m)
             break;
         }
         if (map_tuple(st, sb, &m->oldtup, NULL) == 0)
-            (void)emit_tuple(st, sb, -1, false);
+            (void)emit_tuple(st, sb, -1, false, false);
         break;
     default:
         break;
@@ -1245,11 +1278,55 @@ take_slot(pgsrc *src, eng_err *err)
     return 0;
 }
 
+/* After a restart: the tables as they are upstream now. A subsource whose
+ * table lost a column or changed a column's type (or is gone) stalls with
+ * the reason; added columns are fine (only ours are copied and streamed). */
 static void
-sleep_ms(int ms)
+recheck_tables(pgsrc *src)
 {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    eng_err err;
+    eng_err_clear(&err);
+    PGconn *c = io_pgsrc_connect(&src->conn.c, false, "sluice", &err);
+    if (c == NULL)
+        return; /* the snapshot reports the trouble */
+    for (int i = 0; i < src->nsub; i++) {
+        pgsub *sb = &src->subs[i];
+        const char *v[2] = {sb->t.schema, sb->t.name};
+        PGresult *r = PQexecParams(c,
+                                   "SELECT a.attname, a.atttypid, c.oid FROM pg_class c "
+                                   "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                   "JOIN pg_attribute a ON a.attrelid = c.oid "
+                                   "WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 "
+                                   "AND NOT a.attisdropped",
+                                   2, NULL, v, NULL, NULL, 0);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+            PQclear(r);
+            continue;
+        }
+        if (PQntuples(r) == 0)
+            sub_fail(src, sb, "table %s.%s was dropped upstream", sb->t.schema, sb->t.name);
+        else
+            sb->t.relid = (uint32_t)strtoul(PQgetvalue(r, 0, 2), NULL, 10);
+        for (int j = 0; j < sb->t.ncols && PQntuples(r) > 0; j++) {
+            const io_pgsrc_col *col = &sb->t.cols[j];
+            int at = -1;
+            for (int k = 0; k < PQntuples(r); k++)
+                if (strcmp(PQgetvalue(r, k, 0), col->name) == 0)
+                    at = k;
+            if (at < 0)
+                sub_fail(src, sb,
+                         "table %s.%s was altered upstream: column \"%s\" was dropped; recreate "
+                         "the source to pick up the new definition",
+                         sb->t.schema, sb->t.name, col->name);
+            else if ((uint32_t)strtoul(PQgetvalue(r, at, 1), NULL, 10) != col->oid)
+                sub_fail(src, sb,
+                         "table %s.%s was altered upstream: column \"%s\" changed type; "
+                         "recreate the source to pick up the new definition",
+                         sb->t.schema, sb->t.name, col->name);
+        }
+        PQclear(r);
+    }
+    PQfinish(c);
 }
 
 static void *
@@ -1279,6 +1356,8 @@ src_main(void *arg)
     }
     if (atomic_load(&src->stop))
         goto out;
+    if (src->restarted)
+        recheck_tables(src);
     eng_log(ENG_LOG_INFO, "source %s: slot %s at %X/%X, snapshot over %d connections", src->name,
             src->slot, (unsigned)(src->start_lsn >> 32), (unsigned)src->start_lsn, src->nsnap);
     if (snapshot_all(src, &err) != 0) {
@@ -1335,9 +1414,6 @@ out:
 static void
 src_start(pgsrc *src)
 {
-    src->t0 = now_ms();
-    if (src->t0 <= src->co->ts)
-        src->t0 = src->co->ts + 1;
     set_status(src, "starting", NULL);
     atomic_fetch_add(&src->refs, 1); /* the thread's */
     if (pthread_create(&src->thread, NULL, src_main, src) == 0)
@@ -1430,6 +1506,12 @@ sub_install(eng_coord *co, pgsrc *src, int i)
     sb->arr = eng_plan_node(p, "arrange", op_arrange_make, ap, free, 1);
     eng_plan_edge(p, u, sb->arr, 0, -1);
     sb->df = eng_df_install(co->client, p);
+    /* Readable from t0 on at once (empty until the snapshot is in), so views
+     * over it can be created, and replayed, before the source runs.
+     * Frontiers only ever rise, so this client's mark and the feeders'
+     * later ones cannot conflict. */
+    for (int k = 0; k <= src->nsnap; k++)
+        eng_df_advance(co->client, sb->df, sb->in_stream + k, src->t0);
     objrt *r = calloc(1, sizeof *r);
     ENG_ASSERT(r != NULL);
     r->co = co;
@@ -1460,6 +1542,7 @@ prog_install(eng_coord *co, pgsrc *src)
     int arr = eng_plan_node(p, "arrange", op_arrange_make, ap, free, 1);
     eng_plan_edge(p, src->prog_in, arr, 0, 1);
     src->prog_df = eng_df_install(co->client, p);
+    eng_df_advance(co->client, src->prog_df, src->prog_in, src->t0);
     objrt *r = calloc(1, sizeof *r);
     ENG_ASSERT(r != NULL);
     r->co = co;
@@ -1823,6 +1906,10 @@ src_new(eng_coord *co, const src_spec *sp)
     src->nsnap = eng_size_parse(sp->size, &sz, &e) == 0 && sz.workers > 2 ? sz.workers : 2;
     if (src->nsnap > 16)
         src->nsnap = 16;
+    /* The snapshot's timestamp. */
+    src->t0 = now_ms();
+    if (src->t0 <= co->ts)
+        src->t0 = co->ts + 1;
     pthread_mutex_init(&src->mu, NULL);
     pthread_cond_init(&src->cv, NULL);
     atomic_init(&src->refs, 1);
@@ -2181,6 +2268,7 @@ ex_sources_start(eng_coord *co)
                 continue;
             }
             eng_log(ENG_LOG_INFO, "source %s: restarted; taking a new snapshot", src->name);
+            src->restarted = true;
             src_start(src);
         }
     }

@@ -4,6 +4,7 @@
 # Usage, from a test script run by ctest (which sets SLUICE_BUILD_DIR):
 #   . "$SLUICE_SOURCE_DIR/tests/harness/harness.sh"
 #   h_pg_start            # exports H_PG_PORT, H_PG_DSN, PGHOST/PGPORT/PGUSER
+#   h_pg_restart          # the same PostgreSQL stopped and started again
 #   h_pg_start_other [-c name=value ...]  # a second cluster; exports H_PG_OTHER_PORT
 #   h_kafka_start [topic:parts ...]   # exports H_KAFKA_BROKERS
 #   h_sluiced_start [flags...]        # exports H_SLUICED_PORT, H_SLUICED_PID, H_SLUICED_LOG
@@ -15,7 +16,7 @@ set -euo pipefail
 : "${SLUICE_SOURCE_DIR:?SLUICE_SOURCE_DIR must point at the source tree}"
 
 H_PGBIN=${H_PGBIN:-/usr/lib/postgresql/15/bin}
-H_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sluice-test.XXXXXX")
+H_TMP=$(mktemp -d "${TMPDIR:-/tmp}/${H_TMP_PREFIX:-sluice-test}.XXXXXX")
 chmod 755 "$H_TMP"
 H_PIDS=()
 H_LOGS=()
@@ -79,7 +80,8 @@ h_wait_port() {
 
 # Creates and starts a PostgreSQL 15 cluster in $H_TMP/NAME on a free port
 # with wal_level=logical; extra arguments are server options appended
-# after the defaults (so "-c wal_level=replica" overrides). Sets H__PORT.
+# after the defaults (so "-c wal_level=replica" overrides). Sets H__PORT,
+# H__OPTS (the server options, for a restart) and H__LOG.
 h__pg_cluster() {
     local name=$1
     shift
@@ -95,11 +97,12 @@ h__pg_cluster() {
     local try
     for try in 1 2 3 4 5; do
         H__PORT=$(h_freeport)
-        if h_as_pg "$H_PGBIN/pg_ctl" -D "$data" -l "$log" -w -t 30 start -o \
-            "-c port=$H__PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$sock \
+        H__OPTS="-c port=$H__PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$sock \
              -c wal_level=logical -c max_replication_slots=32 -c max_wal_senders=32 \
              -c max_connections=200 -c fsync=off -c synchronous_commit=off \
-             -c full_page_writes=off -c timezone=UTC -c log_min_messages=warning $*" \
+             -c full_page_writes=off -c timezone=UTC -c log_min_messages=warning $*"
+        H__LOG=$log
+        if h_as_pg "$H_PGBIN/pg_ctl" -D "$data" -l "$log" -w -t 30 start -o "$H__OPTS" \
             >/dev/null 2>&1; then
             return 0
         fi
@@ -111,11 +114,19 @@ h__pg_cluster() {
 h_pg_start() {
     H_PG_DATA=$H_TMP/pg
     h__pg_cluster pg
-    H_PG_PORT=$H__PORT
+    H_PG_PORT=$H__PORT H_PG_OPTS=$H__OPTS H_PG_LOG=$H__LOG
     export H_PG_PORT
     export PGHOST=127.0.0.1 PGPORT=$H_PG_PORT PGUSER=postgres PGDATABASE=postgres
     export H_PG_DSN="host=127.0.0.1 port=$H_PG_PORT user=postgres dbname=postgres"
     h_log "postgres on 127.0.0.1:$H_PG_PORT"
+}
+
+# Restarts the harness PostgreSQL (same port and settings; -m fast).
+h_pg_restart() {
+    h_as_pg "$H_PGBIN/pg_ctl" -D "$H_PG_DATA" -m fast -w -t 30 stop >/dev/null 2>&1 ||
+        h_fail "PostgreSQL did not stop"
+    h_as_pg "$H_PGBIN/pg_ctl" -D "$H_PG_DATA" -l "$H_PG_LOG" -w -t 30 start \
+        -o "$H_PG_OPTS" >/dev/null 2>&1 || h_fail "PostgreSQL did not restart"
 }
 
 # Starts a second PostgreSQL cluster, for a test that needs other server

@@ -656,7 +656,7 @@ hx_close(hx *h)
     eng_rowbuf_free(&h->rb);
 }
 
-enum { M_NULL = -1, M_INT2 = -2, M_TEXT = -3 }; /* else: a one-byte BYTES mask */
+enum { M_NULL = -1, M_INT2 = -2, M_TEXT = -3, M_TRUE = -4 }; /* else: a one-byte BYTES mask */
 
 /* An UPSERT command: key ++ (v0, v1) ++ meta. */
 static void
@@ -671,6 +671,8 @@ hx_up(hx *h, eng_time t, int64_t diff, int64_t key, int64_t v0, const char *v1, 
         eng_push_int2(&h->rb, 0);
     else if (meta == M_TEXT)
         eng_push_text(&h->rb, "?", 1);
+    else if (meta == M_TRUE)
+        eng_push_bool(&h->rb, true);
     else {
         uint8_t m = (uint8_t)meta;
         eng_push_var(&h->rb, ENG_TAG_BYTES, &m, 1);
@@ -750,6 +752,34 @@ static eng_batch *
 wnew(void)
 {
     return calloc(1, sizeof(eng_batch));
+}
+
+/* Snapshot inserts (meta TRUE: the key is known absent) apply without a
+ * lookup, in runs, and later commands see them like any upsert's row. */
+static void
+test_upsert_snapshot_inserts(void **st)
+{
+    (void)st;
+    for (int v = 0; v < 4; v++) {
+        hx h;
+        hx_open(&h, 1 + v / 2, OP_ARRANGE_UPSERT, v % 2);
+        for (int k = 1; k <= 50; k++)
+            hx_up(&h, 0, 1, k, k * 10, "s", M_TRUE);
+        /* In the same batch: an update and a delete of snapshot keys, then
+         * more snapshot inserts after them. */
+        hx_up(&h, 0, 1, 3, 33, NULL, 0x2); /* v1 unchanged: 's' */
+        hx_up(&h, 0, -1, 4, V_NULL, NULL, M_NULL);
+        hx_up(&h, 0, 1, 60, 600, "late", M_TRUE);
+        hx_advance(&h, 1);
+        eng_batch *w = wnew();
+        for (int k = 1; k <= 50; k++)
+            if (k != 3 && k != 4)
+                want_up(w, k, k * 10, "s");
+        want_up(w, 3, 33, "s");
+        want_up(w, 60, 600, "late");
+        hx_check(&h, 0, w, "snapshot inserts then changes");
+        hx_close(&h);
+    }
 }
 
 static void
@@ -940,9 +970,9 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_upsert_cases), cmocka_unit_test(test_upsert_unchanged),
-        cmocka_unit_test(test_bag_cases),    cmocka_unit_test(test_upsert_random),
-        cmocka_unit_test(test_bag_random),
+        cmocka_unit_test(test_upsert_cases),     cmocka_unit_test(test_upsert_snapshot_inserts),
+        cmocka_unit_test(test_upsert_unchanged), cmocka_unit_test(test_bag_cases),
+        cmocka_unit_test(test_upsert_random),    cmocka_unit_test(test_bag_random),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
