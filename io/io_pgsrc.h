@@ -54,8 +54,10 @@ typedef struct io_pgsrc_col {
 typedef struct io_pgsrc_table {
     uint32_t relid;
     char *schema, *name;
-    char *alias;    /* the subsource's name (FOR TABLES ... AS alias), or NULL */
-    char replident; /* 'd', 'f', 'i' ('n' is refused) */
+    char *alias;     /* the subsource's name (FOR TABLES ... AS alias), or NULL */
+    char *rowfilter; /* the publication's row filter (SQL over the columns), or NULL */
+    char replident;  /* 'd', 'f', 'i' ('n' is refused) */
+    char relkind;    /* 'r' a table, 'p' a partitioned table (published via its root) */
     int ncols;
     io_pgsrc_col *cols;
     int nkey; /* the key used to find old rows: primary key / identity index */
@@ -79,11 +81,12 @@ typedef struct io_pgsrc_select {
 /* Validates the upstream for a source on publication `pub` and lists the
  * tables `sel` picks, in publication order: wal_level is logical (55000),
  * the user has REPLICATION (42501), the publication exists (42704) and has
- * tables (55000), every picked table is in it (42P01), the user may SELECT
- * each (42501), no table has REPLICA IDENTITY NOTHING (55000), and every
- * column's type is supported or named in TEXT COLUMNS (0A000; a TEXT COLUMNS
- * entry naming nothing is 42703). *out is owned by the caller
- * (io_pgsrc_tables_free). */
+ * tables (55000), every picked table is in it (42P01) and picked once
+ * (42710), the user may SELECT each (42501), no table has REPLICA IDENTITY
+ * NOTHING (55000), and every column's type is supported or named in TEXT
+ * COLUMNS (0A000; a TEXT COLUMNS entry naming nothing is 42703). Each
+ * table carries the publication's column list (as its columns) and row
+ * filter. *out is owned by the caller (io_pgsrc_tables_free). */
 int io_pgsrc_discover(PGconn *c, const char *pub, const io_pgsrc_select *sel, io_pgsrc_table **out,
                       int *n, eng_err *err);
 void io_pgsrc_tables_free(io_pgsrc_table *t, int n);
@@ -106,8 +109,9 @@ int io_pgsrc_drop_slot(PGconn *c, const char *slot, bool *existed, eng_err *err)
 /* Opens a REPEATABLE READ transaction on c reading `snapshot`. */
 int io_pgsrc_begin_snapshot(PGconn *c, const char *snapshot, eng_err *err);
 
-/* The COPY statement that reads table t (its columns in order), all of it
- * (first_page < 0) or pages [first_page, end_page) (end_page < 0: to the end). */
+/* The COPY statement that reads table t (its columns in order, the rows its
+ * row filter passes), all of it (first_page < 0) or pages
+ * [first_page, end_page) (end_page < 0: to the end). */
 void io_pgsrc_copy_sql(const io_pgsrc_table *t, int64_t first_page, int64_t end_page,
                        eng_strbuf *out);
 

@@ -39,6 +39,12 @@ io_pgsrc_connect(const io_pgsrc_conn *o, bool replication, const char *appname, 
             vals[n++] = (v);                                                                       \
         }                                                                                          \
     } while (0)
+    /* A constant value, always present. */
+#define KC(k, v)                                                                                   \
+    do {                                                                                           \
+        keys[n] = (k);                                                                             \
+        vals[n++] = (v);                                                                           \
+    } while (0)
     KV("host", o->host);
     KV("port", o->port);
     KV("user", o->user);
@@ -46,14 +52,15 @@ io_pgsrc_connect(const io_pgsrc_conn *o, bool replication, const char *appname, 
     KV("dbname", o->dbname ? o->dbname : "postgres");
     KV("sslmode", o->sslmode ? o->sslmode : "disable");
     KV("sslrootcert", o->ca_file);
-    KV("connect_timeout", "10");
+    KC("connect_timeout", "10");
     KV("application_name", appname ? appname : "sluice");
-    KV("client_encoding", "UTF8");
-    KV("options", "-c DateStyle=ISO -c TimeZone=UTC -c IntervalStyle=postgres "
+    KC("client_encoding", "UTF8");
+    KC("options", "-c DateStyle=ISO -c TimeZone=UTC -c IntervalStyle=postgres "
                   "-c extra_float_digits=3 -c bytea_output=hex");
     if (replication)
-        KV("replication", "database");
+        KC("replication", "database");
 #undef KV
+#undef KC
     keys[n] = NULL;
     vals[n] = NULL;
     PGconn *c = PQconnectdbParams(keys, vals, 0);
@@ -202,6 +209,7 @@ io_pgsrc_tables_free(io_pgsrc_table *t, int n)
         free(t[i].schema);
         free(t[i].name);
         free(t[i].alias);
+        free(t[i].rowfilter);
     }
     free(t);
 }
@@ -305,11 +313,12 @@ io_pgsrc_discover(PGconn *c, const char *pub, const io_pgsrc_select *sel, io_pgs
     char sql[2048];
     snprintf(sql, sizeof sql,
              "SELECT c.oid, n.nspname, c.relname, c.relreplident, c.relpages, c.reltuples, "
-             "has_table_privilege(c.oid, 'SELECT'), %s "
+             "has_table_privilege(c.oid, 'SELECT'), %s, %s, c.relkind "
              "FROM pg_publication_tables pt JOIN pg_namespace n ON n.nspname = pt.schemaname "
              "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename "
              "WHERE pt.pubname = $1 ORDER BY n.nspname, c.relname",
-             has_attnames ? "array_to_string(pt.attnames, E'\\x01')" : "NULL::text");
+             has_attnames ? "array_to_string(pt.attnames, E'\\x01')" : "NULL::text",
+             has_attnames ? "pt.rowfilter" : "NULL::text");
     r = exec1(c, sql, pub, err);
     if (r == NULL)
         return -1;
@@ -335,6 +344,14 @@ io_pgsrc_discover(PGconn *c, const char *pub, const io_pgsrc_select *sel, io_pgs
             continue;
         if (which >= 0)
             found[which] = true;
+        /* One table, one subsource: a second entry naming it is refused. */
+        for (int k = which + 1; which >= 0 && k < sel->n; k++)
+            if (strcmp(sel->name[k], name) == 0 &&
+                (sel->schema[k] == NULL || strcmp(sel->schema[k], schema) == 0)) {
+                eng_err_set(err, ENG_ERRCODE_DUPLICATE_OBJECT,
+                            "table \"%s.%s\" is named twice in FOR TABLES", schema, name);
+                goto done;
+            }
         if (sel->kind == IO_PGSRC_SCHEMAS)
             for (int k = 0; k < sel->n; k++)
                 if (strcmp(sel->schema[k], schema) == 0)
@@ -348,6 +365,8 @@ io_pgsrc_discover(PGconn *c, const char *pub, const io_pgsrc_select *sel, io_pgs
         x->pages = strtoll(PQgetvalue(r, i, 4), NULL, 10);
         x->tuples = strtod(PQgetvalue(r, i, 5), NULL);
         colsets[n - 1] = PQgetisnull(r, i, 7) ? NULL : xstrdup0(PQgetvalue(r, i, 7));
+        x->rowfilter = PQgetisnull(r, i, 8) ? NULL : xstrdup0(PQgetvalue(r, i, 8));
+        x->relkind = PQgetvalue(r, i, 9)[0];
         if (strcmp(PQgetvalue(r, i, 6), "t") != 0) {
             eng_err_set(err, ENG_ERRCODE_INSUFFICIENT_PRIVILEGE,
                         "the upstream user may not SELECT from table \"%s\".\"%s\"", schema, name);
@@ -645,8 +664,12 @@ void
 io_pgsrc_copy_sql(const io_pgsrc_table *t, int64_t first_page, int64_t end_page, eng_strbuf *out)
 {
     eng_strbuf_reset(out);
+    /* A whole table without a row filter: COPY table (cols); otherwise, and
+     * for a partitioned table (which COPY table refuses), COPY (SELECT cols
+     * FROM table WHERE ...). */
+    bool select = first_page >= 0 || t->rowfilter != NULL || t->relkind == 'p';
     eng_strbuf_puts(out, "COPY ");
-    if (first_page >= 0)
+    if (select)
         eng_strbuf_puts(out, "(SELECT ");
     else {
         put_ident(out, t->schema);
@@ -659,14 +682,20 @@ io_pgsrc_copy_sql(const io_pgsrc_table *t, int64_t first_page, int64_t end_page,
             eng_strbuf_puts(out, ", ");
         put_ident(out, t->cols[j].name);
     }
-    if (first_page >= 0) {
-        eng_strbuf_puts(out, " FROM ");
+    if (select) {
+        /* ONLY: an inheritance parent's children are tables of their own
+         * (a partitioned table's partitions are its rows). */
+        eng_strbuf_puts(out, t->relkind == 'p' ? " FROM " : " FROM ONLY ");
         put_ident(out, t->schema);
         eng_strbuf_putc(out, '.');
         put_ident(out, t->name);
-        eng_strbuf_printf(out, " WHERE ctid >= '(%" PRId64 ",0)'::tid", first_page);
-        if (end_page >= 0)
+        eng_strbuf_puts(out, " WHERE true");
+        if (first_page >= 0)
+            eng_strbuf_printf(out, " AND ctid >= '(%" PRId64 ",0)'::tid", first_page);
+        if (first_page >= 0 && end_page >= 0)
             eng_strbuf_printf(out, " AND ctid < '(%" PRId64 ",0)'::tid", end_page);
+        if (t->rowfilter != NULL)
+            eng_strbuf_printf(out, " AND (%s)", t->rowfilter);
     }
     eng_strbuf_puts(out, ") TO STDOUT");
 }

@@ -198,6 +198,7 @@ src_unref(pgsrc *src)
         free(sb->t.schema);
         free(sb->t.name);
         free(sb->t.alias);
+        free(sb->t.rowfilter);
         free(sb->name);
         free(sb->map);
         free(sb->error);
@@ -351,6 +352,7 @@ snap_main(void *arg)
         io_pgsrc_copy_sql(&sb->t, task->first, task->end, &sql);
         if (sub_errored(src, sb))
             continue; /* altered upstream while we were down: stalled, not copied */
+        /* A refused COPY: the server's error (its SQLSTATE and message). */
         PGresult *r = io_pgsrc_exec(pg, eng_strbuf_cstr(&sql), PGRES_COPY_OUT, &err);
         if (r == NULL) {
             ok = false;
@@ -1567,6 +1569,10 @@ sub_json(const pgsrc *src, const pgsub *sb)
     json_object_set_new(o, "table", json_string(sb->t.name));
     char ri[2] = {sb->t.replident, 0};
     json_object_set_new(o, "replident", json_string(ri));
+    if (sb->t.rowfilter != NULL)
+        json_object_set_new(o, "rowfilter", json_string(sb->t.rowfilter));
+    char rk[2] = {sb->t.relkind ? sb->t.relkind : 'r', 0};
+    json_object_set_new(o, "relkind", json_string(rk));
     json_t *cols = json_array(), *key = json_array();
     for (int j = 0; j < sb->t.ncols; j++) {
         const io_pgsrc_col *c = &sb->t.cols[j];
@@ -1669,6 +1675,9 @@ typedef struct src_spec {
     bool if_not_exists;
     char name[128], conn[128], publication[256], size[64], slot[128];
     io_pgsrc_select sel;
+    /* Byte offsets in the statement: its end (before blanks, comments and
+     * ';'), and the ')' closing WITH (...) (-1: no WITH clause). */
+    int end_at, with_close;
 } src_spec;
 
 static void
@@ -1829,6 +1838,7 @@ parse_create(const char *sql, src_spec *sp, eng_err *err)
         return ex_lex_syntax(&l, err, "ALL TABLES, TABLES (...) or SCHEMAS (...)");
     }
     snprintf(sp->size, sizeof sp->size, "3xsmall");
+    sp->with_close = -1;
     if (ex_lex_kw(&l, "with")) {
         if (!ex_lex_punct(&l, '('))
             return ex_lex_syntax(&l, err, "'('");
@@ -1847,7 +1857,9 @@ parse_create(const char *sql, src_spec *sp, eng_err *err)
         } while (ex_lex_punct(&l, ','));
         if (!ex_lex_punct(&l, ')'))
             return ex_lex_syntax(&l, err, "')'");
+        sp->with_close = (int)(l.p - 1 - sql);
     }
+    sp->end_at = (int)(l.p - sql);
     if (!at_end(&l))
         return ex_lex_syntax(&l, err, "end of statement");
     eng_size sz;
@@ -1860,27 +1872,21 @@ parse_create(const char *sql, src_spec *sp, eng_err *err)
     return 0;
 }
 
-/* The SQL recorded for a source: as written, with the slot pinned. */
+/* The SQL recorded for a source: as written, with the slot pinned (added
+ * to its WITH (...) at the offsets parse_create found, or as a new WITH). */
 static char *
-recorded_sql(const char *sql, const char *slot, bool had_slot)
+recorded_sql(const char *sql, const src_spec *sp, const char *slot)
 {
     eng_strbuf b = {0};
-    size_t n = strlen(sql);
-    while (n > 0 && (sql[n - 1] == ';' || sql[n - 1] == ' ' || sql[n - 1] == '\n'))
-        n--;
-    eng_strbuf_append(&b, sql, n);
-    if (!had_slot) {
-        /* Append SLOT to an existing WITH (...) or add one. */
-        const char *w = NULL;
-        for (const char *p = eng_strbuf_cstr(&b); (p = strcasestr(p, "with")) != NULL; p += 4)
-            w = p;
-        const char *close = n > 0 ? eng_strbuf_cstr(&b) + b.len - 1 : NULL;
-        if (w != NULL && close != NULL && *close == ')' && strchr(w, '(') != NULL) {
-            eng_strbuf_truncate(&b, b.len - 1);
-            eng_strbuf_printf(&b, ", SLOT = '%s')", slot);
-        } else {
-            eng_strbuf_printf(&b, " WITH (SLOT = '%s')", slot);
-        }
+    if (sp->slot[0] != '\0') {
+        eng_strbuf_append(&b, sql, (size_t)sp->end_at);
+    } else if (sp->with_close >= 0) {
+        eng_strbuf_append(&b, sql, (size_t)sp->with_close);
+        eng_strbuf_printf(&b, ", SLOT = '%s'", slot);
+        eng_strbuf_append(&b, sql + sp->with_close, (size_t)(sp->end_at - sp->with_close));
+    } else {
+        eng_strbuf_append(&b, sql, (size_t)sp->end_at);
+        eng_strbuf_printf(&b, " WITH (SLOT = '%s')", slot);
     }
     char *s = xstrdup(eng_strbuf_cstr(&b));
     eng_strbuf_free(&b);
@@ -2045,7 +2051,7 @@ create_source(eng_session *s, const char *sql, const eng_sink *sink, eng_err *er
     }
     src->id = coord_new_id(co);
     eng_obj *o = eng_obj_new(src->id, ENG_OBJ_SOURCE, "public", sp.name);
-    o->sql = recorded_sql(sql, src->slot, sp.slot[0] != '\0');
+    o->sql = recorded_sql(sql, &sp, src->slot);
     o->persist = true;
     eng_obj_add_dep(o, conn_id);
     o->rt = src;
@@ -2140,6 +2146,10 @@ create_subsource(eng_session *s, const char *sql, const eng_sink *sink, eng_err 
     t.name = xstrdup(json_string_value(json_object_get(o, "table")));
     const char *ri = json_string_value(json_object_get(o, "replident"));
     t.replident = ri && ri[0] ? ri[0] : 'd';
+    const char *rf = json_string_value(json_object_get(o, "rowfilter"));
+    t.rowfilter = rf ? xstrdup(rf) : NULL;
+    const char *rk = json_string_value(json_object_get(o, "relkind"));
+    t.relkind = rk && rk[0] ? rk[0] : 'r';
     json_t *cols = json_object_get(o, "columns"), *key = json_object_get(o, "key");
     t.ncols = (int)json_array_size(cols);
     t.cols = calloc((size_t)(t.ncols ? t.ncols : 1), sizeof *t.cols);

@@ -4,6 +4,8 @@
 # Usage, from a test script run by ctest (which sets SLUICE_BUILD_DIR):
 #   . "$SLUICE_SOURCE_DIR/tests/harness/harness.sh"
 #   h_pg_start            # exports H_PG_PORT, H_PG_DSN, PGHOST/PGPORT/PGUSER
+#   h_pg_restart          # the same PostgreSQL stopped and started again
+#   h_pg_start_other [-c name=value ...]  # a second cluster; exports H_PG_OTHER_PORT
 #   h_kafka_start [topic:parts ...]   # exports H_KAFKA_BROKERS
 #   h_sluiced_start [flags...]        # exports H_SLUICED_PORT, H_SLUICED_PID, H_SLUICED_LOG
 #   h_fail "message"      # prints the message and the collected logs, exits 1
@@ -19,6 +21,7 @@ chmod 755 "$H_TMP"
 H_PIDS=()
 H_LOGS=()
 H_PG_DATA=
+H_PG_DATAS=() # every cluster started, stopped at teardown
 
 h_log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
@@ -49,9 +52,11 @@ h_teardown() {
         for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$p" 2>/dev/null
     done
-    if [ -n "$H_PG_DATA" ] && [ -f "$H_PG_DATA/postmaster.pid" ]; then
-        h_as_pg "$H_PGBIN/pg_ctl" -D "$H_PG_DATA" -m immediate -w stop >/dev/null 2>&1
-    fi
+    local d
+    for d in "${H_PG_DATAS[@]}"; do
+        [ -f "$d/postmaster.pid" ] &&
+            h_as_pg "$H_PGBIN/pg_ctl" -D "$d" -m immediate -w stop >/dev/null 2>&1
+    done
     rm -rf "$H_TMP"
     exit "$rc"
 }
@@ -73,29 +78,43 @@ h_wait_port() {
     return 1
 }
 
+# Creates and starts a PostgreSQL 15 cluster in $H_TMP/NAME on a free port
+# with wal_level=logical; extra arguments are server options appended
+# after the defaults (so "-c wal_level=replica" overrides). Sets H__PORT,
+# H__OPTS (the server options, for a restart) and H__LOG.
+h__pg_cluster() {
+    local name=$1
+    shift
+    local data=$H_TMP/$name sock=$H_TMP/$name.sock log=$H_TMP/$name.log
+    mkdir -p "$data" "$sock"
+    touch "$log"
+    [ "$(id -u)" -eq 0 ] && chown postgres: "$data" "$sock" "$log"
+    H_LOGS+=("$log")
+    H_PG_DATAS+=("$data")
+    h_as_pg "$H_PGBIN/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 \
+        --no-sync >"$H_TMP/$name.initdb.log" 2>&1 ||
+        { cat "$H_TMP/$name.initdb.log" >&2; h_fail "initdb failed"; }
+    local try
+    for try in 1 2 3 4 5; do
+        H__PORT=$(h_freeport)
+        H__OPTS="-c port=$H__PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$sock \
+             -c wal_level=logical -c max_replication_slots=32 -c max_wal_senders=32 \
+             -c max_connections=200 -c fsync=off -c synchronous_commit=off \
+             -c full_page_writes=off -c timezone=UTC -c log_min_messages=warning $*"
+        H__LOG=$log
+        if h_as_pg "$H_PGBIN/pg_ctl" -D "$data" -l "$log" -w -t 30 start -o "$H__OPTS" \
+            >/dev/null 2>&1; then
+            return 0
+        fi
+    done
+    h_fail "PostgreSQL ($name) did not start"
+}
+
 # Starts PostgreSQL 15 with wal_level=logical on a free port.
 h_pg_start() {
     H_PG_DATA=$H_TMP/pg
-    local sock=$H_TMP/pgsock log=$H_TMP/postgres.log
-    mkdir -p "$H_PG_DATA" "$sock"
-    touch "$log"
-    [ "$(id -u)" -eq 0 ] && chown postgres: "$H_PG_DATA" "$sock" "$log"
-    H_LOGS+=("$log")
-    h_as_pg "$H_PGBIN/initdb" -D "$H_PG_DATA" -U postgres -A trust -E UTF8 --locale=C.UTF-8 \
-        --no-sync >"$H_TMP/initdb.log" 2>&1 || { cat "$H_TMP/initdb.log" >&2; h_fail "initdb failed"; }
-    local try
-    for try in 1 2 3 4 5; do
-        H_PG_PORT=$(h_freeport)
-        H_PG_OPTS="-c port=$H_PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$sock \
-             -c wal_level=logical -c max_replication_slots=32 -c max_wal_senders=32 \
-             -c max_connections=200 -c fsync=off -c synchronous_commit=off \
-             -c full_page_writes=off -c timezone=UTC -c log_min_messages=warning"
-        if h_as_pg "$H_PGBIN/pg_ctl" -D "$H_PG_DATA" -l "$log" -w -t 30 start -o "$H_PG_OPTS" \
-            >/dev/null 2>&1; then
-            break
-        fi
-        [ "$try" -eq 5 ] && h_fail "PostgreSQL did not start"
-    done
+    h__pg_cluster pg
+    H_PG_PORT=$H__PORT H_PG_OPTS=$H__OPTS H_PG_LOG=$H__LOG
     export H_PG_PORT
     export PGHOST=127.0.0.1 PGPORT=$H_PG_PORT PGUSER=postgres PGDATABASE=postgres
     export H_PG_DSN="host=127.0.0.1 port=$H_PG_PORT user=postgres dbname=postgres"
@@ -106,8 +125,19 @@ h_pg_start() {
 h_pg_restart() {
     h_as_pg "$H_PGBIN/pg_ctl" -D "$H_PG_DATA" -m fast -w -t 30 stop >/dev/null 2>&1 ||
         h_fail "PostgreSQL did not stop"
-    h_as_pg "$H_PGBIN/pg_ctl" -D "$H_PG_DATA" -l "$H_TMP/postgres.log" -w -t 30 start \
+    h_as_pg "$H_PGBIN/pg_ctl" -D "$H_PG_DATA" -l "$H_PG_LOG" -w -t 30 start \
         -o "$H_PG_OPTS" >/dev/null 2>&1 || h_fail "PostgreSQL did not restart"
+}
+
+# Starts a second PostgreSQL cluster, for a test that needs other server
+# settings (e.g. h_pg_start_other -c wal_level=replica); arguments are
+# server options applied after the defaults. Exports H_PG_OTHER_PORT (user
+# postgres, trust); the PG* variables keep pointing at h_pg_start's.
+h_pg_start_other() {
+    h__pg_cluster pg-other "$@"
+    H_PG_OTHER_PORT=$H__PORT
+    export H_PG_OTHER_PORT
+    h_log "other postgres on 127.0.0.1:$H_PG_OTHER_PORT ($*)"
 }
 
 # psql against the harness PostgreSQL: quiet, stops at the first error.
