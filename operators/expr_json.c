@@ -740,7 +740,7 @@ x_array_length(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, eng
     int64_t n;
     if (arr_len(&j, &n, err))
         return -1;
-    op_x_int(r, OP_T_INT4, n);
+    op_x_int(r, ENG_TAG_INT4, n);
     return 0;
 }
 

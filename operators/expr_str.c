@@ -199,10 +199,10 @@ x_str1(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, eng_err *er
     uint32_t n = a[0].len;
     switch (in->aux8) {
     case S_LENGTH:
-        op_x_int(r, OP_T_INT4, op_x_utf8_count(s, n));
+        op_x_int(r, ENG_TAG_INT4, op_x_utf8_count(s, n));
         return 0;
     case S_OCTET_LENGTH:
-        op_x_int(r, OP_T_INT4, n);
+        op_x_int(r, ENG_TAG_INT4, n);
         return 0;
     case S_UPPER:
     case S_LOWER:
@@ -260,7 +260,7 @@ x_strpos(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, eng_err *
     const uint8_t *s = a[0].u.p, *t = a[1].u.p;
     uint32_t n = a[0].len, m = a[1].len;
     if (m == 0) {
-        op_x_int(r, OP_T_INT4, 1);
+        op_x_int(r, ENG_TAG_INT4, 1);
         return 0;
     }
     /* Search at character starts only, so malformed text never matches
@@ -268,11 +268,11 @@ x_strpos(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, eng_err *
     int64_t pos = 1;
     for (uint32_t i = 0; i + m <= n; i += ch_len(s + i, n - i), pos++) {
         if (s[i] == t[0] && memcmp(s + i, t, m) == 0) {
-            op_x_int(r, OP_T_INT4, pos);
+            op_x_int(r, ENG_TAG_INT4, pos);
             return 0;
         }
     }
-    op_x_int(r, OP_T_INT4, 0);
+    op_x_int(r, ENG_TAG_INT4, 0);
     return 0;
 }
 

@@ -220,7 +220,7 @@ x_ascii(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, eng_err *e
 {
     (void)ev, (void)in, (void)err;
     int32_t cp = a[0].len == 0 ? 0 : ch_cp(a[0].u.p, ch_len(a[0].u.p, a[0].len));
-    op_x_int(r, OP_T_INT4, cp);
+    op_x_int(r, ENG_TAG_INT4, cp);
     return 0;
 }
 
