@@ -1157,7 +1157,11 @@ timer_cb(io_loop *loop, io_op *op, int res, unsigned flags)
             if (now > st->tick_t)
                 tick_close(st);
         } else if (now > st->frontier) {
-            advance_all(st, now); /* idle: follow the wall clock */
+            /* Idle: follow the wall clock, and show the keepalive's
+             * position (confirmed upstream) in the progress relation. */
+            if (st->confirmed > st->progress_lsn)
+                set_progress(st, st->frontier, st->confirmed);
+            advance_all(st, now);
         }
     }
     if (st->connected && now_pg_us() - st->last_status_us >= 1000000)

@@ -140,6 +140,25 @@ h_pg_start_other() {
     h_log "other postgres on 127.0.0.1:$H_PG_OTHER_PORT ($*)"
 }
 
+# Drops replication slot $1 from under its consumer, which may reconnect
+# at once: its walsender is terminated and the slot dropped the moment it
+# is inactive, polling every millisecond inside one DO block.
+h_pg_drop_slot() {
+    h_psql -c "DO \$\$ DECLARE p int; BEGIN
+        FOR i IN 1..5000 LOOP
+            SELECT active_pid INTO p FROM pg_replication_slots WHERE slot_name = '$1';
+            IF NOT FOUND THEN RAISE EXCEPTION 'no slot $1'; END IF;
+            IF p IS NULL THEN
+                PERFORM pg_drop_replication_slot('$1');
+                RETURN;
+            END IF;
+            PERFORM pg_terminate_backend(p);
+            PERFORM pg_sleep(0.001);
+        END LOOP;
+        RAISE EXCEPTION 'could not drop slot $1';
+    END \$\$" >/dev/null || h_fail "could not drop slot $1"
+}
+
 # psql against the harness PostgreSQL: quiet, stops at the first error.
 h_psql() { psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$H_PG_PORT" -U postgres postgres "$@"; }
 

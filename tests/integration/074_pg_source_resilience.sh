@@ -139,12 +139,10 @@ wait_for "SELECT s, n FROM total" "100000|100"
 [ "$(h_psql -X -At -c "SELECT count(*) FROM pg_replication_slots")" = 1 ] || h_fail "slots after restart"
 
 # --- The slot dropped upstream: a clear error in the status.
-h_psql -c "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE active_pid IS NOT NULL" >/dev/null
-h_psql -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots" >/dev/null 2>&1 || true
-for _ in $(seq 200); do
-    st=$(q -c "SELECT status || ': ' || error FROM mz_internal.mz_source_statuses WHERE name = 'src'" 2>&1)
+h_pg_drop_slot "$(h_psql -X -At -c "SELECT slot_name FROM pg_replication_slots")"
+for _ in $(seq 400); do
+    st=$(q -c "SELECT status || ': ' || coalesce(error, '') FROM mz_internal.mz_source_statuses WHERE name = 'src'" 2>&1)
     case $st in failed*) break ;; esac
-    h_psql -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE active_pid IS NULL" >/dev/null 2>&1 || true
     sleep 0.1
 done
 echo "$st" | grep -q 'failed: .*replication slot .* no longer exists' || h_fail "slot gone: [$st]"
