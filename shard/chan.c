@@ -141,6 +141,14 @@ chan_avail(shard_chan *c, uint64_t head, uint64_t want)
     return avail;
 }
 
+bool
+shard_chan_drained(shard_chan *c)
+{
+    /* acquire: pairs with the consumer's release store of head. */
+    return atomic_load_explicit(&c->head, memory_order_acquire) ==
+           atomic_load_explicit(&c->tail, memory_order_relaxed);
+}
+
 void *
 shard_chan_pop(shard_chan *c)
 {

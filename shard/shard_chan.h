@@ -62,6 +62,10 @@ uint32_t shard_chan_pop_many(shard_chan *c, void **out, uint32_t max);
  * producer's index, so it is the check to make after shard_bell_prepare). */
 bool shard_chan_empty(shard_chan *c);
 
+/* Producer: true once the consumer has taken every message pushed (for a
+ * producer that must not go away with messages in flight). */
+bool shard_chan_drained(shard_chan *c);
+
 /* ------------------------------------------------------------------ bell */
 
 /* Embeddable; on its own cache line so ringing it does not disturb the

@@ -1233,7 +1233,7 @@ eng_client_free(eng_client *c)
     /* Everything sent is delivered: a client that feeds an input and goes
      * away (a snapshot thread) must not lose its last data or frontier. */
     for (int i = 0; i < rt->W; i++)
-        while (!shard_chan_empty(c->to_worker[i])) {
+        while (!shard_chan_drained(c->to_worker[i])) {
             shard_bell_ring(&rt->w[i].bell);
             client_poll(c);
             sched_yield();
