@@ -549,14 +549,16 @@ push_value(const io_dbz_column *c, const char *where, json_t *v, eng_strbuf *scr
  * where they become NULL and set *partial. */
 static int
 decode_row(const io_dbz_schema *cols, const char *which, json_t *obj, eng_strbuf *scratch,
-           eng_rowbuf *row, bool *partial, eng_err *err)
+           eng_rowbuf *row, bool *partial, bool *unknown, eng_err *err)
 {
     eng_rowbuf_reset(row);
     if (!json_is_object(obj))
         return BAD(err, "\"%s\" is not an object", which);
+    size_t found = 0;
     for (int i = 0; i < cols->ncols; i++) {
         const io_dbz_column *c = &cols->cols[i];
         json_t *v = json_object_get(obj, c->name);
+        found += v != NULL;
         char where[200];
         snprintf(where, sizeof where, "Debezium field \"%s.%s\"", which, c->name);
         if (!v || json_is_null(v)) {
@@ -572,6 +574,10 @@ decode_row(const io_dbz_schema *cols, const char *which, json_t *obj, eng_strbuf
         if (push_value(c, where, v, scratch, row, err) < 0)
             return -1;
     }
+    /* object keys are unique (JSON_REJECT_DUPLICATES), so a surplus is a
+     * field that is not a column */
+    if (found < json_object_size(obj))
+        *unknown = true;
     return 0;
 }
 
@@ -612,7 +618,7 @@ static void
 clear_change(io_dbz_change *c)
 {
     c->op = 0;
-    c->has_before = c->has_after = c->before_partial = c->has_key = false;
+    c->has_before = c->has_after = c->before_partial = c->unknown_fields = c->has_key = false;
     c->has_lsn = c->has_txid = c->has_source_ts = c->has_ts = c->has_txn = false;
     c->lsn = c->txid = c->source_ts_ms = c->ts_ms = 0;
     c->txn_id[0] = '\0';
@@ -665,14 +671,15 @@ decode_envelope(const io_dbz_schema *cols, json_t *env, io_dbz_change *out, eng_
     json_t *after = json_object_get(env, "after");
     if (before && !json_is_null(before)) {
         if (decode_row(cols, "before", before, &out->scratch, &out->before, &out->before_partial,
-                       err) < 0)
+                       &out->unknown_fields, err) < 0)
             return -1;
         out->has_before = true;
     }
     if (out->op != 'd') {
         if (!after || json_is_null(after))
             return BAD(err, "op \"%c\" without \"after\"", out->op);
-        if (decode_row(cols, "after", after, &out->scratch, &out->after, NULL, err) < 0)
+        if (decode_row(cols, "after", after, &out->scratch, &out->after, NULL, &out->unknown_fields,
+                       err) < 0)
             return -1;
         out->has_after = true;
     }
@@ -703,7 +710,13 @@ io_dbz_decode_key(const io_dbz_schema *key_cols, const char *key, size_t n, io_d
     json_t *root;
     if (load(key ? key : "", key ? n : 0, &root, err) < 0)
         return -1;
-    int rc = decode_row(key_cols, "key", payload_of(root), &out->scratch, &out->key, NULL, err);
+    bool unknown = false;
+    int rc = decode_row(key_cols, "key", payload_of(root), &out->scratch, &out->key, NULL, &unknown,
+                        err);
+    if (rc == 0 && unknown) {
+        BAD(err, "the key has fields that are not key columns");
+        rc = -1;
+    }
     json_decref(root);
     if (rc == 0)
         out->has_key = true;

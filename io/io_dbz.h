@@ -107,6 +107,9 @@ typedef struct io_dbz_change {
     /* before lacked some non-optional fields (REPLICA IDENTITY DEFAULT:
      * only the key is sent); they are NULL in the row */
     bool before_partial;
+    /* before or after had fields that are not columns: the upstream table
+     * grew since the columns were derived (the fields are ignored) */
+    bool unknown_fields;
     eng_rowbuf before, after;
     bool has_key;
     eng_rowbuf key; /* io_dbz_decode_key */
@@ -132,7 +135,8 @@ int io_dbz_decode(const io_dbz_schema *cols, const char *value, size_t n, io_dbz
 
 /* Decodes a key message ({"schema", "payload"} or bare) into out->key
  * against key_cols (io_dbz_schema_derive on a key message gives them).
- * Every key field must be present. */
+ * Every key column must be present and no other field (XX001): a key that
+ * changed shape would break keyed state. */
 int io_dbz_decode_key(const io_dbz_schema *key_cols, const char *key, size_t n, io_dbz_change *out,
                       eng_err *err);
 

@@ -248,6 +248,44 @@ test_ops(void **state)
                      0);
     assert_int_equal(c.op, 'c');
     assert_string_equal(fmt_row(&s, &c.after), "2|x");
+    assert_false(c.unknown_fields);
+
+    /* REPLICA IDENTITY FULL delete: the whole old row */
+    assert_int_equal(
+        decode_str(&s, "{\"before\":{\"id\":2,\"owner\":\"x\"},\"op\":\"d\"}", &c, &err), 0);
+    assert_false(c.before_partial);
+    assert_string_equal(fmt_row(&s, &c.before), "2|x");
+
+    /* a column added upstream is flagged, not lost silently */
+    assert_int_equal(decode_str(&s,
+                                "{\"after\":{\"id\":3,\"owner\":\"y\",\"age\":4},"
+                                "\"op\":\"c\"}",
+                                &c, &err),
+                     0);
+    assert_true(c.unknown_fields);
+    assert_string_equal(fmt_row(&s, &c.after), "3|y");
+
+    /* a logical decoding message: no rows */
+    assert_int_equal(decode_str(&s,
+                                "{\"op\":\"m\",\"source\":{\"lsn\":77},\"message\":"
+                                "{\"prefix\":\"p\",\"content\":\"AA==\"}}",
+                                &c, &err),
+                     0);
+    assert_int_equal(c.op, 'm');
+    assert_false(c.has_before || c.has_after);
+    assert_int_equal(c.lsn, 77);
+
+    /* a key must match the key columns exactly */
+    io_dbz_schema ks = {0};
+    io_dbz_schema_add(&ks, "id", eng_type_make(ENG_TYPE_INT8, -1), IO_DBZ_INT64, false, 0);
+    eng_err_clear(&err);
+    assert_int_equal(io_dbz_decode_key(&ks, "{\"id\":1,\"x\":2}", 14, &c, &err), -1);
+    assert_string_equal(err.sqlstate, "XX001");
+    assert_false(c.has_key);
+    eng_err_clear(&err);
+    assert_int_equal(io_dbz_decode_key(&ks, "{\"id\":1}", 8, &c, &err), 0);
+    assert_string_equal(fmt_row(&ks, &c.key), "1");
+    io_dbz_schema_free(&ks);
 
     io_dbz_change_free(&c);
     io_dbz_schema_free(&s);
