@@ -485,7 +485,7 @@ push_value(const io_dbz_column *c, const char *where, json_t *v, eng_strbuf *scr
     }
     case IO_DBZ_DATE: {
         /* PostgreSQL's dates: Julian day 0 (4714-11-24 BC) to 5874897-12-31 */
-        int64_t lo = -ENG_UNIX_EPOCH_JDATE, hi = 2147483494 - ENG_UNIX_EPOCH_JDATE;
+        int64_t lo = -ENG_UNIX_EPOCH_JDATE, hi = 2147483493 - ENG_UNIX_EPOCH_JDATE;
         if (expect_int(v, where, lo, hi, "date", &x, err) < 0)
             return -1;
         int32_t d = (int32_t)(x + ENG_UNIX_EPOCH_JDATE - ENG_POSTGRES_EPOCH_JDATE);
@@ -707,8 +707,10 @@ io_dbz_decode_key(const io_dbz_schema *key_cols, const char *key, size_t n, io_d
 {
     out->has_key = false;
     eng_rowbuf_reset(&out->key);
+    if (!key || n == 0)
+        return BAD(err, "the message has no key");
     json_t *root;
-    if (load(key ? key : "", key ? n : 0, &root, err) < 0)
+    if (load(key, n, &root, err) < 0)
         return -1;
     bool unknown = false;
     int rc = decode_row(key_cols, "key", payload_of(root), &out->scratch, &out->key, NULL, &unknown,
@@ -720,6 +722,67 @@ io_dbz_decode_key(const io_dbz_schema *key_cols, const char *key, size_t n, io_d
     json_decref(root);
     if (rc == 0)
         out->has_key = true;
+    return rc;
+}
+
+static int
+decode_txn(json_t *env, const char *collection, io_dbz_txn *out, eng_err *err)
+{
+    if (!json_is_object(env))
+        return BAD(err, "the transaction message is not an object");
+    const char *status = json_string_value(json_object_get(env, "status"));
+    const char *id = json_string_value(json_object_get(env, "id"));
+    if (!status || (strcmp(status, "BEGIN") != 0 && strcmp(status, "END") != 0))
+        return BAD(err, "transaction \"status\" is not BEGIN or END");
+    if (!id)
+        return BAD(err, "transaction \"id\" is missing");
+    if (strlen(id) >= sizeof out->id)
+        return BAD(err, "transaction \"id\" is too long");
+    strcpy(out->id, id);
+    out->end = status[0] == 'E';
+    if (meta_int(env, "ts_ms", "ts_ms", &out->has_ts, &out->ts_ms, err) < 0)
+        return -1;
+    if (!out->end)
+        return 0;
+    bool has;
+    if (meta_int(env, "event_count", "event_count", &has, &out->events, err) < 0)
+        return -1;
+    if (!has || out->events < 0)
+        return BAD(err, "END without a valid \"event_count\"");
+    json_t *dcs = json_object_get(env, "data_collections");
+    if (dcs && !json_is_null(dcs) && !json_is_array(dcs))
+        return BAD(err, "\"data_collections\" is not an array");
+    out->collection_events = 0;
+    size_t i;
+    json_t *dc;
+    json_array_foreach(dcs, i, dc)
+    {
+        const char *name = json_string_value(json_object_get(dc, "data_collection"));
+        int64_t cnt;
+        if (!name)
+            return BAD(err, "a data_collections entry lacks \"data_collection\"");
+        if (meta_int(dc, "event_count", "data_collections.event_count", &has, &cnt, err) < 0)
+            return -1;
+        if (!has || cnt < 0)
+            return BAD(err, "a data_collections entry lacks a valid \"event_count\"");
+        if (collection && strcmp(name, collection) == 0)
+            out->collection_events = cnt;
+    }
+    return 0;
+}
+
+int
+io_dbz_decode_txn(const char *msg, size_t n, const char *collection, io_dbz_txn *out, eng_err *err)
+{
+    memset(out, 0, sizeof *out);
+    out->events = out->collection_events = -1;
+    if (!msg || n == 0)
+        return BAD(err, "empty transaction message");
+    json_t *root;
+    if (load(msg, n, &root, err) < 0)
+        return -1;
+    int rc = decode_txn(payload_of(root), collection, out, err);
+    json_decref(root);
     return rc;
 }
 

@@ -140,4 +140,23 @@ int io_dbz_decode(const io_dbz_schema *cols, const char *value, size_t n, io_dbz
 int io_dbz_decode_key(const io_dbz_schema *key_cols, const char *key, size_t n, io_dbz_change *out,
                       eng_err *err);
 
+/* A message of the transaction metadata topic (provide.transaction.metadata):
+ * BEGIN, or END with the event counts that let a consumer tell when every
+ * event of the transaction has arrived. */
+typedef struct io_dbz_txn {
+    bool end;     /* false: BEGIN */
+    char id[128]; /* "txId:lsn", matches io_dbz_change.txn_id */
+    bool has_ts;
+    int64_t ts_ms;
+    int64_t events;            /* END: events in the transaction, else -1 */
+    int64_t collection_events; /* END: events of `collection`, 0 if not listed; else -1 */
+} io_dbz_txn;
+
+/* Decodes one transaction metadata message ({"schema", "payload"} or bare).
+ * collection ("schema.table" as Debezium names it, may be NULL) selects
+ * the data_collections entry counted in collection_events. Errors: 22P02
+ * invalid JSON, XX001 malformed. */
+int io_dbz_decode_txn(const char *msg, size_t n, const char *collection, io_dbz_txn *out,
+                      eng_err *err);
+
 #endif

@@ -314,6 +314,8 @@ static const struct {
      "1900-01-01"},
     {"{\"type\":\"int32\",\"name\":\"io.debezium.time.Date\",\"field\":\"f\"}", "-2440588",
      "4714-11-24 BC"},
+    {"{\"type\":\"int32\",\"name\":\"io.debezium.time.Date\",\"field\":\"f\"}", "2145042905",
+     "5874897-12-31"},
     {"{\"type\":\"int32\",\"name\":\"org.apache.kafka.connect.data.Date\",\"field\":\"f\"}",
      "18000", "2019-04-14"},
     {"{\"type\":\"int32\",\"name\":\"io.debezium.time.Time\",\"field\":\"f\"}", "3723004",
@@ -436,6 +438,8 @@ static const struct {
     {"{\"type\":\"bytes\",\"field\":\"f\"}", "\"a=bc\"", "22P02", "after.f"},
     {"{\"type\":\"int32\",\"name\":\"io.debezium.time.Date\",\"field\":\"f\"}", "-2440589", "22003",
      "after.f"},
+    {"{\"type\":\"int32\",\"name\":\"io.debezium.time.Date\",\"field\":\"f\"}", "2145042906",
+     "22003", "after.f"},
     {"{\"type\":\"int64\",\"name\":\"io.debezium.time.MicroTime\",\"field\":\"f\"}", "-1", "22003",
      "after.f"},
     {"{\"type\":\"int64\",\"name\":\"io.debezium.time.Timestamp\",\"field\":\"f\"}",
@@ -504,6 +508,9 @@ test_bad_input(void **state)
     eng_err_clear(&err);
     assert_int_equal(io_dbz_decode_key(&s, "{}", 2, &c, &err), -1);
     assert_string_equal(err.sqlstate, "XX001");
+    eng_err_clear(&err);
+    assert_int_equal(io_dbz_decode_key(&s, NULL, 0, &c, &err), -1);
+    assert_string_equal(err.sqlstate, "XX001");
     io_dbz_schema ds = {0};
     eng_err_clear(&err);
     const char *noschema = "{\"schema\":null,\"payload\":{}}";
@@ -512,6 +519,55 @@ test_bad_input(void **state)
     assert_int_equal(ds.ncols, 0);
     io_dbz_change_free(&c);
     io_dbz_schema_free(&s);
+}
+
+static void
+test_transaction_metadata(void **state)
+{
+    (void)state;
+    size_t n;
+    char *p = slurp("transaction-metadata.begin-end.jsonl", &n);
+    char *nl = strchr(p, '\n');
+    assert_non_null(nl);
+    io_dbz_txn t;
+    eng_err err;
+    eng_err_clear(&err);
+    assert_int_equal(io_dbz_decode_txn(p, (size_t)(nl - p), "s1.a", &t, &err), 0);
+    assert_false(t.end);
+    assert_string_equal(t.id, "571:53195829");
+    assert_true(t.has_ts);
+    assert_int_equal(t.ts_ms, 1486500577125);
+    assert_int_equal(t.events, -1);
+    assert_int_equal(io_dbz_decode_txn(nl + 1, strlen(nl + 1), "s2.a", &t, &err), 0);
+    assert_true(t.end);
+    assert_string_equal(t.id, "571:53195832");
+    assert_int_equal(t.events, 2);
+    assert_int_equal(t.collection_events, 1);
+    assert_int_equal(io_dbz_decode_txn(nl + 1, strlen(nl + 1), "public.other", &t, &err), 0);
+    assert_int_equal(t.collection_events, 0);
+    /* every truncation of END is an error or a clean decode */
+    for (size_t len = 0; len <= strlen(nl + 1); len++) {
+        char *c = malloc(len ? len : 1);
+        assert_non_null(c);
+        memcpy(c, nl + 1, len);
+        eng_err_clear(&err);
+        int rc = io_dbz_decode_txn(c, len, "s1.a", &t, &err);
+        assert_true(rc == 0 ? !eng_err_isset(&err) : eng_err_isset(&err));
+        free(c);
+    }
+    static const char *bad_txn[] = {
+        "{\"status\":\"COMMIT\",\"id\":\"1\"}",
+        "{\"status\":\"BEGIN\"}",
+        "{\"status\":\"END\",\"id\":\"1\",\"event_count\":null}",
+        "{\"status\":\"END\",\"id\":\"1\",\"event_count\":1,\"data_collections\":[{}]}",
+        "{\"status\":\"END\",\"id\":\"1\",\"event_count\":1,\"data_collections\":7}",
+    };
+    for (size_t i = 0; i < sizeof bad_txn / sizeof bad_txn[0]; i++) {
+        eng_err_clear(&err);
+        assert_int_equal(io_dbz_decode_txn(bad_txn[i], strlen(bad_txn[i]), NULL, &t, &err), -1);
+        assert_string_equal(err.sqlstate, "XX001");
+    }
+    free(p);
 }
 
 /* Decodes p[0..n) every way; returns nothing, must not crash. */
@@ -530,6 +586,10 @@ try_all(const io_dbz_schema *s, const io_dbz_schema *ks, const char *p, size_t n
     rc = io_dbz_schema_derive(p, n, &d, &err);
     assert_true(rc == 0 ? !eng_err_isset(&err) : eng_err_isset(&err));
     io_dbz_schema_free(&d);
+    io_dbz_txn t;
+    eng_err_clear(&err);
+    rc = io_dbz_decode_txn(p, n, "public.customers", &t, &err);
+    assert_true(rc == 0 ? !eng_err_isset(&err) : eng_err_isset(&err));
 }
 
 static void
@@ -590,9 +650,9 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_reference_samples),     cmocka_unit_test(test_ops),
-        cmocka_unit_test(test_logical_types),         cmocka_unit_test(test_bad_input),
-        cmocka_unit_test(test_truncation_corruption),
+        cmocka_unit_test(test_reference_samples),    cmocka_unit_test(test_ops),
+        cmocka_unit_test(test_logical_types),        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_transaction_metadata), cmocka_unit_test(test_truncation_corruption),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
