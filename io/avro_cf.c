@@ -17,6 +17,13 @@
 /* Microseconds from 1970-01-01 to 2000-01-01, and days. */
 #define EPOCH_SHIFT_US INT64_C(946684800000000)
 #define EPOCH_SHIFT_DAYS 10957
+/* PostgreSQL's valid ranges (engine/core/datetime_int.h): dates from Julian
+ * day 0 (4714-11-24 BC) up to 5874898-01-01 exclusive, timestamps from
+ * 4714-11-24 BC up to 294277-01-01 exclusive (microseconds since 2000). */
+#define DATE_MIN_DAYS (-ENG_POSTGRES_EPOCH_JDATE)
+#define DATE_END_DAYS (2147483494 - ENG_POSTGRES_EPOCH_JDATE)
+#define TS_MIN_US INT64_C(-211813488000000000)
+#define TS_END_US INT64_C(9223371331200000000)
 
 /* ------------------------------------------------------------------ schema nodes */
 
@@ -1038,7 +1045,7 @@ push_ts(eng_rowbuf *out, uint8_t tag, int64_t v, int64_t mul, int64_t div, eng_e
             us--; /* floor, so instants before 1970 keep their order */
     } else if (__builtin_mul_overflow(v, mul, &us))
         return range_err(err, "timestamp");
-    if (us < INT64_MIN + EPOCH_SHIFT_US)
+    if (us < TS_MIN_US + EPOCH_SHIFT_US || us - EPOCH_SHIFT_US >= TS_END_US)
         return range_err(err, "timestamp");
     us -= EPOCH_SHIFT_US;
     eng_push_fixed(out, tag, &us, 8);
@@ -1256,9 +1263,9 @@ value(io_avro_decoder *d, rd *r, const plan *pl, eng_rowbuf *out, int depth, eng
         return 0;
     }
     case CV_DATE: {
-        int32_t days = (int32_t)(v - EPOCH_SHIFT_DAYS);
-        if (v - EPOCH_SHIFT_DAYS < INT32_MIN + 1)
+        if (v - EPOCH_SHIFT_DAYS < DATE_MIN_DAYS || v - EPOCH_SHIFT_DAYS >= DATE_END_DAYS)
             return range_err(err, "date");
+        int32_t days = (int32_t)(v - EPOCH_SHIFT_DAYS);
         eng_push_fixed(out, ENG_TAG_DATE, &days, 4);
         return 0;
     }

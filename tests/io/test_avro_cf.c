@@ -348,6 +348,25 @@ test_all_types(void **state)
     bad = m;
     bad.b[bad.n++] = 0;
     expect_err(d, &bad, "XX001", "bytes after the record");
+    /* a date before 4714-11-24 BC and a timestamp before it */
+    const char *dts = "{\"type\":\"record\",\"name\":\"D\",\"fields\":[{\"name\":\"d\",\"type\":"
+                      "{\"type\":\"int\",\"logicalType\":\"date\"}},{\"name\":\"t\",\"type\":"
+                      "{\"type\":\"long\",\"logicalType\":\"timestamp-micros\"}}]}";
+    io_avro_decoder *d2 = decoder(dts, IO_AVRO_PLAIN);
+    add(d2, 3, dts);
+    hdr(&bad, 3);
+    zlong(&bad, -2440588);
+    zlong(&bad, 0);
+    expect_row(d2, &bad, "4714-11-24 BC|1970-01-01 00:00:00");
+    bad.n = 5;
+    zlong(&bad, -2440589);
+    zlong(&bad, 0);
+    expect_err(d2, &bad, "22008", "date out of range");
+    bad.n = 5;
+    zlong(&bad, 0);
+    zlong(&bad, INT64_MIN); /* 292277 BC */
+    expect_err(d2, &bad, "22008", "timestamp out of range");
+    io_avro_decoder_free(d2);
     io_avro_decoder_free(d);
 }
 
