@@ -936,7 +936,7 @@ rd_int(rd *r, int64_t *v, eng_err *err)
 static int
 rd_bytes(rd *r, const uint8_t **p, size_t *len, eng_err *err)
 {
-    int64_t l;
+    int64_t l = 0;
     if (rd_long(r, &l, err) < 0)
         return -1;
     if (l < 0 || (uint64_t)l > r->n - r->off)
@@ -1350,9 +1350,9 @@ record_row(io_avro_decoder *d, rd *r, const plan *pl, eng_rowbuf *out, eng_err *
 static int
 find_writer(io_avro_decoder *d, const uint8_t *msg, size_t n, rd *r, wentry **we, eng_err *err)
 {
-    uint32_t id;
-    const uint8_t *body;
-    size_t blen;
+    uint32_t id = 0;
+    const uint8_t *body = NULL;
+    size_t blen = 0;
     if (io_avro_cf_frame(msg, n, &id, &body, &blen, err) < 0)
         return -1;
     if (d->last < 0 || d->ws[d->last].id != id) {
@@ -1374,7 +1374,7 @@ io_avro_decode(io_avro_decoder *d, const uint8_t *msg, size_t n, eng_rowbuf *out
 {
     ENG_ASSERT(d->mode == IO_AVRO_PLAIN);
     rd r;
-    wentry *we;
+    wentry *we = NULL;
     if (find_writer(d, msg, n, &r, &we, err) < 0)
         return -1;
     uint32_t start = out->len;
@@ -1444,7 +1444,7 @@ io_avro_decode_debezium(io_avro_decoder *d, const uint8_t *msg, size_t n, io_avr
     ENG_ASSERT(d->mode == IO_AVRO_DEBEZIUM);
     memset(c, 0, sizeof *c);
     rd r;
-    wentry *we;
+    wentry *we = NULL;
     if (find_writer(d, msg, n, &r, &we, err) < 0)
         return -1;
     const plan *pl = &we->plan;
