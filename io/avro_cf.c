@@ -1,9 +1,9 @@
-/* Avro with the Confluent wire format (see io_avro.h): schema compilation
- * from JSON, writer -> reader resolution plans, and a hand-written decoder
- * of the binary encoding. */
-#include "io/io_avro.h"
+/* Avro with the Confluent wire format (see io_avro.h): the framing, the
+ * writer schema cache, writer -> reader resolution plans and a hand-written
+ * decoder of the binary encoding driven by them. Schemas are compiled in
+ * avro_schema.c. */
+#include "io/avro_int.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +13,6 @@
 #include "engine/core/eng_strbuf.h"
 #include "engine/core/eng_text.h"
 
-#define MAX_DEPTH 64
 /* Microseconds from 1970-01-01 to 2000-01-01, and days. */
 #define EPOCH_SHIFT_US INT64_C(946684800000000)
 #define EPOCH_SHIFT_DAYS 10957
@@ -24,531 +23,6 @@
 #define DATE_END_DAYS (2147483494 - ENG_POSTGRES_EPOCH_JDATE)
 #define TS_MIN_US INT64_C(-211813488000000000)
 #define TS_END_US INT64_C(9223371331200000000)
-
-/* ------------------------------------------------------------------ schema nodes */
-
-enum kind {
-    K_NULL,
-    K_BOOL,
-    K_INT,
-    K_LONG,
-    K_FLOAT,
-    K_DOUBLE,
-    K_BYTES,
-    K_STRING,
-    K_RECORD,
-    K_ENUM,
-    K_ARRAY,
-    K_MAP,
-    K_UNION,
-    K_FIXED
-};
-
-/* How a reader node's value becomes a datum. */
-enum conv {
-    CV_NONE, /* not a column type */
-    CV_BOOL,
-    CV_INT4,
-    CV_INT8,
-    CV_FLOAT4,
-    CV_FLOAT8,
-    CV_TEXT,
-    CV_BYTES,
-    CV_JSON,
-    CV_UUID,
-    CV_DATE,    /* int days since 1970 */
-    CV_TIME_MS, /* int */
-    CV_TIME_US, /* long */
-    CV_TIME_NS, /* long */
-    CV_TS_MS,   /* long since 1970 */
-    CV_TS_US,
-    CV_TS_NS,
-    CV_TSTZ_STR, /* string, ISO 8601 */
-    CV_DECIMAL,  /* bytes/fixed, two's complement big-endian unscaled */
-    CV_VSDEC     /* record {scale int, value bytes} */
-};
-
-typedef struct anode anode;
-struct anode {
-    uint8_t kind;
-    uint8_t conv;
-    int32_t scale, precision; /* decimal */
-    int32_t size;             /* fixed */
-    char *name;               /* named types: the unqualified name */
-    int n;                    /* fields, branches or symbols */
-    anode **kids;             /* field types, union branches; [0] array items / map values */
-    char **names;             /* field names, enum symbols */
-    json_t **defaults;        /* field defaults (NULL: none); references held */
-};
-
-typedef struct aschema {
-    anode **all; /* every node, for freeing */
-    int nall, cap;
-    anode *root;
-} aschema;
-
-static anode *
-node_new(aschema *s, uint8_t kind)
-{
-    if (s->nall == s->cap) {
-        s->cap = s->cap ? s->cap * 2 : 32;
-        s->all = realloc(s->all, (size_t)s->cap * sizeof *s->all);
-        ENG_ASSERT(s->all != NULL);
-    }
-    anode *a = calloc(1, sizeof *a);
-    ENG_ASSERT(a != NULL);
-    a->kind = kind;
-    s->all[s->nall++] = a;
-    return a;
-}
-
-static void
-schema_free(aschema *s)
-{
-    if (s == NULL)
-        return;
-    for (int i = 0; i < s->nall; i++) {
-        anode *a = s->all[i];
-        for (int j = 0; a->names && j < a->n; j++)
-            free(a->names[j]);
-        for (int j = 0; a->defaults && j < a->n; j++)
-            if (a->defaults[j])
-                json_decref(a->defaults[j]);
-        free(a->names);
-        free(a->defaults);
-        free(a->kids);
-        free(a->name);
-        free(a);
-    }
-    free(s->all);
-    free(s);
-}
-
-typedef struct named {
-    char *full;
-    anode *node;
-} named;
-
-typedef struct cctx {
-    aschema *s;
-    named *names;
-    int nnames, cap;
-    eng_err *err;
-} cctx;
-
-static int
-bad_schema(cctx *c, const char *what, const char *name)
-{
-    return eng_err_set(c->err, ENG_ERRCODE_INVALID_PARAMETER_VALUE, "invalid Avro schema: %s%s%s",
-                       what, name ? " " : "", name ? name : "");
-}
-
-static const char *
-unqualified(const char *full)
-{
-    const char *dot = strrchr(full, '.');
-    return dot ? dot + 1 : full;
-}
-
-static anode *
-lookup(cctx *c, const char *name, const char *ns)
-{
-    char buf[512];
-    if (strchr(name, '.') == NULL && ns && *ns) {
-        snprintf(buf, sizeof buf, "%s.%s", ns, name);
-        for (int i = 0; i < c->nnames; i++)
-            if (strcmp(c->names[i].full, buf) == 0)
-                return c->names[i].node;
-    }
-    for (int i = 0; i < c->nnames; i++)
-        if (strcmp(c->names[i].full, name) == 0)
-            return c->names[i].node;
-    return NULL;
-}
-
-static void
-define(cctx *c, const char *name, const char *ns, anode *a)
-{
-    char buf[512];
-    if (strchr(name, '.') == NULL && ns && *ns)
-        snprintf(buf, sizeof buf, "%s.%s", ns, name);
-    else
-        snprintf(buf, sizeof buf, "%s", name);
-    if (c->nnames == c->cap) {
-        c->cap = c->cap ? c->cap * 2 : 16;
-        c->names = realloc(c->names, (size_t)c->cap * sizeof *c->names);
-        ENG_ASSERT(c->names != NULL);
-    }
-    c->names[c->nnames].full = strdup(buf);
-    c->names[c->nnames].node = a;
-    c->nnames++;
-    a->name = strdup(unqualified(name));
-}
-
-static int
-primitive(const char *t)
-{
-    static const char *const p[] = {"null",  "boolean", "int",   "long",
-                                    "float", "double",  "bytes", "string"};
-    for (int i = 0; i < 8; i++)
-        if (strcmp(t, p[i]) == 0)
-            return i;
-    return -1;
-}
-
-/* The column conversion of a node, from its kind, logicalType and
- * connect.name. */
-static void
-set_conv(anode *a, json_t *j)
-{
-    static const uint8_t base[] = {CV_NONE,   CV_BOOL,  CV_INT4, CV_INT8, CV_FLOAT4,
-                                   CV_FLOAT8, CV_BYTES, CV_TEXT, CV_NONE, CV_TEXT,
-                                   CV_NONE,   CV_NONE,  CV_NONE, CV_BYTES};
-    a->conv = base[a->kind];
-    if (!json_is_object(j))
-        return;
-    const char *lt = json_string_value(json_object_get(j, "logicalType"));
-    const char *cn = json_string_value(json_object_get(j, "connect.name"));
-    uint8_t k = a->kind;
-    if (cn) {
-        if (strcmp(cn, "io.debezium.time.Date") == 0 && k == K_INT)
-            a->conv = CV_DATE;
-        else if (strcmp(cn, "io.debezium.time.Time") == 0 && k == K_INT)
-            a->conv = CV_TIME_MS;
-        else if (strcmp(cn, "io.debezium.time.MicroTime") == 0 && k == K_LONG)
-            a->conv = CV_TIME_US;
-        else if (strcmp(cn, "io.debezium.time.NanoTime") == 0 && k == K_LONG)
-            a->conv = CV_TIME_NS;
-        else if (strcmp(cn, "io.debezium.time.Timestamp") == 0 && k == K_LONG)
-            a->conv = CV_TS_MS;
-        else if (strcmp(cn, "io.debezium.time.MicroTimestamp") == 0 && k == K_LONG)
-            a->conv = CV_TS_US;
-        else if (strcmp(cn, "io.debezium.time.NanoTimestamp") == 0 && k == K_LONG)
-            a->conv = CV_TS_NS;
-        else if (strcmp(cn, "io.debezium.time.ZonedTimestamp") == 0 && k == K_STRING)
-            a->conv = CV_TSTZ_STR;
-        else if (strcmp(cn, "io.debezium.data.Json") == 0 && k == K_STRING)
-            a->conv = CV_JSON;
-        else if (strcmp(cn, "io.debezium.data.Uuid") == 0 && k == K_STRING)
-            a->conv = CV_UUID;
-        else if (strcmp(cn, "io.debezium.data.VariableScaleDecimal") == 0 && k == K_RECORD)
-            a->conv = CV_VSDEC;
-        else if (strcmp(cn, "org.apache.kafka.connect.data.Decimal") == 0 &&
-                 (k == K_BYTES || k == K_FIXED)) {
-            a->conv = CV_DECIMAL;
-            json_t *params = json_object_get(j, "connect.parameters");
-            const char *sc = json_string_value(json_object_get(params, "scale"));
-            a->scale = sc ? atoi(sc) : 0;
-            a->precision = -1;
-        }
-    }
-    if (lt) {
-        if (strcmp(lt, "decimal") == 0 && (k == K_BYTES || k == K_FIXED)) {
-            a->conv = CV_DECIMAL;
-            a->scale = (int32_t)json_integer_value(json_object_get(j, "scale"));
-            json_t *p = json_object_get(j, "precision");
-            a->precision = json_is_integer(p) ? (int32_t)json_integer_value(p) : -1;
-        } else if (strcmp(lt, "date") == 0 && k == K_INT)
-            a->conv = CV_DATE;
-        else if (strcmp(lt, "time-millis") == 0 && k == K_INT)
-            a->conv = CV_TIME_MS;
-        else if (strcmp(lt, "time-micros") == 0 && k == K_LONG)
-            a->conv = CV_TIME_US;
-        else if (strcmp(lt, "timestamp-millis") == 0 && k == K_LONG)
-            a->conv = CV_TS_MS;
-        else if (strcmp(lt, "timestamp-micros") == 0 && k == K_LONG)
-            a->conv = CV_TS_US;
-        else if (strcmp(lt, "uuid") == 0 && k == K_STRING)
-            a->conv = CV_UUID;
-        /* Unknown logical types fall back to the underlying type, as the
-         * spec requires. */
-    }
-}
-
-static anode *compile(cctx *c, json_t *j, const char *ns, int depth);
-
-static anode *
-compile_record(cctx *c, json_t *j, const char *ns, int depth)
-{
-    const char *name = json_string_value(json_object_get(j, "name"));
-    json_t *fields = json_object_get(j, "fields");
-    if (name == NULL || !json_is_array(fields)) {
-        bad_schema(c, "a record needs a name and fields", NULL);
-        return NULL;
-    }
-    const char *ns2 = json_string_value(json_object_get(j, "namespace"));
-    char nsbuf[512];
-    if (strchr(name, '.')) { /* a full name sets the namespace */
-        snprintf(nsbuf, sizeof nsbuf, "%.*s", (int)(strrchr(name, '.') - name), name);
-        ns2 = nsbuf;
-    } else if (ns2 == NULL)
-        ns2 = ns;
-    anode *a = node_new(c->s, K_RECORD);
-    define(c, name, ns2, a);
-    size_t nf = json_array_size(fields);
-    a->n = (int)nf;
-    a->kids = calloc(nf ? nf : 1, sizeof *a->kids);
-    a->names = calloc(nf ? nf : 1, sizeof *a->names);
-    a->defaults = calloc(nf ? nf : 1, sizeof *a->defaults);
-    ENG_ASSERT(a->kids && a->names && a->defaults);
-    for (size_t i = 0; i < nf; i++) {
-        json_t *f = json_array_get(fields, i);
-        const char *fname = json_string_value(json_object_get(f, "name"));
-        json_t *ft = json_object_get(f, "type");
-        if (fname == NULL || ft == NULL) {
-            bad_schema(c, "a field needs a name and a type in record", name);
-            return NULL;
-        }
-        a->names[i] = strdup(fname);
-        json_t *def = json_object_get(f, "default");
-        if (def)
-            a->defaults[i] = json_incref(def);
-        a->kids[i] = compile(c, ft, ns2, depth + 1);
-        if (a->kids[i] == NULL)
-            return NULL;
-    }
-    set_conv(a, j);
-    return a;
-}
-
-static anode *
-compile(cctx *c, json_t *j, const char *ns, int depth)
-{
-    if (depth > MAX_DEPTH) {
-        bad_schema(c, "nested too deeply", NULL);
-        return NULL;
-    }
-    if (json_is_string(j)) {
-        const char *t = json_string_value(j);
-        int p = primitive(t);
-        if (p >= 0) {
-            anode *a = node_new(c->s, (uint8_t)p);
-            set_conv(a, NULL);
-            return a;
-        }
-        anode *a = lookup(c, t, ns);
-        if (a == NULL)
-            bad_schema(c, "unknown type", t);
-        return a;
-    }
-    if (json_is_array(j)) {
-        anode *a = node_new(c->s, K_UNION);
-        size_t nb = json_array_size(j);
-        if (nb == 0) {
-            bad_schema(c, "an empty union", NULL);
-            return NULL;
-        }
-        a->n = (int)nb;
-        a->kids = calloc(nb, sizeof *a->kids);
-        ENG_ASSERT(a->kids != NULL);
-        for (size_t i = 0; i < nb; i++)
-            if ((a->kids[i] = compile(c, json_array_get(j, i), ns, depth + 1)) == NULL)
-                return NULL;
-        return a;
-    }
-    if (!json_is_object(j)) {
-        bad_schema(c, "a type must be a string, an array or an object", NULL);
-        return NULL;
-    }
-    const char *t = json_string_value(json_object_get(j, "type"));
-    if (t == NULL) {
-        /* {"type": {...}} wraps another type */
-        json_t *inner = json_object_get(j, "type");
-        if (inner)
-            return compile(c, inner, ns, depth + 1);
-        bad_schema(c, "a type object without \"type\"", NULL);
-        return NULL;
-    }
-    int p = primitive(t);
-    if (p >= 0) {
-        anode *a = node_new(c->s, (uint8_t)p);
-        set_conv(a, j);
-        return a;
-    }
-    if (strcmp(t, "record") == 0 || strcmp(t, "error") == 0)
-        return compile_record(c, j, ns, depth);
-    if (strcmp(t, "enum") == 0) {
-        const char *name = json_string_value(json_object_get(j, "name"));
-        json_t *syms = json_object_get(j, "symbols");
-        if (name == NULL || !json_is_array(syms)) {
-            bad_schema(c, "an enum needs a name and symbols", NULL);
-            return NULL;
-        }
-        const char *ns2 = json_string_value(json_object_get(j, "namespace"));
-        anode *a = node_new(c->s, K_ENUM);
-        define(c, name, ns2 ? ns2 : ns, a);
-        size_t ns_ = json_array_size(syms);
-        a->n = (int)ns_;
-        a->names = calloc(ns_ ? ns_ : 1, sizeof *a->names);
-        ENG_ASSERT(a->names != NULL);
-        for (size_t i = 0; i < ns_; i++) {
-            const char *sym = json_string_value(json_array_get(syms, i));
-            if (sym == NULL) {
-                bad_schema(c, "an enum symbol must be a string in", name);
-                return NULL;
-            }
-            a->names[i] = strdup(sym);
-        }
-        set_conv(a, j);
-        return a;
-    }
-    if (strcmp(t, "fixed") == 0) {
-        const char *name = json_string_value(json_object_get(j, "name"));
-        json_t *size = json_object_get(j, "size");
-        if (name == NULL || !json_is_integer(size) || json_integer_value(size) < 0 ||
-            json_integer_value(size) > (1 << 20)) {
-            bad_schema(c, "a fixed needs a name and a size", NULL);
-            return NULL;
-        }
-        const char *ns2 = json_string_value(json_object_get(j, "namespace"));
-        anode *a = node_new(c->s, K_FIXED);
-        define(c, name, ns2 ? ns2 : ns, a);
-        a->size = (int32_t)json_integer_value(size);
-        set_conv(a, j);
-        return a;
-    }
-    if (strcmp(t, "array") == 0 || strcmp(t, "map") == 0) {
-        bool arr = t[0] == 'a';
-        json_t *it = json_object_get(j, arr ? "items" : "values");
-        if (it == NULL) {
-            bad_schema(c, arr ? "an array needs items" : "a map needs values", NULL);
-            return NULL;
-        }
-        anode *a = node_new(c->s, arr ? K_ARRAY : K_MAP);
-        a->n = 1;
-        a->kids = calloc(1, sizeof *a->kids);
-        ENG_ASSERT(a->kids != NULL);
-        if ((a->kids[0] = compile(c, it, ns, depth + 1)) == NULL)
-            return NULL;
-        return a;
-    }
-    /* a named type referenced as {"type": "Name"} */
-    anode *a = lookup(c, t, ns);
-    if (a == NULL)
-        bad_schema(c, "unknown type", t);
-    return a;
-}
-
-static aschema *
-schema_parse(const char *text, size_t n, eng_err *err)
-{
-    json_error_t je;
-    json_t *j = json_loadb(text, n, JSON_DECODE_ANY, &je);
-    if (j == NULL) {
-        eng_err_set(err, ENG_ERRCODE_INVALID_PARAMETER_VALUE, "invalid Avro schema: %s (line %d)",
-                    je.text, je.line);
-        return NULL;
-    }
-    aschema *s = calloc(1, sizeof *s);
-    ENG_ASSERT(s != NULL);
-    cctx c = {s, NULL, 0, 0, err};
-    s->root = compile(&c, j, "", 0);
-    for (int i = 0; i < c.nnames; i++)
-        free(c.names[i].full);
-    free(c.names);
-    json_decref(j);
-    if (s->root == NULL) {
-        schema_free(s);
-        return NULL;
-    }
-    return s;
-}
-
-/* ------------------------------------------------------------------ columns */
-
-/* The non-null branch of ["null", T] / [T, "null"], else NULL. */
-static anode *
-nullable_inner(const anode *a)
-{
-    if (a->kind != K_UNION || a->n != 2)
-        return NULL;
-    if (a->kids[0]->kind == K_NULL && a->kids[1]->kind != K_NULL)
-        return a->kids[1];
-    if (a->kids[1]->kind == K_NULL && a->kids[0]->kind != K_NULL)
-        return a->kids[0];
-    return NULL;
-}
-
-static eng_type
-conv_type(const anode *a)
-{
-    switch (a->conv) {
-    case CV_BOOL:
-        return eng_type_make(ENG_TYPE_BOOL, -1);
-    case CV_INT4:
-        return eng_type_make(ENG_TYPE_INT4, -1);
-    case CV_INT8:
-        return eng_type_make(ENG_TYPE_INT8, -1);
-    case CV_FLOAT4:
-        return eng_type_make(ENG_TYPE_FLOAT4, -1);
-    case CV_FLOAT8:
-        return eng_type_make(ENG_TYPE_FLOAT8, -1);
-    case CV_TEXT:
-        return eng_type_make(ENG_TYPE_TEXT, -1);
-    case CV_BYTES:
-        return eng_type_make(ENG_TYPE_BYTEA, -1);
-    case CV_JSON:
-        return eng_type_make(ENG_TYPE_JSONB, -1);
-    case CV_UUID:
-        return eng_type_make(ENG_TYPE_UUID, -1);
-    case CV_DATE:
-        return eng_type_make(ENG_TYPE_DATE, -1);
-    case CV_TIME_MS:
-        return eng_type_make(ENG_TYPE_TIME, 3);
-    case CV_TIME_US:
-    case CV_TIME_NS:
-        return eng_type_make(ENG_TYPE_TIME, -1);
-    case CV_TS_MS:
-        return eng_type_make(ENG_TYPE_TIMESTAMP, 3);
-    case CV_TS_US:
-    case CV_TS_NS:
-        return eng_type_make(ENG_TYPE_TIMESTAMP, -1);
-    case CV_TSTZ_STR:
-        return eng_type_make(ENG_TYPE_TIMESTAMPTZ, -1);
-    case CV_DECIMAL:
-        if (a->precision >= 1 && a->precision <= ENG_NUMERIC_MAX_PRECISION && a->scale >= 0 &&
-            a->scale <= a->precision)
-            return eng_type_make(ENG_TYPE_NUMERIC, eng_numeric_typmod_make(a->precision, a->scale));
-        return eng_type_make(ENG_TYPE_NUMERIC, -1);
-    case CV_VSDEC:
-        return eng_type_make(ENG_TYPE_NUMERIC, -1);
-    default:
-        return eng_type_make(ENG_TYPE_UNKNOWN, -1);
-    }
-}
-
-static const char *const conv_kind_name[] = {"null",   "boolean", "int",    "long",   "float",
-                                             "double", "bytes",   "string", "record", "enum",
-                                             "array",  "map",     "union",  "fixed"};
-
-/* Columns of reader record rec. */
-static int
-make_columns(const anode *rec, io_avro_column **out, eng_err *err)
-{
-    if (rec->kind != K_RECORD)
-        return eng_err_set(err, ENG_ERRCODE_INVALID_PARAMETER_VALUE,
-                           "the Avro schema of a source must be a record, not %s",
-                           conv_kind_name[rec->kind]);
-    io_avro_column *cols = calloc(rec->n ? (size_t)rec->n : 1, sizeof *cols);
-    ENG_ASSERT(cols != NULL);
-    for (int i = 0; i < rec->n; i++) {
-        const anode *t = rec->kids[i];
-        const anode *inner = nullable_inner(t);
-        cols[i].name = rec->names[i];
-        cols[i].nullable = inner != NULL || t->kind == K_NULL;
-        if (inner)
-            t = inner;
-        cols[i].type = conv_type(t);
-        if (t->conv == CV_NONE) {
-            free(cols);
-            return eng_err_set(err, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
-                               "Avro field \"%s\" of type %s is not supported as a column",
-                               rec->names[i], conv_kind_name[t->kind]);
-        }
-    }
-    *out = cols;
-    return 0;
-}
 
 /* ------------------------------------------------------------------ resolution plans */
 
@@ -620,9 +94,9 @@ plan_build(plan *p, const anode *w, const anode *r, int depth, eng_err *err)
     memset(p, 0, sizeof *p);
     p->w = w;
     p->r = r;
-    if (depth > MAX_DEPTH)
+    if (depth > IO_AVRO_MAX_DEPTH)
         return eng_err_set(err, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
-                           "Avro schemas nested deeper than %d levels", MAX_DEPTH);
+                           "Avro schemas nested deeper than %d levels", IO_AVRO_MAX_DEPTH);
     if (r == NULL) {
         /* skipping: plans only for records (their fields) are not needed;
          * skip() walks the writer schema directly */
@@ -673,13 +147,13 @@ plan_build(plan *p, const anode *w, const anode *r, int depth, eng_err *err)
                 }
         return eng_err_set(err, ENG_ERRCODE_INVALID_PARAMETER_VALUE,
                            "Avro writer type %s matches no branch of the reader's union",
-                           conv_kind_name[w->kind]);
+                           io_avro_kind_name[w->kind]);
     }
     if (!match(w, r))
         return eng_err_set(err, ENG_ERRCODE_INVALID_PARAMETER_VALUE,
                            "Avro writer type %s%s%s cannot be read as %s%s%s",
-                           conv_kind_name[w->kind], w->name ? " " : "", w->name ? w->name : "",
-                           conv_kind_name[r->kind], r->name ? " " : "", r->name ? r->name : "");
+                           io_avro_kind_name[w->kind], w->name ? " " : "", w->name ? w->name : "",
+                           io_avro_kind_name[r->kind], r->name ? " " : "", r->name ? r->name : "");
     if (w->kind == K_ARRAY || w->kind == K_MAP) {
         p->nkids = 1;
         p->kids = calloc(1, sizeof *p->kids);
@@ -774,7 +248,7 @@ field_index(const anode *rec, const char *name)
 io_avro_decoder *
 io_avro_decoder_create(const char *reader_json, size_t n, io_avro_mode mode, eng_err *err)
 {
-    aschema *s = schema_parse(reader_json, n, err);
+    aschema *s = io_avro_schema_parse(reader_json, n, err);
     if (s == NULL)
         return NULL;
     io_avro_decoder *d = calloc(1, sizeof *d);
@@ -791,7 +265,7 @@ io_avro_decoder_create(const char *reader_json, size_t n, io_avro_mode mode, eng
         d->f_source = field_index(rec, "source");
         d->f_op = field_index(rec, "op");
         d->f_ts = field_index(rec, "ts_ms");
-        const anode *after = d->f_after >= 0 ? nullable_inner(rec->kids[d->f_after]) : NULL;
+        const anode *after = d->f_after >= 0 ? io_avro_nullable_inner(rec->kids[d->f_after]) : NULL;
         if (d->f_op < 0 || after == NULL || after->kind != K_RECORD ||
             rec->kids[d->f_op]->kind != K_STRING) {
             eng_err_set(err, ENG_ERRCODE_INVALID_PARAMETER_VALUE,
@@ -802,15 +276,15 @@ io_avro_decoder_create(const char *reader_json, size_t n, io_avro_mode mode, eng
         }
         if (d->f_source >= 0) {
             const anode *src = rec->kids[d->f_source];
-            if (nullable_inner(src))
-                src = nullable_inner(src);
+            if (io_avro_nullable_inner(src))
+                src = io_avro_nullable_inner(src);
             d->f_lsn = field_index(src, "lsn");
             d->f_txid = field_index(src, "txId");
         }
         rec = after;
     }
     d->row_rec = rec;
-    if (make_columns(rec, &d->cols, err) < 0) {
+    if (io_avro_make_columns(rec, &d->cols, err) < 0) {
         io_avro_decoder_free(d);
         return NULL;
     }
@@ -829,10 +303,10 @@ io_avro_decoder_free(io_avro_decoder *d)
         return;
     for (int i = 0; i < d->nws; i++) {
         plan_free(&d->ws[i].plan);
-        schema_free(d->ws[i].schema);
+        io_avro_schema_free(d->ws[i].schema);
     }
     free(d->ws);
-    schema_free(d->reader);
+    io_avro_schema_free(d->reader);
     free(d->cols);
     free(d->off);
     free(d->len);
@@ -871,13 +345,13 @@ io_avro_decoder_add_schema(io_avro_decoder *d, uint32_t id, const char *json, si
 {
     if (io_avro_decoder_has_schema(d, id))
         return 0;
-    aschema *s = schema_parse(json, n, err);
+    aschema *s = io_avro_schema_parse(json, n, err);
     if (s == NULL)
         return -1;
     plan p;
     if (plan_build(&p, s->root, d->reader->root, 0, err) < 0) {
         plan_free(&p);
-        schema_free(s);
+        io_avro_schema_free(s);
         eng_err_context(err, "Avro writer schema id %u", id);
         return -1;
     }
@@ -964,7 +438,7 @@ skip(rd *r, const anode *w, int depth, eng_err *err)
     int64_t v;
     const uint8_t *p;
     size_t l;
-    if (depth > MAX_DEPTH)
+    if (depth > IO_AVRO_MAX_DEPTH)
         return corrupt(err, "nested too deeply");
     switch (w->kind) {
     case K_NULL:
@@ -1133,7 +607,7 @@ value(io_avro_decoder *d, rd *r, const plan *pl, eng_rowbuf *out, int depth, eng
     int64_t v = 0;
     const uint8_t *p = NULL;
     size_t l = 0;
-    if (depth > MAX_DEPTH)
+    if (depth > IO_AVRO_MAX_DEPTH)
         return corrupt(err, "nested too deeply");
     if (w->kind == K_UNION) {
         if (rd_long(r, &v, err) < 0)
@@ -1227,7 +701,8 @@ value(io_avro_decoder *d, rd *r, const plan *pl, eng_rowbuf *out, int depth, eng
         /* fallthrough */
     default:
         return eng_err_set(err, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
-                           "Avro %s values are not supported as columns", conv_kind_name[w->kind]);
+                           "Avro %s values are not supported as columns",
+                           io_avro_kind_name[w->kind]);
     }
     /* convert to the reader's column type */
     switch (rn->conv) {
@@ -1297,7 +772,8 @@ value(io_avro_decoder *d, rd *r, const plan *pl, eng_rowbuf *out, int depth, eng
     }
     default:
         return eng_err_set(err, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
-                           "Avro type %s is not supported as a column", conv_kind_name[rn->kind]);
+                           "Avro type %s is not supported as a column",
+                           io_avro_kind_name[rn->kind]);
     }
 }
 
@@ -1595,7 +1071,7 @@ push_default(const anode *r, json_t *def, eng_rowbuf *out, eng_err *err)
     }
     return eng_err_set(err, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
                        "Avro default of type %s is not supported (or does not match its type)",
-                       conv_kind_name[r->kind]);
+                       io_avro_kind_name[r->kind]);
 }
 
 /* ------------------------------------------------------------------ framing */
