@@ -79,7 +79,9 @@ const io_avro_column *io_avro_decoder_cols(const io_avro_decoder *d);
  * id is already cached: the registry never changes an id's schema), or -1
  * with err set: 22023 for an invalid schema or one that cannot be
  * resolved against the reader (a reader field with no default missing
- * from the writer, incompatible types). Allocates. */
+ * from the writer, incompatible types), 0A000 for a reader default of a
+ * type we do not convert (records, arrays, maps, bytes, JSON). Allocates;
+ * nothing is cached on failure. */
 int io_avro_decoder_add_schema(io_avro_decoder *d, uint32_t id, const char *json, size_t n,
                                eng_err *err);
 /* True if schema id is cached (the caller fetches it from the registry
