@@ -498,6 +498,22 @@ test_evolution(void **state)
     zlong(&m, -42);
     expect_row(d, &m, "-42|ann|1.5|NULL|none|1970-01-01");
     mangle(d, &m, false);
+    /* a hostile count of items that encode to no bytes */
+    const char *wn = "{\"type\":\"record\",\"name\":\"R\",\"fields\":["
+                     "{\"name\":\"nulls\",\"type\":{\"type\":\"array\",\"items\":\"null\"}},"
+                     "{\"name\":\"id\",\"type\":\"long\"},"
+                     "{\"name\":\"name\",\"type\":\"null\"}]}";
+    add(d, 4, wn);
+    hdr(&m, 4);
+    zlong(&m, 1000); /* 1000 nulls: fine */
+    zlong(&m, 0);
+    zlong(&m, 8);
+    expect_row(d, &m, "8|NULL|1.5|NULL|none|1970-01-01");
+    hdr(&m, 4);
+    zlong(&m, INT64_C(1) << 62);
+    zlong(&m, 0);
+    zlong(&m, 8);
+    expect_err(d, &m, "XX001", "more array or map items");
     /* the same reader schema as writer */
     hdr(&m, 1);
     zlong(&m, INT64_MAX);
