@@ -427,6 +427,30 @@ test_debezium_types(void **state)
                "-7307508186654514591018424163581415098279662.71488");
     mangle(d, &m, false);
     io_avro_decoder_free(d);
+
+    /* the millisecond and nanosecond variants; a nanosecond instant before
+     * 1970 floors to the microsecond below */
+    const char *more =
+        "{\"type\":\"record\",\"name\":\"W\",\"fields\":["
+        "{\"name\":\"t\",\"type\":{\"type\":\"int\",\"connect.name\":\"io.debezium.time.Time\"}},"
+        "{\"name\":\"nt\",\"type\":{\"type\":\"long\",\"connect.name\":"
+        "\"io.debezium.time.NanoTime\"}},"
+        "{\"name\":\"ts\",\"type\":{\"type\":\"long\",\"connect.name\":"
+        "\"io.debezium.time.Timestamp\"}},"
+        "{\"name\":\"nts\",\"type\":{\"type\":\"long\",\"connect.name\":"
+        "\"io.debezium.time.NanoTimestamp\"}}]}";
+    d = decoder(more, IO_AVRO_PLAIN);
+    add(d, 1, more);
+    hdr(&m, 1);
+    zlong(&m, 86399999);
+    zlong(&m, INT64_C(3723000004999));
+    zlong(&m, INT64_C(-86400001));
+    zlong(&m, -1);
+    expect_row(d, &m,
+               "23:59:59.999|01:02:03.000004|1969-12-30 23:59:59.999|"
+               "1969-12-31 23:59:59.999999");
+    mangle(d, &m, false);
+    io_avro_decoder_free(d);
 }
 
 static void
