@@ -946,7 +946,7 @@ io_avro_decode_debezium(io_avro_decoder *d, const uint8_t *msg, size_t n, io_avr
             rc = w->kids[i]->kind == K_STRING ? rd_bytes(&r, &p, &l, err)
                                               : corrupt(err, "op is not a string");
             if (rc == 0) {
-                if (l != 1 || strchr("cruddt", p[0]) == NULL || p[0] == 0)
+                if (l != 1 || p[0] == 0 || strchr("crudt", p[0]) == NULL)
                     return corrupt(err, "op is not one of c, r, u, d, t");
                 c->op = (char)p[0];
             }
