@@ -200,6 +200,14 @@ qualified(const json_t *rv, const char **schema, const char **name)
 
 /* ------------------------------------------------------------------ reads */
 
+int64_t
+ex_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ((int64_t)ts.tv_sec - 946684800) * 1000000 + ts.tv_nsec / 1000;
+}
+
 int
 ex_query(eng_session *s, eng_query *q, const eng_sink *sink, bool copy, eng_err *err)
 {
@@ -293,7 +301,7 @@ exec_select(eng_session *s, const json_t *stmt, const eng_sink *sink, eng_bind_p
 {
     eng_coord *co = s->co;
     pthread_rwlock_rdlock(&co->lock);
-    eng_bind_env env = {co->cat, params};
+    eng_bind_env env = {co->cat, params, ex_now_us()};
     eng_query q;
     int rc = eng_bind_select(&env, stmt, &q, err);
     if (rc != 0) {
@@ -367,7 +375,7 @@ exec_dml(eng_session *s, const char *kind, const json_t *stmt, const eng_sink *s
 {
     eng_coord *co = s->co;
     pthread_rwlock_wrlock(&co->lock);
-    eng_bind_env env = {co->cat, params};
+    eng_bind_env env = {co->cat, params, ex_now_us()};
     eng_obj *o = NULL;
     eng_rel *rel = NULL;
     int rc;
@@ -546,7 +554,7 @@ exec_create_table(eng_session *s, const json_t *b, const char *sql, const eng_si
     eng_obj *o = eng_obj_new(coord_new_id(co), ENG_OBJ_TABLE, schema ? schema : "public", name);
     eng_obj_set_cols(o, ncols, cols);
     o->sql = strdup(sql);
-    eng_bind_env env = {co->cat, NULL};
+    eng_bind_env env = {co->cat, NULL, 0};
     for (int i = 0; i < ncols; i++) {
         if (cols[i].default_sql == NULL)
             continue;
@@ -584,7 +592,7 @@ static int
 bind_view_query(eng_coord *co, const json_t *query, const json_t *aliases, eng_query *q,
                 eng_err *err)
 {
-    eng_bind_env env = {co->cat, NULL};
+    eng_bind_env env = {co->cat, NULL, 0};
     if (eng_bind_select(&env, query, q, err) != 0)
         return -1;
     size_t na = json_array_size(aliases);
@@ -1096,7 +1104,7 @@ exec_explain(eng_session *s, const json_t *b, const eng_sink *sink, eng_err *err
         return eng_err_set(err, ENG_ERRCODE_FEATURE_NOT_SUPPORTED, "EXPLAIN of %s is not supported",
                            k ? k : "this statement");
     pthread_rwlock_rdlock(&co->lock);
-    eng_bind_env env = {co->cat, NULL};
+    eng_bind_env env = {co->cat, NULL, ex_now_us()};
     eng_query q;
     int rc = eng_bind_select(&env, qb, &q, err);
     if (rc == 0) {
@@ -1140,7 +1148,7 @@ exec_copy(eng_session *s, const json_t *b, const eng_sink *sink, eng_err *err)
                            "COPY options are not supported yet");
     eng_coord *co = s->co;
     pthread_rwlock_rdlock(&co->lock);
-    eng_bind_env env = {co->cat, NULL};
+    eng_bind_env env = {co->cat, NULL, ex_now_us()};
     eng_query q;
     int rc;
     const json_t *query = json_object_get(b, "query");

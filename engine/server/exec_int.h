@@ -27,6 +27,9 @@ void ex_parse_cache_free(eng_session *s);
 int ex_drop_obj(eng_coord *co, eng_obj *o, bool cascade, const eng_sink *sink, eng_err *err);
 void ex_objrt_free(eng_obj *o);
 
+/* Now, for now() in one-off statements (microseconds since 2000-01-01). */
+int64_t ex_now_us(void);
+
 /* Runs a bound query, appending its rows in order (final ORDER BY and
  * LIMIT applied, visible columns only) to out. Read lock held. */
 int ex_query_rows(eng_session *s, eng_query *q, eng_batch *out, eng_err *err);

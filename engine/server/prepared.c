@@ -103,7 +103,7 @@ eng_session_prepare(eng_session *s, const char *sql, int nparams, const eng_type
         }
     } else if (strcmp(p->type, "SelectStmt") == 0) {
         pthread_rwlock_rdlock(&s->co->lock);
-        eng_bind_env env = {s->co->cat, &params};
+        eng_bind_env env = {s->co->cat, &params, ex_now_us()};
         eng_query q;
         int rc = eng_bind_select(&env, p->body, &q, err);
         if (rc == 0) {
@@ -149,7 +149,7 @@ eng_session_prepare(eng_session *s, const char *sql, int nparams, const eng_type
                strcmp(p->type, "DeleteStmt") == 0) {
         /* Infer parameter types by binding (no execution). */
         pthread_rwlock_rdlock(&s->co->lock);
-        eng_bind_env env = {s->co->cat, &params};
+        eng_bind_env env = {s->co->cat, &params, ex_now_us()};
         eng_obj *o;
         eng_rel *rel = NULL;
         int rc = p->type[0] == 'I'   ? eng_bind_insert(&env, p->body, &o, &rel, err)

@@ -326,7 +326,7 @@ sub_start(eng_session *s, eng_cursor *c, eng_err *err)
         return eng_err_set(err, ENG_ERRCODE_SYNTAX_ERROR, "SUBSCRIBE needs a relation or a SELECT");
     }
     pthread_rwlock_rdlock(&co->lock);
-    eng_bind_env env = {co->cat, NULL};
+    eng_bind_env env = {co->cat, NULL, 0};
     eng_query q;
     int rc = eng_bind_select(&env, body, &q, err);
     json_decref(root);
@@ -556,7 +556,7 @@ select_cursor(eng_session *s, eng_cursor *c, const char *query, eng_err *err)
     /* Capture the rows through a sink into the cursor's buffer. */
     eng_coord *co = s->co;
     pthread_rwlock_rdlock(&co->lock);
-    eng_bind_env env = {co->cat, NULL};
+    eng_bind_env env = {co->cat, NULL, 0};
     eng_query q;
     int rc = eng_bind_select(&env, body, &q, err);
     json_decref(root);

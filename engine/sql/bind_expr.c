@@ -227,6 +227,27 @@ bx_typecheck(bctx *c, const bscope *s, eng_sx *e)
     return rc;
 }
 
+/* The statement's time as a literal: 'z' timestamptz, 's' timestamp
+ * (UTC), 'd' date. */
+static eng_sx *
+now_lit(int64_t us, char kind)
+{
+    eng_rowbuf buf = {0};
+    eng_type t;
+    if (kind == 'd') {
+        int64_t days = us / 86400000000LL - (us % 86400000000LL < 0);
+        int32_t d = (int32_t)days;
+        eng_push_fixed(&buf, ENG_TAG_DATE, &d, 4);
+        t = eng_type_make(ENG_TYPE_DATE, ENG_TYPMOD_NONE);
+    } else {
+        eng_push_fixed(&buf, kind == 'z' ? ENG_TAG_TIMESTAMPTZ : ENG_TAG_TIMESTAMP, &us, 8);
+        t = eng_type_make(kind == 'z' ? ENG_TYPE_TIMESTAMPTZ : ENG_TYPE_TIMESTAMP, ENG_TYPMOD_NONE);
+    }
+    eng_sx *e = eng_sx_lit(eng_rowbuf_row(&buf), t);
+    eng_rowbuf_free(&buf);
+    return e;
+}
+
 eng_sx *
 bx_cast_to(bctx *c, eng_sx *e, eng_type to)
 {
@@ -1117,6 +1138,10 @@ bind_funccall(bctx *c, const bscope *s, const json_t *node, const json_t *b)
                     name);
         return NULL;
     }
+    if ((strcmp(name, "now") == 0 || strcmp(name, "clock_timestamp") == 0 ||
+         strcmp(name, "statement_timestamp") == 0 || strcmp(name, "transaction_timestamp") == 0) &&
+        c->env->now_us != 0 && json_array_size(json_object_get(b, "args")) == 0)
+        return now_lit(c->env->now_us, 'z');
     if (strcmp(name, "now") == 0 || strcmp(name, "clock_timestamp") == 0 ||
         strcmp(name, "statement_timestamp") == 0 || strcmp(name, "transaction_timestamp") == 0 ||
         strcmp(name, "random") == 0) {
@@ -1336,6 +1361,15 @@ bx_expr(bctx *c, const bscope *s, const json_t *node)
         return e;
     }
     if (strcmp(t, "SQLValueFunction") == 0) {
+        const char *op = eng_pg_str(b, "op") ?: "";
+        if (c->env->now_us != 0) {
+            if (strcmp(op, "SVFOP_CURRENT_TIMESTAMP") == 0)
+                return now_lit(c->env->now_us, 'z');
+            if (strcmp(op, "SVFOP_LOCALTIMESTAMP") == 0)
+                return now_lit(c->env->now_us, 's'); /* TimeZone is UTC */
+            if (strcmp(op, "SVFOP_CURRENT_DATE") == 0)
+                return now_lit(c->env->now_us, 'd');
+        }
         bx_error_at(c, node, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
                     "%s is not supported in views (it is not deterministic)",
                     eng_pg_str(b, "op") ? eng_pg_str(b, "op") + 6 : "this function");

@@ -36,6 +36,11 @@ typedef struct eng_bind_params {
 typedef struct eng_bind_env {
     eng_catalog *cat;
     eng_bind_params *params; /* may be NULL: no parameters */
+    /* One-off statements: now(), current_timestamp, current_date... are
+     * this time (microseconds since 2000-01-01 UTC, as timestamptz). 0 in
+     * views, where they are refused (a view's value must not depend on
+     * when it is read). */
+    int64_t now_us;
 } eng_bind_env;
 
 /* A bound query. */

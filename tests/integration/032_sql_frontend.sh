@@ -39,6 +39,14 @@ echo "$out" | grep -q '42703' || h_fail "no 42703: $out"
 echo "$out" | grep -q '^ *\^' || h_fail "no position for 42703: $out"
 out=$(h_sluice_psql -X -v VERBOSITY=verbose -c "SELECT 1 + 'a'::text" 2>&1 || true)
 echo "$out" | grep -q '42883' || h_fail "no 42883: $out"
+# now() is the statement's time in a one-off query, refused in a view
+# (a view's value must not depend on when it is read).
+[ "$(q -c "SELECT now() > '2026-01-01'::timestamptz AND now() < '2100-01-01'::timestamptz")" = t ] ||
+    h_fail "now() in a one-off query"
+out=$(h_sluice_psql -X -v VERBOSITY=verbose -c "CREATE VIEW v_now AS SELECT now() AS t" 2>&1 || true)
+echo "$out" | grep -q '0A000.*not supported in views' || h_fail "now() in a view: $out"
+out=$(h_sluice_psql -X -v VERBOSITY=verbose -c "CREATE MATERIALIZED VIEW mv_now AS SELECT current_date AS d" 2>&1 || true)
+echo "$out" | grep -q '0A000.*not supported in views' || h_fail "current_date in a view: $out"
 out=$(h_sluice_psql -X -v VERBOSITY=verbose -c "SELECT 1/0" 2>&1 || true)
 echo "$out" | grep -q '22012' || h_fail "no 22012: $out"
 
