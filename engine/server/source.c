@@ -71,7 +71,6 @@ typedef struct pgsub {
     int *map; /* upstream column i of the last Relation -> our column, -1: not ours */
     int map_n;
     bool rel_seen;
-    uint64_t staged;
     /* src->mu (errored: set with it, read without) */
     char *error;
     atomic_bool errored;
@@ -119,14 +118,6 @@ now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (eng_time)ts.tv_sec * 1000 + (eng_time)(ts.tv_nsec / 1000000);
-}
-
-static int64_t
-now_pg_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return ((int64_t)ts.tv_sec - 946684800) * 1000000 + ts.tv_nsec / 1000;
 }
 
 static void
@@ -178,9 +169,8 @@ sub_fail(pgsrc *src, pgsub *sb, const char *fmt, ...)
 }
 
 static bool
-sub_errored(pgsrc *src, pgsub *sb)
+sub_errored(const pgsub *sb)
 {
-    (void)src;
     return atomic_load_explicit(&sb->errored, memory_order_relaxed);
 }
 
@@ -350,7 +340,7 @@ snap_main(void *arg)
             ENG_ASSERT(off && len && v);
         }
         io_pgsrc_copy_sql(&sb->t, task->first, task->end, &sql);
-        if (sub_errored(src, sb))
+        if (sub_errored(sb))
             continue; /* altered upstream while we were down: stalled, not copied */
         /* A refused COPY: the server's error (its SQLSTATE and message). */
         PGresult *r = io_pgsrc_exec(pg, eng_strbuf_cstr(&sql), PGRES_COPY_OUT, &err);
@@ -360,7 +350,6 @@ snap_main(void *arg)
         }
         PQclear(r);
         eng_batch *b = eng_client_batch(c);
-        uint64_t staged = 0;
         for (;;) {
             char *line = NULL;
             int n = PQgetCopyData(pg, &line, 0);
@@ -387,7 +376,6 @@ snap_main(void *arg)
                 eng_df_send_keyed(c, sb->df, sb->in_snap0 + w->k, b, sb->kw);
                 b = eng_client_batch(c);
                 atomic_fetch_add(&src->snapshot_staged, ENG_BATCH_TARGET);
-                staged += ENG_BATCH_TARGET;
             }
             if (atomic_load(&src->stop)) {
                 ok = false;
@@ -396,7 +384,6 @@ snap_main(void *arg)
         }
         if (b->n > 0) {
             atomic_fetch_add(&src->snapshot_staged, b->n);
-            staged += b->n;
             eng_df_send_keyed(c, sb->df, sb->in_snap0 + w->k, b, sb->kw);
         } else {
             eng_batch_free(b);
@@ -412,7 +399,6 @@ snap_main(void *arg)
         PQclear(end);
         while ((end = PQgetResult(pg)) != NULL)
             PQclear(end);
-        (void)staged;
     }
     if (!ok && !atomic_load(&src->stop))
         snap_fail(sc, &err);
@@ -527,6 +513,9 @@ typedef struct stream {
     uint64_t confirmed;       /* the LSN we report as applied */
     uint64_t progress_lsn;    /* the value in the progress relation */
     uint64_t tick_staged;
+    /* statistics counted here and published once per drain (no atomic
+     * per message on the hot path) */
+    uint64_t n_msgs, n_bytes, n_staged;
     int64_t last_status_us;
     bool timer_done;
     int dead_polls;
@@ -557,10 +546,10 @@ send_status(stream *st, bool reply)
         return;
     uint8_t buf[34];
     size_t n = io_pgrepl_status_encode(buf, st->confirmed, st->confirmed, st->confirmed,
-                                       now_pg_us(), reply);
+                                       ex_now_us(), reply);
     if (PQputCopyData(st->pg, (const char *)buf, (int)n) == 1)
         (void)PQflush(st->pg);
-    st->last_status_us = now_pg_us();
+    st->last_status_us = ex_now_us();
     atomic_store(&st->src->offset_committed, st->confirmed);
 }
 
@@ -665,9 +654,8 @@ push_cmd(stream *st, pgsub *sb, eng_row r, int64_t diff)
     eng_batch_push(sb->b, r, st->tick_t, diff);
     if (sb->b->n >= ENG_BATCH_TARGET)
         flush_sub(st, sb);
-    sb->staged++;
     st->tick_staged++;
-    atomic_fetch_add(&st->src->updates_staged, 1);
+    st->n_staged++;
 }
 
 /* A Relation message: map its columns onto the subsource's by name. */
@@ -802,7 +790,7 @@ on_change(stream *st, const io_pgrepl_msg *m)
     if (m->kind == 'T') {
         for (int r = 0; r < m->nrels; r++) {
             pgsub *sb = find_sub(st, m->relids[r]);
-            if (sb == NULL || sub_errored(src, sb))
+            if (sb == NULL || sub_errored(sb))
                 continue;
             flush_sub(st, sb);
             eng_rowbuf rb = {0};
@@ -818,12 +806,12 @@ on_change(stream *st, const io_pgrepl_msg *m)
             }
             eng_rowbuf_free(&rb);
             st->tick_staged++;
-            atomic_fetch_add(&src->updates_staged, 1);
+            st->n_staged++;
         }
         return;
     }
     pgsub *sb = find_sub(st, m->relid);
-    if (sb == NULL || sub_errored(src, sb))
+    if (sb == NULL || sub_errored(sb))
         return;
     int ncols = sb->t.ncols;
     switch (m->kind) {
@@ -969,7 +957,21 @@ conn_lost(stream *st, const char *why)
 }
 
 static void
-drain(stream *st)
+publish_stats(stream *st)
+{
+    pgsrc *src = st->src;
+    if (st->n_msgs)
+        atomic_fetch_add_explicit(&src->messages_received, st->n_msgs, memory_order_relaxed);
+    if (st->n_bytes)
+        atomic_fetch_add_explicit(&src->bytes_received, st->n_bytes, memory_order_relaxed);
+    if (st->n_staged)
+        atomic_fetch_add_explicit(&src->updates_staged, st->n_staged, memory_order_relaxed);
+    st->n_msgs = st->n_bytes = st->n_staged = 0;
+}
+
+/* Everything libpq has for us now, then the poll is armed again. */
+static void
+drain_once(stream *st)
 {
     pgsrc *src = st->src;
     eng_err err;
@@ -996,8 +998,8 @@ drain(stream *st)
             conn_lost(st, why);
             return;
         }
-        atomic_fetch_add(&src->messages_received, 1);
-        atomic_fetch_add(&src->bytes_received, (uint64_t)n);
+        st->n_msgs++;
+        st->n_bytes += (uint64_t)n;
         io_pgrepl_frame f;
         int rc = io_pgrepl_frame_decode((const uint8_t *)buf, (size_t)n, &f, &err);
         if (rc == 0) {
@@ -1022,6 +1024,13 @@ drain(stream *st)
     if (!st->in_txn && st->tick_open && now_ms() > st->tick_t)
         tick_close(st);
     arm_poll(st);
+}
+
+static void
+drain(stream *st)
+{
+    drain_once(st);
+    publish_stats(st);
 }
 
 static void
@@ -1164,7 +1173,7 @@ timer_cb(io_loop *loop, io_op *op, int res, unsigned flags)
             advance_all(st, now);
         }
     }
-    if (st->connected && now_pg_us() - st->last_status_us >= 1000000)
+    if (st->connected && ex_now_us() - st->last_status_us >= 1000000)
         send_status(st, false);
     st->tick_ts.tv_sec = 0;
     st->tick_ts.tv_nsec = 1000000;
@@ -1189,7 +1198,7 @@ stream_run(pgsrc *src, eng_client *c, PGconn *pg)
     st.frontier = src->t0 + 1;
     st.confirmed = src->start_lsn;
     st.progress_lsn = src->start_lsn;
-    st.last_status_us = now_pg_us();
+    st.last_status_us = ex_now_us();
     eng_err err;
     eng_err_clear(&err);
     if (io_loop_open(&st.loop, 64, &err) != 0) {
