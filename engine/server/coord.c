@@ -45,7 +45,7 @@ coord_lookup_arrs(void *ctx, uint64_t id, const eng_render_arr **out, eng_err *e
     if (o == NULL)
         return eng_err_set(err, ENG_ERRCODE_UNDEFINED_TABLE, "relation %llu does not exist",
                            (unsigned long long)id);
-    objrt *r = o->kind == ENG_OBJ_SOURCE ? NULL : o->rt; /* a source's rt is its pgsrc */
+    objrt *r = o->rt;
     if (r != NULL && r->has_arr && lk->n < COORD_MAX_ARRS)
         lk->arrs[lk->n++] = r->arr;
     int n = eng_catalog_count(co->cat);
@@ -442,7 +442,7 @@ coord_eval(eng_session *s, const eng_rel *rel, eng_batch **out, eng_err *err)
     holdset hs = {0};
     int attempts = 0;
     for (;;) {
-        struct pgsrc *wait = NULL;
+        struct srcrt *wait = NULL;
         eng_time st;
         int sr = ex_source_read_ts(co, rel, &st, &wait, err);
         if (sr < 0)

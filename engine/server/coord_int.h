@@ -21,8 +21,8 @@ typedef struct objrt {
     bool has_arr;       /* arr describes an arrangement of this collection */
     eng_render_arr arr; /* TABLE/MATVIEW: key_is_row; INDEX: keyed */
     int *keycols;       /* INDEX: owned key columns (arr.keycols points here) */
-    struct pgsrc *src;  /* SUBSOURCE: its source (source.c) */
-    int sub;            /* SUBSOURCE: index in the source, -1 for the progress one */
+    struct srcrt *src;  /* SOURCE/SUBSOURCE: its source (source_rt.h) */
+    int sub;            /* its relation in the source, -1: progress, -2: none (source header) */
 } objrt;
 
 struct eng_coord {

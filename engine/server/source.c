@@ -3,7 +3,7 @@
  * what reads need to know (see source_int.h).
  *
  * Notes:
- * - Objects. A SOURCE object (eng_obj.rt = the pgsrc) owns one SUBSOURCE
+ * - Objects. A SOURCE object (eng_obj.rt = the srcrt) owns one SUBSOURCE
  *   per upstream table and a progress SUBSOURCE `<name>_progress` (lsn).
  *   Subsources are recorded in the catalog with an internal statement
  *   (CREATE SUBSOURCE '<json>') so a restart recreates them with the same
@@ -33,7 +33,7 @@
  *   the coordinator lock. src->mu guards status strings and subsource
  *   errors; statistics are atomics. DROP stops the threads before the
  *   dataflows go. A reader waiting for a snapshot holds a reference. */
-#include "engine/server/source_int.h"
+#include "engine/server/source_rt.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -57,63 +57,8 @@
 
 /* ------------------------------------------------------------------ state */
 
-typedef struct pgsub {
-    uint64_t id;
-    char *name;
-    io_pgsrc_table t; /* upstream table (owned) */
-    bool keyed;       /* UPSERT by t.key, else BAG */
-    int kw;           /* exchange key width: t.nkey or t.ncols */
-    eng_df *df;
-    int in_stream, in_snap0, arr;
-    objrt *rt;
-    /* source thread only */
-    eng_batch *b;
-    int *map; /* upstream column i of the last Relation -> our column, -1: not ours */
-    int map_n;
-    bool rel_seen;
-    /* src->mu (errored: set with it, read without) */
-    char *error;
-    atomic_bool errored;
-} pgsub;
-
-struct pgsrc {
-    eng_coord *co;
-    uint64_t id;
-    char *name;
-    ex_pgconn conn;
-    char *publication, *slot;
-    char size[64];
-    int nsnap;
-    int nsub, subcap;
-    pgsub *subs;
-    /* the progress subsource */
-    uint64_t prog_id;
-    eng_df *prog_df;
-    int prog_in;
-    objrt *prog_rt;
-    /* from CREATE SOURCE: the replication connection holding the new slot's snapshot */
-    PGconn *repl;
-    uint64_t start_lsn;
-    char snapshot[128];
-    eng_time t0;
-    pthread_t thread;
-    bool started;
-    atomic_bool stop;
-    atomic_int refs;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    atomic_bool ready;
-    bool failed;    /* mu */
-    bool restarted; /* started from the catalog at startup, not by CREATE SOURCE */
-    char status[16];
-    char *error, *details;
-    _Atomic uint64_t messages_received, bytes_received, updates_staged, updates_committed;
-    _Atomic uint64_t snapshot_known, snapshot_staged, offset_known, offset_committed;
-    _Atomic int64_t rehydration_ms;
-};
-
-static eng_time
-now_ms(void)
+eng_time
+src_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -127,32 +72,29 @@ sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-static char *
-xstrdup(const char *s)
+char *
+src_strdup(const char *s)
 {
     char *d = strdup(s ? s : "");
     ENG_ASSERT(d != NULL);
     return d;
 }
 
-static void
-set_status(pgsrc *src, const char *status, const char *error)
+void
+src_set_status(srcrt *src, const char *status, const char *error)
 {
     pthread_mutex_lock(&src->mu);
     snprintf(src->status, sizeof src->status, "%s", status);
     free(src->error);
-    src->error = error ? xstrdup(error) : NULL;
+    src->error = error ? src_strdup(error) : NULL;
     if (strcmp(status, "failed") == 0)
         src->failed = true;
     pthread_cond_broadcast(&src->cv);
     pthread_mutex_unlock(&src->mu);
 }
 
-static void sub_fail(pgsrc *src, pgsub *sb, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-sub_fail(pgsrc *src, pgsub *sb, const char *fmt, ...)
+void
+src_sub_fail(srcrt *src, subrt *sb, const char *fmt, ...)
 {
     char msg[1024];
     va_list ap;
@@ -161,26 +103,26 @@ sub_fail(pgsrc *src, pgsub *sb, const char *fmt, ...)
     va_end(ap);
     pthread_mutex_lock(&src->mu);
     if (sb->error == NULL) {
-        sb->error = xstrdup(msg);
+        sb->error = src_strdup(msg);
         atomic_store(&sb->errored, true);
         eng_log(ENG_LOG_WARN, "source %s: subsource %s stalled: %s", src->name, sb->name, msg);
     }
     pthread_mutex_unlock(&src->mu);
 }
 
-static bool
-sub_errored(const pgsub *sb)
+bool
+src_sub_errored(const subrt *sb)
 {
     return atomic_load_explicit(&sb->errored, memory_order_relaxed);
 }
 
-static void
-src_unref(pgsrc *src)
+void
+src_unref(srcrt *src)
 {
     if (atomic_fetch_sub(&src->refs, 1) != 1)
         return;
     for (int i = 0; i < src->nsub; i++) {
-        pgsub *sb = &src->subs[i];
+        subrt *sb = &src->subs[i];
         for (int j = 0; j < sb->t.ncols; j++)
             free(sb->t.cols[j].name);
         free(sb->t.cols);
@@ -194,6 +136,8 @@ src_unref(pgsrc *src)
         free(sb->error);
     }
     free(src->subs);
+    if (src->k != NULL && src->k_free != NULL)
+        src->k_free(src->k);
     ex_pgconn_free(&src->conn);
     free(src->name);
     free(src->publication);
@@ -227,7 +171,7 @@ rowctx_free(rowctx *r)
 /* v[j]/len[j] (len < 0: NULL; unchanged[j] (may be NULL): TOAST value not
  * sent). */
 static int
-build_row(pgsub *sb, rowctx *r, const char *const *v, const int32_t *len, const bool *unchanged,
+build_row(subrt *sb, rowctx *r, const char *const *v, const int32_t *len, const bool *unchanged,
           bool snapshot, eng_err *err)
 {
     const io_pgsrc_table *t = &sb->t;
@@ -280,7 +224,7 @@ typedef struct snap_task {
 } snap_task;
 
 typedef struct snapctx {
-    pgsrc *src;
+    srcrt *src;
     snap_task *tasks;
     int ntasks;
     atomic_int next;
@@ -302,7 +246,7 @@ snap_fail(snapctx *sc, const eng_err *e)
     if (sc->error == NULL) {
         char buf[1200];
         snprintf(buf, sizeof buf, "%s (SQLSTATE %s)", e->message, e->sqlstate);
-        sc->error = xstrdup(buf);
+        sc->error = src_strdup(buf);
     }
     pthread_mutex_unlock(&sc->mu);
 }
@@ -312,7 +256,7 @@ snap_main(void *arg)
 {
     snapw *w = arg;
     snapctx *sc = w->sc;
-    pgsrc *src = sc->src;
+    srcrt *src = sc->src;
     eng_client *c = eng_client_new(src->co->rt);
     eng_err err;
     eng_err_clear(&err);
@@ -330,7 +274,7 @@ snap_main(void *arg)
         if (ti >= sc->ntasks)
             break;
         snap_task *task = &sc->tasks[ti];
-        pgsub *sb = &src->subs[task->sub];
+        subrt *sb = &src->subs[task->sub];
         int ncols = sb->t.ncols;
         if (fcap < ncols + 1) {
             fcap = ncols + 1;
@@ -340,7 +284,7 @@ snap_main(void *arg)
             ENG_ASSERT(off && len && v);
         }
         io_pgsrc_copy_sql(&sb->t, task->first, task->end, &sql);
-        if (sub_errored(sb))
+        if (src_sub_errored(sb))
             continue; /* altered upstream while we were down: stalled, not copied */
         /* A refused COPY: the server's error (its SQLSTATE and message). */
         PGresult *r = io_pgsrc_exec(pg, eng_strbuf_cstr(&sql), PGRES_COPY_OUT, &err);
@@ -421,7 +365,7 @@ snap_main(void *arg)
 /* Copies every table in the exported snapshot over src->nsnap connections.
  * Returns 0, or -1 with err (the first failure). */
 static int
-snapshot_all(pgsrc *src, eng_err *err)
+snapshot_all(srcrt *src, eng_err *err)
 {
     snapctx sc = {.src = src};
     pthread_mutex_init(&sc.mu, NULL);
@@ -490,7 +434,7 @@ snapshot_all(pgsrc *src, eng_err *err)
 /* ------------------------------------------------------------------ streaming */
 
 typedef struct stream {
-    pgsrc *src;
+    srcrt *src;
     eng_client *c;
     io_loop *loop;
     PGconn *pg;
@@ -554,7 +498,7 @@ send_status(stream *st, bool reply)
 }
 
 static void
-flush_sub(stream *st, pgsub *sb)
+flush_sub(stream *st, subrt *sb)
 {
     if (sb->b != NULL && sb->b->n > 0) {
         eng_df_send_keyed(st->c, sb->df, sb->in_stream, sb->b, sb->kw);
@@ -566,7 +510,7 @@ flush_sub(stream *st, pgsub *sb)
 static void
 advance_all(stream *st, eng_time f)
 {
-    pgsrc *src = st->src;
+    srcrt *src = st->src;
     for (int i = 0; i < src->nsub; i++) {
         flush_sub(st, &src->subs[i]);
         eng_df_advance(st->c, src->subs[i].df, src->subs[i].in_stream, f);
@@ -593,7 +537,7 @@ set_progress(stream *st, eng_time t, uint64_t lsn)
 {
     if (lsn == st->progress_lsn)
         return;
-    pgsrc *src = st->src;
+    srcrt *src = st->src;
     eng_batch *b = eng_client_batch(st->c);
     eng_rowbuf rb = {0};
     if (st->progress_lsn != 0) {
@@ -612,7 +556,7 @@ tick_begin(stream *st)
 {
     if (st->tick_open)
         return;
-    eng_time now = now_ms();
+    eng_time now = src_now_ms();
     st->tick_t = now > st->frontier ? now : st->frontier;
     st->tick_open = true;
     st->tick_staged = 0;
@@ -632,10 +576,10 @@ tick_close(stream *st)
         st->confirmed = st->tick_commit_end;
 }
 
-static pgsub *
+static subrt *
 find_sub(stream *st, uint32_t relid)
 {
-    pgsrc *src = st->src;
+    srcrt *src = st->src;
     if (st->last_sub < src->nsub && src->subs[st->last_sub].t.relid == relid)
         return &src->subs[st->last_sub];
     for (int i = 0; i < src->nsub; i++)
@@ -647,7 +591,7 @@ find_sub(stream *st, uint32_t relid)
 }
 
 static void
-push_cmd(stream *st, pgsub *sb, eng_row r, int64_t diff)
+push_cmd(stream *st, subrt *sb, eng_row r, int64_t diff)
 {
     if (sb->b == NULL)
         sb->b = eng_client_batch(st->c);
@@ -662,7 +606,7 @@ push_cmd(stream *st, pgsub *sb, eng_row r, int64_t diff)
 static void
 on_relation(stream *st, const io_pgrepl_msg *m)
 {
-    pgsub *sb = find_sub(st, m->relid);
+    subrt *sb = find_sub(st, m->relid);
     if (sb == NULL)
         return;
     free(sb->map);
@@ -677,7 +621,7 @@ on_relation(stream *st, const io_pgrepl_msg *m)
             if (strcmp(t->cols[j].name, m->cols[i].name) == 0) {
                 sb->map[i] = j;
                 if (m->cols[i].type_oid != t->cols[j].oid)
-                    sub_fail(st->src, sb,
+                    src_sub_fail(st->src, sb,
                              "table %s.%s was altered upstream: column \"%s\" changed type; "
                              "recreate the source to pick up the new definition",
                              t->schema, t->name, t->cols[j].name);
@@ -688,7 +632,7 @@ on_relation(stream *st, const io_pgrepl_msg *m)
         for (int i = 0; i < m->ncols; i++)
             found |= sb->map[i] == j;
         if (!found)
-            sub_fail(st->src, sb,
+            src_sub_fail(st->src, sb,
                      "table %s.%s was altered upstream: column \"%s\" was dropped; recreate the "
                      "source to pick up the new definition",
                      t->schema, t->name, t->cols[j].name);
@@ -698,7 +642,7 @@ on_relation(stream *st, const io_pgrepl_msg *m)
 /* Maps a tuple onto the subsource's columns (st->v/len/unch). fill: a
  * tuple whose unchanged values are filled from (or NULL). */
 static int
-map_tuple(stream *st, pgsub *sb, const io_pgrepl_tuple *tup, const io_pgrepl_tuple *fill)
+map_tuple(stream *st, subrt *sb, const io_pgrepl_tuple *tup, const io_pgrepl_tuple *fill)
 {
     int ncols = sb->t.ncols;
     if (st->vcap < ncols) {
@@ -709,7 +653,7 @@ map_tuple(stream *st, pgsub *sb, const io_pgrepl_tuple *tup, const io_pgrepl_tup
         ENG_ASSERT(st->v && st->len && st->unch);
     }
     if (!sb->rel_seen || tup->ncols != sb->map_n) {
-        sub_fail(st->src, sb, "a change of table %s.%s does not match its Relation message",
+        src_sub_fail(st->src, sb, "a change of table %s.%s does not match its Relation message",
                  sb->t.schema, sb->t.name);
         return -1;
     }
@@ -731,7 +675,7 @@ map_tuple(stream *st, pgsub *sb, const io_pgrepl_tuple *tup, const io_pgrepl_tup
         } else if (x->kind == 'u') {
             st->unch[j] = true;
         } else if (x->kind == 'b') {
-            sub_fail(st->src, sb, "binary values are not expected in table %s.%s", sb->t.schema,
+            src_sub_fail(st->src, sb, "binary values are not expected in table %s.%s", sb->t.schema,
                      sb->t.name);
             return -1;
         }
@@ -749,12 +693,12 @@ any_unchanged(stream *st, int ncols)
 }
 
 static int
-emit_tuple(stream *st, pgsub *sb, int64_t diff, bool with_mask, bool new_key)
+emit_tuple(stream *st, subrt *sb, int64_t diff, bool with_mask, bool new_key)
 {
     eng_err e;
     eng_err_clear(&e);
     if (build_row(sb, &st->rc, st->v, st->len, with_mask ? st->unch : NULL, new_key, &e) != 0) {
-        sub_fail(st->src, sb, "cannot ingest a row of table %s.%s: %s", sb->t.schema, sb->t.name,
+        src_sub_fail(st->src, sb, "cannot ingest a row of table %s.%s: %s", sb->t.schema, sb->t.name,
                  e.message);
         return -1;
     }
@@ -764,7 +708,7 @@ emit_tuple(stream *st, pgsub *sb, int64_t diff, bool with_mask, bool new_key)
 
 /* Whether two tuples' key columns differ (keyed tables). */
 static bool
-key_changed(pgsub *sb, const io_pgrepl_tuple *a, const io_pgrepl_tuple *b)
+key_changed(subrt *sb, const io_pgrepl_tuple *a, const io_pgrepl_tuple *b)
 {
     for (int i = 0; i < a->ncols && i < b->ncols && i < sb->map_n; i++) {
         int j = sb->map[i];
@@ -786,11 +730,11 @@ key_changed(pgsub *sb, const io_pgrepl_tuple *a, const io_pgrepl_tuple *b)
 static void
 on_change(stream *st, const io_pgrepl_msg *m)
 {
-    pgsrc *src = st->src;
+    srcrt *src = st->src;
     if (m->kind == 'T') {
         for (int r = 0; r < m->nrels; r++) {
-            pgsub *sb = find_sub(st, m->relids[r]);
-            if (sb == NULL || sub_errored(sb))
+            subrt *sb = find_sub(st, m->relids[r]);
+            if (sb == NULL || src_sub_errored(sb))
                 continue;
             flush_sub(st, sb);
             eng_rowbuf rb = {0};
@@ -810,8 +754,8 @@ on_change(stream *st, const io_pgrepl_msg *m)
         }
         return;
     }
-    pgsub *sb = find_sub(st, m->relid);
-    if (sb == NULL || sub_errored(sb))
+    subrt *sb = find_sub(st, m->relid);
+    if (sb == NULL || src_sub_errored(sb))
         return;
     int ncols = sb->t.ncols;
     switch (m->kind) {
@@ -832,7 +776,7 @@ on_change(stream *st, const io_pgrepl_msg *m)
                 if (map_tuple(st, sb, &m->newtup, m->old_kind == 'O' ? &m->oldtup : NULL) != 0)
                     break;
                 if (any_unchanged(st, ncols)) {
-                    sub_fail(src, sb,
+                    src_sub_fail(src, sb,
                              "an update of table %s.%s changed its key and left a TOAST value "
                              "unsent; set REPLICA IDENTITY FULL upstream",
                              sb->t.schema, sb->t.name);
@@ -844,7 +788,7 @@ on_change(stream *st, const io_pgrepl_msg *m)
             }
         } else {
             if (m->old_kind != 'O') {
-                sub_fail(src, sb,
+                src_sub_fail(src, sb,
                          "table %s.%s has no key and its updates carry no old row; set "
                          "REPLICA IDENTITY FULL upstream",
                          sb->t.schema, sb->t.name);
@@ -859,12 +803,12 @@ on_change(stream *st, const io_pgrepl_msg *m)
         break;
     case 'D':
         if (m->old_kind == 0) {
-            sub_fail(src, sb, "a delete from table %s.%s carries no old row", sb->t.schema,
+            src_sub_fail(src, sb, "a delete from table %s.%s carries no old row", sb->t.schema,
                      sb->t.name);
             break;
         }
         if (!sb->keyed && m->old_kind != 'O') {
-            sub_fail(src, sb,
+            src_sub_fail(src, sb,
                      "table %s.%s has no key and its deletes carry no old row; set REPLICA "
                      "IDENTITY FULL upstream",
                      sb->t.schema, sb->t.name);
@@ -898,7 +842,7 @@ on_message(stream *st, const uint8_t *p, size_t n, eng_err *err)
             st->skip_final_lsn = 0;
         st->last_commit_end = m.end_lsn;
         st->tick_commit_end = m.end_lsn;
-        if (now_ms() > st->tick_t)
+        if (src_now_ms() > st->tick_t)
             tick_close(st);
         break;
     case 'R':
@@ -926,7 +870,7 @@ on_message(stream *st, const uint8_t *p, size_t n, eng_err *err)
 static void
 conn_lost(stream *st, const char *why)
 {
-    pgsrc *src = st->src;
+    srcrt *src = st->src;
     if (st->poll != NULL) {
         st->poll->dead = true;
         st->dead_polls++;
@@ -949,17 +893,17 @@ conn_lost(stream *st, const char *why)
      * just that), then 20 ms doubling to 30 s. */
     st->backoff_ms =
         st->backoff_ms ? (st->backoff_ms * 2 > 30000 ? 30000 : st->backoff_ms * 2) : 10;
-    st->next_attempt = now_ms() + (eng_time)st->backoff_ms;
+    st->next_attempt = src_now_ms() + (eng_time)st->backoff_ms;
     char msg[1200];
     snprintf(msg, sizeof msg, "replication connection lost: %s; reconnecting", why);
     eng_log(ENG_LOG_WARN, "source %s: %s", src->name, msg);
-    set_status(src, "stalled", msg);
+    src_set_status(src, "stalled", msg);
 }
 
 static void
 publish_stats(stream *st)
 {
-    pgsrc *src = st->src;
+    srcrt *src = st->src;
     if (st->n_msgs)
         atomic_fetch_add_explicit(&src->messages_received, st->n_msgs, memory_order_relaxed);
     if (st->n_bytes)
@@ -973,7 +917,7 @@ publish_stats(stream *st)
 static void
 drain_once(stream *st)
 {
-    pgsrc *src = st->src;
+    srcrt *src = st->src;
     eng_err err;
     eng_err_clear(&err);
     if (PQconsumeInput(st->pg) == 0) {
@@ -1021,7 +965,7 @@ drain_once(stream *st)
             return;
         }
     }
-    if (!st->in_txn && st->tick_open && now_ms() > st->tick_t)
+    if (!st->in_txn && st->tick_open && src_now_ms() > st->tick_t)
         tick_close(st);
     arm_poll(st);
 }
@@ -1070,7 +1014,7 @@ arm_poll(stream *st)
 static int
 start_stream(stream *st, PGconn *pg, eng_err *err)
 {
-    pgsrc *src = st->src;
+    srcrt *src = st->src;
     char lsn[32], sql[1024];
     uint64_t from = st->last_commit_end ? st->last_commit_end : src->start_lsn;
     io_pgsrc_lsn_format(from, lsn, sizeof lsn);
@@ -1121,28 +1065,28 @@ start_stream(stream *st, PGconn *pg, eng_err *err)
 static void
 try_reconnect(stream *st)
 {
-    pgsrc *src = st->src;
+    srcrt *src = st->src;
     eng_err err;
     eng_err_clear(&err);
     PGconn *pg = io_pgsrc_connect(&src->conn.c, true, "sluice", &err);
     if (pg != NULL && start_stream(st, pg, &err) == 0) {
         eng_log(ENG_LOG_INFO, "source %s: replication resumed", src->name);
-        set_status(src, "running", NULL);
+        src_set_status(src, "running", NULL);
         arm_poll(st);
         return;
     }
     PQfinish(pg);
     if (strcmp(err.sqlstate, ENG_ERRCODE_UNDEFINED_OBJECT) == 0) {
-        set_status(src, "failed", err.message);
+        src_set_status(src, "failed", err.message);
         st->next_attempt = ENG_TIME_MAX;
         return;
     }
     st->backoff_ms =
         st->backoff_ms * 2 > 30000 ? 30000 : (st->backoff_ms ? st->backoff_ms * 2 : 20);
-    st->next_attempt = now_ms() + (eng_time)st->backoff_ms;
+    st->next_attempt = src_now_ms() + (eng_time)st->backoff_ms;
     char msg[1200];
     snprintf(msg, sizeof msg, "%s; retrying in %d ms", err.message, st->backoff_ms);
-    set_status(src, "stalled", msg);
+    src_set_status(src, "stalled", msg);
 }
 
 static void
@@ -1151,13 +1095,13 @@ timer_cb(io_loop *loop, io_op *op, int res, unsigned flags)
     (void)res;
     (void)flags;
     stream *st = op->ctx;
-    pgsrc *src = st->src;
+    srcrt *src = st->src;
     if (atomic_load(&src->stop)) {
         st->timer_done = true;
         io_loop_stop(loop);
         return;
     }
-    eng_time now = now_ms();
+    eng_time now = src_now_ms();
     if (!st->connected) {
         if (now >= st->next_attempt)
             try_reconnect(st);
@@ -1190,7 +1134,7 @@ stream_quiet(void *arg)
 
 /* Streams until src->stop. The replication connection pg has the slot. */
 static void
-stream_run(pgsrc *src, eng_client *c, PGconn *pg)
+stream_run(srcrt *src, eng_client *c, PGconn *pg)
 {
     stream st = {0};
     st.src = src;
@@ -1202,22 +1146,22 @@ stream_run(pgsrc *src, eng_client *c, PGconn *pg)
     eng_err err;
     eng_err_clear(&err);
     if (io_loop_open(&st.loop, 64, &err) != 0) {
-        set_status(src, "failed", err.message);
+        src_set_status(src, "failed", err.message);
         PQfinish(pg);
         return;
     }
     if (start_stream(&st, pg, &err) != 0) {
         PQfinish(pg);
         if (strcmp(err.sqlstate, ENG_ERRCODE_UNDEFINED_OBJECT) == 0) {
-            set_status(src, "failed", err.message);
+            src_set_status(src, "failed", err.message);
             st.next_attempt = ENG_TIME_MAX;
         } else {
             st.backoff_ms = 200;
-            st.next_attempt = now_ms() + 200;
-            set_status(src, "stalled", err.message);
+            st.next_attempt = src_now_ms() + 200;
+            src_set_status(src, "stalled", err.message);
         }
     } else {
-        set_status(src, "running", NULL);
+        src_set_status(src, "running", NULL);
         arm_poll(&st);
     }
     st.timer.cb = timer_cb;
@@ -1271,7 +1215,7 @@ random_hex(char *out, int n)
 /* A new slot (dropping an old one of the same name): leaves src->repl,
  * start_lsn and snapshot set. */
 static int
-take_slot(pgsrc *src, eng_err *err)
+take_slot(srcrt *src, eng_err *err)
 {
     PGconn *plain = io_pgsrc_connect(&src->conn.c, false, "sluice", err);
     if (plain == NULL)
@@ -1297,7 +1241,7 @@ take_slot(pgsrc *src, eng_err *err)
  * table lost a column or changed a column's type (or is gone) stalls with
  * the reason; added columns are fine (only ours are copied and streamed). */
 static void
-recheck_tables(pgsrc *src)
+recheck_tables(srcrt *src)
 {
     eng_err err;
     eng_err_clear(&err);
@@ -1305,7 +1249,7 @@ recheck_tables(pgsrc *src)
     if (c == NULL)
         return; /* the snapshot reports the trouble */
     for (int i = 0; i < src->nsub; i++) {
-        pgsub *sb = &src->subs[i];
+        subrt *sb = &src->subs[i];
         const char *v[2] = {sb->t.schema, sb->t.name};
         PGresult *r = PQexecParams(c,
                                    "SELECT a.attname, a.atttypid, c.oid FROM pg_class c "
@@ -1319,7 +1263,7 @@ recheck_tables(pgsrc *src)
             continue;
         }
         if (PQntuples(r) == 0)
-            sub_fail(src, sb, "table %s.%s was dropped upstream", sb->t.schema, sb->t.name);
+            src_sub_fail(src, sb, "table %s.%s was dropped upstream", sb->t.schema, sb->t.name);
         else
             sb->t.relid = (uint32_t)strtoul(PQgetvalue(r, 0, 2), NULL, 10);
         for (int j = 0; j < sb->t.ncols && PQntuples(r) > 0; j++) {
@@ -1329,12 +1273,12 @@ recheck_tables(pgsrc *src)
                 if (strcmp(PQgetvalue(r, k, 0), col->name) == 0)
                     at = k;
             if (at < 0)
-                sub_fail(src, sb,
+                src_sub_fail(src, sb,
                          "table %s.%s was altered upstream: column \"%s\" was dropped; recreate "
                          "the source to pick up the new definition",
                          sb->t.schema, sb->t.name, col->name);
             else if ((uint32_t)strtoul(PQgetvalue(r, at, 1), NULL, 10) != col->oid)
-                sub_fail(src, sb,
+                src_sub_fail(src, sb,
                          "table %s.%s was altered upstream: column \"%s\" changed type; "
                          "recreate the source to pick up the new definition",
                          sb->t.schema, sb->t.name, col->name);
@@ -1347,7 +1291,7 @@ recheck_tables(pgsrc *src)
 static void *
 src_main(void *arg)
 {
-    pgsrc *src = arg;
+    srcrt *src = arg;
     eng_client *c = eng_client_new(src->co->rt);
     eng_err err;
     eng_err_clear(&err);
@@ -1363,7 +1307,7 @@ src_main(void *arg)
             break;
         char msg[1200];
         snprintf(msg, sizeof msg, "%s; retrying in %d ms", err.message, backoff);
-        set_status(src, "stalled", msg);
+        src_set_status(src, "stalled", msg);
         eng_err_clear(&err);
         for (int waited = 0; waited < backoff && !atomic_load(&src->stop); waited += 50)
             sleep_ms(50);
@@ -1378,7 +1322,7 @@ src_main(void *arg)
     if (snapshot_all(src, &err) != 0) {
         if (!atomic_load(&src->stop)) {
             eng_log(ENG_LOG_WARN, "source %s: %s", src->name, err.message);
-            set_status(src, "failed", err.message);
+            src_set_status(src, "failed", err.message);
         }
         PQfinish(src->repl);
         src->repl = NULL;
@@ -1426,19 +1370,19 @@ out:
     return NULL;
 }
 
-static void
-src_start(pgsrc *src)
+void
+src_start(srcrt *src)
 {
-    set_status(src, "starting", NULL);
+    src_set_status(src, "starting", NULL);
     atomic_fetch_add(&src->refs, 1); /* the thread's */
-    if (pthread_create(&src->thread, NULL, src_main, src) == 0)
+    if (pthread_create(&src->thread, NULL, src->thread_main, src) == 0)
         src->started = true;
     else
         atomic_fetch_sub(&src->refs, 1);
 }
 
-static void
-src_stop(pgsrc *src)
+void
+src_stop(srcrt *src)
 {
     if (!src->started)
         return;
@@ -1453,13 +1397,13 @@ src_stop(pgsrc *src)
 
 /* ------------------------------------------------------------------ catalog objects */
 
-static void
-sub_rt_free(eng_obj *o)
+void
+src_sub_rt_free(eng_obj *o)
 {
     objrt *r = o->rt;
     if (r == NULL)
         return;
-    pgsrc *src = r->src;
+    srcrt *src = r->src;
     src_stop(src); /* no more feeding before the dataflow goes */
     if (r->sub >= 0)
         src->subs[r->sub].rt = NULL;
@@ -1476,9 +1420,10 @@ sub_rt_free(eng_obj *o)
 static void
 src_rt_free(eng_obj *o)
 {
-    pgsrc *src = o->rt;
+    srcrt *src = src_of(o);
     if (src == NULL)
         return;
+    free(o->rt);
     src_stop(src);
     if (src->repl != NULL) {
         PQfinish(src->repl);
@@ -1501,10 +1446,10 @@ src_rt_free(eng_obj *o)
 }
 
 /* Installs the subsource's dataflow (write lock held). */
-static void
-sub_install(eng_coord *co, pgsrc *src, int i)
+void
+src_sub_install(eng_coord *co, srcrt *src, int i)
 {
-    pgsub *sb = &src->subs[i];
+    subrt *sb = &src->subs[i];
     eng_plan *p = eng_plan_new();
     sb->in_stream = eng_plan_input(p, sb->name);
     sb->in_snap0 = sb->in_stream + 1;
@@ -1547,7 +1492,7 @@ sub_install(eng_coord *co, pgsrc *src, int i)
 }
 
 static void
-prog_install(eng_coord *co, pgsrc *src)
+prog_install(eng_coord *co, srcrt *src)
 {
     eng_plan *p = eng_plan_new();
     src->prog_in = eng_plan_input(p, "progress");
@@ -1572,7 +1517,7 @@ prog_install(eng_coord *co, pgsrc *src)
 
 /* The subsource's definition as recorded in the catalog. */
 static char *
-sub_json(const pgsrc *src, const pgsub *sb)
+sub_json(const srcrt *src, const subrt *sb)
 {
     json_t *o = json_object();
     json_object_set_new(o, "source", json_string(src->name));
@@ -1618,7 +1563,7 @@ sub_sql(const char *json)
         eng_strbuf_putc(&b, *p);
     }
     eng_strbuf_puts(&b, "'");
-    char *s = xstrdup(eng_strbuf_cstr(&b));
+    char *s = src_strdup(eng_strbuf_cstr(&b));
     eng_strbuf_free(&b);
     return s;
 }
@@ -1626,7 +1571,7 @@ sub_sql(const char *json)
 /* Creates the SUBSOURCE object for src->subs[i] (or the progress one when
  * i < 0) and its dataflow. Write lock held. */
 static int
-add_sub_obj(eng_coord *co, pgsrc *src, int i, eng_err *err)
+add_sub_obj(eng_coord *co, srcrt *src, int i, eng_err *err)
 {
     bool prog = i < 0;
     const char *name;
@@ -1644,9 +1589,16 @@ add_sub_obj(eng_coord *co, pgsrc *src, int i, eng_err *err)
     o->on_id = src->id;
     eng_obj_add_dep(o, src->id);
     if (prog) {
-        eng_col col = {(char *)"lsn", eng_type_make(ENG_TYPE_NUMERIC, ENG_TYPMOD_NONE), false,
-                       NULL};
-        eng_obj_set_cols(o, 1, &col);
+        if (src->kind == SRC_KAFKA) {
+            eng_col cols[2] = {
+                {(char *)"partition", eng_type_make(ENG_TYPE_INT4, ENG_TYPMOD_NONE), false, NULL},
+                {(char *)"offset", eng_type_make(ENG_TYPE_INT8, ENG_TYPMOD_NONE), false, NULL}};
+            eng_obj_set_cols(o, 2, cols);
+        } else {
+            eng_col col = {(char *)"lsn", eng_type_make(ENG_TYPE_NUMERIC, ENG_TYPMOD_NONE), false,
+                           NULL};
+            eng_obj_set_cols(o, 1, &col);
+        }
         json_t *j = json_object();
         json_object_set_new(j, "source", json_string(src->name));
         json_object_set_new(j, "progress", json_true());
@@ -1658,7 +1610,7 @@ add_sub_obj(eng_coord *co, pgsrc *src, int i, eng_err *err)
         o->rt = src->prog_rt;
         src->prog_id = id;
     } else {
-        pgsub *sb = &src->subs[i];
+        subrt *sb = &src->subs[i];
         eng_col *cols = calloc((size_t)sb->t.ncols, sizeof *cols);
         ENG_ASSERT(cols != NULL);
         for (int j = 0; j < sb->t.ncols; j++)
@@ -1669,17 +1621,23 @@ add_sub_obj(eng_coord *co, pgsrc *src, int i, eng_err *err)
         char *js = sub_json(src, sb);
         o->sql = sub_sql(js);
         free(js);
-        sub_install(co, src, i);
+        src_sub_install(co, src, i);
         o->rt = sb->rt;
         sb->id = id;
     }
-    o->rt_free = sub_rt_free;
+    o->rt_free = src_sub_rt_free;
     atomic_fetch_add(&src->refs, 1);
     if (eng_catalog_add(co->cat, o, err) != 0) {
         eng_obj_free(o);
         return -1;
     }
     return 0;
+}
+
+int
+src_add_progress(eng_coord *co, srcrt *src, eng_err *err)
+{
+    return add_sub_obj(co, src, -1, err);
 }
 
 /* ------------------------------------------------------------------ statements */
@@ -1716,9 +1674,9 @@ sel_push(io_pgsrc_select *s, const char *schema, const char *name, const char *a
     s->name = realloc(s->name, (size_t)(s->n + 1) * sizeof *s->name);
     s->alias = realloc(s->alias, (size_t)(s->n + 1) * sizeof *s->alias);
     ENG_ASSERT(s->schema && s->name && s->alias);
-    s->schema[s->n] = schema ? xstrdup(schema) : NULL;
-    s->name[s->n] = name ? xstrdup(name) : NULL;
-    s->alias[s->n] = alias ? xstrdup(alias) : NULL;
+    s->schema[s->n] = schema ? src_strdup(schema) : NULL;
+    s->name[s->n] = name ? src_strdup(name) : NULL;
+    s->alias[s->n] = alias ? src_strdup(alias) : NULL;
     s->n++;
 }
 
@@ -1795,7 +1753,7 @@ parse_create(const char *sql, src_spec *sp, eng_err *err)
                 io_pgsrc_select *s = &sp->sel;
                 s->text_cols = realloc(s->text_cols, (size_t)(s->ntext + 1) * sizeof(char *));
                 ENG_ASSERT(s->text_cols != NULL);
-                s->text_cols[s->ntext++] = xstrdup(buf);
+                s->text_cols[s->ntext++] = src_strdup(buf);
             } while (ex_lex_punct(&l, ','));
             if (!ex_lex_punct(&l, ')'))
                 return ex_lex_syntax(&l, err, "')'");
@@ -1901,28 +1859,29 @@ recorded_sql(const char *sql, const src_spec *sp, const char *slot)
         eng_strbuf_append(&b, sql, (size_t)sp->end_at);
         eng_strbuf_printf(&b, " WITH (SLOT = '%s')", slot);
     }
-    char *s = xstrdup(eng_strbuf_cstr(&b));
+    char *s = src_strdup(eng_strbuf_cstr(&b));
     eng_strbuf_free(&b);
     return s;
 }
 
-static pgsrc *
-src_new(eng_coord *co, const src_spec *sp)
+srcrt *
+src_new(eng_coord *co, src_kind kind, const char *name, const char *size)
 {
-    pgsrc *src = calloc(1, sizeof *src);
+    srcrt *src = calloc(1, sizeof *src);
     ENG_ASSERT(src != NULL);
     src->co = co;
-    src->name = xstrdup(sp->name);
-    src->publication = xstrdup(sp->publication);
-    snprintf(src->size, sizeof src->size, "%s", sp->size);
+    src->kind = kind;
+    src->thread_main = src_main;
+    src->name = src_strdup(name);
+    snprintf(src->size, sizeof src->size, "%s", size);
     eng_size sz;
     eng_err e;
     eng_err_clear(&e);
-    src->nsnap = eng_size_parse(sp->size, &sz, &e) == 0 && sz.workers > 2 ? sz.workers : 2;
+    src->nsnap = eng_size_parse(size, &sz, &e) == 0 && sz.workers > 2 ? sz.workers : 2;
     if (src->nsnap > 16)
         src->nsnap = 16;
     /* The snapshot's timestamp. */
-    src->t0 = now_ms();
+    src->t0 = src_now_ms();
     if (src->t0 <= co->ts)
         src->t0 = co->ts + 1;
     pthread_mutex_init(&src->mu, NULL);
@@ -1933,19 +1892,19 @@ src_new(eng_coord *co, const src_spec *sp)
     return src;
 }
 
-static void
-src_add_sub(pgsrc *src, io_pgsrc_table *t, const char *name)
+void
+src_add_sub(srcrt *src, io_pgsrc_table *t, const char *name)
 {
     if (src->nsub == src->subcap) {
         src->subcap = src->subcap ? src->subcap * 2 : 8;
         src->subs = realloc(src->subs, (size_t)src->subcap * sizeof *src->subs);
         ENG_ASSERT(src->subs != NULL);
     }
-    pgsub *sb = &src->subs[src->nsub++];
+    subrt *sb = &src->subs[src->nsub++];
     memset(sb, 0, sizeof *sb);
     sb->t = *t; /* takes ownership */
     memset(t, 0, sizeof *t);
-    sb->name = xstrdup(name);
+    sb->name = src_strdup(name);
     sb->keyed = sb->t.nkey > 0;
     sb->kw = sb->keyed ? sb->t.nkey : sb->t.ncols;
 }
@@ -1969,7 +1928,8 @@ create_source(eng_session *s, const char *sql, const eng_sink *sink, eng_err *er
     int rc = -1;
     io_pgsrc_table *tabs = NULL;
     int nt = 0;
-    pgsrc *src = src_new(co, &sp);
+    srcrt *src = src_new(co, SRC_POSTGRES, sp.name, sp.size);
+    src->publication = src_strdup(sp.publication);
     PGconn *plain = NULL;
     bool slot_made = false;
     /* Names and the connection, under the read lock. */
@@ -1998,12 +1958,12 @@ create_source(eng_session *s, const char *sql, const eng_sink *sink, eng_err *er
     if (crc != 0)
         goto done;
     if (sp.slot[0]) {
-        src->slot = xstrdup(sp.slot);
+        src->slot = src_strdup(sp.slot);
     } else {
         char hex[17], name[64];
         random_hex(hex, 16);
         snprintf(name, sizeof name, "sluice_%s", hex);
-        src->slot = xstrdup(name);
+        src->slot = src_strdup(name);
     }
     if (co->replaying) {
         /* Subsources follow as CREATE SUBSOURCE; the source starts once the
@@ -2067,7 +2027,12 @@ create_source(eng_session *s, const char *sql, const eng_sink *sink, eng_err *er
     o->sql = recorded_sql(sql, &sp, src->slot);
     o->persist = true;
     eng_obj_add_dep(o, conn_id);
-    o->rt = src;
+    objrt *hdr = calloc(1, sizeof *hdr);
+    ENG_ASSERT(hdr != NULL);
+    hdr->co = co;
+    hdr->src = src;
+    hdr->sub = SRC_SUB_HEADER;
+    o->rt = hdr;
     o->rt_free = src_rt_free;
     atomic_fetch_add(&src->refs, 1);
     if (eng_catalog_add(co->cat, o, err) != 0) {
@@ -2144,23 +2109,23 @@ create_subsource(eng_session *s, const char *sql, const eng_sink *sink, eng_err 
     int rc = -1;
     pthread_rwlock_wrlock(&co->lock);
     eng_obj *so = find_source(co, json_string_value(json_object_get(o, "source")));
-    if (so == NULL || so->rt == NULL) {
+    if (so == NULL || src_of(so) == NULL) {
         eng_err_set(err, ENG_ERRCODE_DATA_CORRUPTED, "subsource of an unknown source");
         goto out;
     }
-    pgsrc *src = so->rt;
+    srcrt *src = src_of(so);
     if (json_is_true(json_object_get(o, "progress"))) {
         rc = add_sub_obj(co, src, -1, err);
         goto out;
     }
     io_pgsrc_table t = {0};
     t.relid = (uint32_t)json_integer_value(json_object_get(o, "relid"));
-    t.schema = xstrdup(json_string_value(json_object_get(o, "schema")));
-    t.name = xstrdup(json_string_value(json_object_get(o, "table")));
+    t.schema = src_strdup(json_string_value(json_object_get(o, "schema")));
+    t.name = src_strdup(json_string_value(json_object_get(o, "table")));
     const char *ri = json_string_value(json_object_get(o, "replident"));
     t.replident = ri && ri[0] ? ri[0] : 'd';
     const char *rf = json_string_value(json_object_get(o, "rowfilter"));
-    t.rowfilter = rf ? xstrdup(rf) : NULL;
+    t.rowfilter = rf ? src_strdup(rf) : NULL;
     const char *rk = json_string_value(json_object_get(o, "relkind"));
     t.relkind = rk && rk[0] ? rk[0] : 'r';
     json_t *cols = json_object_get(o, "columns"), *key = json_object_get(o, "key");
@@ -2170,7 +2135,7 @@ create_subsource(eng_session *s, const char *sql, const eng_sink *sink, eng_err 
     for (int j = 0; j < t.ncols; j++) {
         json_t *x = json_array_get(cols, (size_t)j);
         io_pgsrc_col *c = &t.cols[j];
-        c->name = xstrdup(json_string_value(json_object_get(x, "name")));
+        c->name = src_strdup(json_string_value(json_object_get(x, "name")));
         c->oid = (uint32_t)json_integer_value(json_object_get(x, "oid"));
         c->typmod = (int32_t)json_integer_value(json_object_get(x, "typmod"));
         c->as_text = json_is_true(json_object_get(x, "text"));
@@ -2274,8 +2239,8 @@ ex_sources_start(eng_coord *co)
     int n = eng_catalog_count(co->cat);
     for (int i = 0; i < n; i++) {
         eng_obj *o = eng_catalog_at(co->cat, i);
-        if (o->kind == ENG_OBJ_SOURCE && o->rt != NULL && !((pgsrc *)o->rt)->started) {
-            pgsrc *src = o->rt;
+        srcrt *src = o->kind == ENG_OBJ_SOURCE ? src_of(o) : NULL;
+        if (src != NULL && !src->started) {
             if (src->prog_rt == NULL) {
                 eng_log(ENG_LOG_WARN,
                         "source %s has no progress relation in the catalog; not started",
@@ -2293,8 +2258,10 @@ ex_sources_start(eng_coord *co)
 const char *
 ex_source_type(const eng_obj *o)
 {
-    if (o->kind == ENG_OBJ_SOURCE)
-        return "postgres";
+    if (o->kind == ENG_OBJ_SOURCE) {
+        const srcrt *src = src_of(o);
+        return src != NULL && src->kind == SRC_KAFKA ? "kafka" : "postgres";
+    }
     if (o->kind == ENG_OBJ_SUBSOURCE) {
         const objrt *r = o->rt;
         return r != NULL && r->sub < 0 ? "progress" : "subsource";
@@ -2305,7 +2272,8 @@ ex_source_type(const eng_obj *o)
 const char *
 ex_source_size(const eng_obj *o)
 {
-    return o->kind == ENG_OBJ_SOURCE && o->rt != NULL ? ((const pgsrc *)o->rt)->size : NULL;
+    const srcrt *src = o->kind == ENG_OBJ_SOURCE ? src_of(o) : NULL;
+    return src != NULL ? src->size : NULL;
 }
 
 /* ------------------------------------------------------------------ reads */
@@ -2315,7 +2283,7 @@ typedef struct readscan {
     bool any;
     eng_time t;    /* min over arrangements read of (frontier - 1) */
     eng_time need; /* the latest snapshot time among the sources read */
-    pgsrc *wait;
+    srcrt *wait;
     const char *error;
     const char *error_sub;
     int depth;
@@ -2326,9 +2294,10 @@ scan_obj(readscan *rs, eng_obj *o)
 {
     if (o == NULL || rs->depth > 64)
         return;
-    if (o->kind == ENG_OBJ_SUBSOURCE && o->rt != NULL) {
-        objrt *r = o->rt;
-        pgsrc *src = r->src;
+    objrt *r = o->rt;
+    if (r != NULL &&
+        (o->kind == ENG_OBJ_SUBSOURCE || (o->kind == ENG_OBJ_SOURCE && r->has_arr))) {
+        srcrt *src = r->src;
         rs->any = true;
         if (src->t0 > rs->need)
             rs->need = src->t0;
@@ -2389,7 +2358,7 @@ scan_rel(readscan *rs, const eng_rel *r)
 }
 
 int
-ex_source_read_ts(eng_coord *co, const eng_rel *rel, eng_time *t, pgsrc **wait, eng_err *err)
+ex_source_read_ts(eng_coord *co, const eng_rel *rel, eng_time *t, srcrt **wait, eng_err *err)
 {
     readscan rs = {.co = co, .t = ENG_TIME_MAX};
     scan_rel(&rs, rel);
@@ -2414,7 +2383,7 @@ ex_source_read_ts(eng_coord *co, const eng_rel *rel, eng_time *t, pgsrc **wait, 
 }
 
 int
-ex_source_wait(eng_session *s, pgsrc *src, eng_err *err)
+ex_source_wait(eng_session *s, srcrt *src, eng_err *err)
 {
     int rc = 0;
     pthread_mutex_lock(&src->mu);
@@ -2443,7 +2412,7 @@ ex_source_wait(eng_session *s, pgsrc *src, eng_err *err)
 }
 
 void
-ex_source_wait_cancel(pgsrc *src)
+ex_source_wait_cancel(srcrt *src)
 {
     src_unref(src);
 }
@@ -2479,9 +2448,9 @@ status_row(eng_batch *out, const eng_obj *o, const char *type, const char *statu
 void
 ex_source_status_rows(eng_coord *co, const eng_obj *o, eng_batch *out)
 {
-    if (o->kind != ENG_OBJ_SOURCE || o->rt == NULL)
+    srcrt *src = o->kind == ENG_OBJ_SOURCE ? src_of(o) : NULL;
+    if (src == NULL)
         return;
-    pgsrc *src = o->rt;
     pthread_mutex_lock(&src->mu);
     char details[256];
     snprintf(details, sizeof details,
@@ -2489,7 +2458,7 @@ ex_source_status_rows(eng_coord *co, const eng_obj *o, eng_batch *out)
              atomic_load(&src->ready) ? "true" : "false", src->publication);
     status_row(out, o, "postgres", src->status, src->error, details);
     for (int i = 0; i < src->nsub; i++) {
-        pgsub *sb = &src->subs[i];
+        subrt *sb = &src->subs[i];
         eng_obj *so = eng_catalog_get(co->cat, sb->id);
         if (so == NULL)
             continue;
@@ -2506,9 +2475,9 @@ void
 ex_source_stats_rows(eng_coord *co, const eng_obj *o, eng_batch *out)
 {
     (void)co;
-    if (o->kind != ENG_OBJ_SOURCE || o->rt == NULL)
+    srcrt *src = o->kind == ENG_OBJ_SOURCE ? src_of(o) : NULL;
+    if (src == NULL)
         return;
-    pgsrc *src = o->rt;
     eng_rowbuf rb = {0};
     char id[32];
     snprintf(id, sizeof id, "u%llu", (unsigned long long)o->id);

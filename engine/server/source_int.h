@@ -7,7 +7,7 @@
 
 #include "engine/server/exec_int.h"
 
-typedef struct pgsrc pgsrc;
+typedef struct srcrt srcrt;
 
 /* CREATE SOURCE, CREATE SUBSOURCE (catalog replay only), DROP SOURCE. */
 bool ex_source_match(const char *sql);
@@ -28,14 +28,14 @@ const char *ex_source_size(const eng_obj *o);
  * err if a subsource it reads is in an error state; 2 if a snapshot is
  * still loading (*wait = the source, referenced: pass it to
  * ex_source_wait). Read lock held. */
-int ex_source_read_ts(eng_coord *co, const eng_rel *rel, eng_time *t, pgsrc **wait, eng_err *err);
+int ex_source_read_ts(eng_coord *co, const eng_rel *rel, eng_time *t, srcrt **wait, eng_err *err);
 
 /* Waits, without the coordinator lock, until src's snapshot is readable,
  * the source fails, or the session is canceled; drops the reference. */
-int ex_source_wait(eng_session *s, pgsrc *src, eng_err *err);
+int ex_source_wait(eng_session *s, srcrt *src, eng_err *err);
 
 /* Drops the reference ex_source_read_ts returned, without waiting. */
-void ex_source_wait_cancel(pgsrc *src);
+void ex_source_wait_cancel(srcrt *src);
 
 /* Rows of mz_internal.mz_source_statuses / mz_source_statistics for the
  * source object o (and its subsources). Read lock held. */

@@ -386,7 +386,7 @@ coord_system_rows(eng_coord *co, eng_client *c, eng_obj *sys, eng_batch **out, e
             emit = false; /* fixed rows only */
             break;
         case SYS_ARR_SIZES: {
-            objrt *r = o->kind == ENG_OBJ_SOURCE ? NULL : o->rt; /* a source's is its pgsrc */
+            objrt *r = o->rt;
             if (r == NULL || !r->has_arr || r->df == NULL) {
                 emit = false;
                 break;
