@@ -22,6 +22,9 @@ struct eng_catalog {
     uint64_t next_id;
     int n, cap;
     eng_obj **objs; /* creation order */
+    /* eng_catalog_load is replaying the file: it is the record already, and
+     * must stay whole if the replay fails part way. */
+    bool loading;
 };
 
 static char *
@@ -322,7 +325,7 @@ eng_catalog_remove(eng_catalog *cat, uint64_t id, eng_err *err)
 int
 eng_catalog_persist(eng_catalog *cat, eng_err *err)
 {
-    if (cat->path == NULL)
+    if (cat->path == NULL || cat->loading)
         return 0;
     json_t *root = json_object();
     json_t *objs = json_array();
@@ -409,6 +412,7 @@ eng_catalog_load(eng_catalog *cat,
     }
     size_t i;
     json_t *e;
+    cat->loading = true;
     json_array_foreach(objs, i, e)
     {
         json_t *id = json_object_get(e, "id");
@@ -427,6 +431,7 @@ eng_catalog_load(eng_catalog *cat,
         cat->next_id = (uint64_t)json_integer_value(next);
     rc = 0;
 done:
+    cat->loading = false;
     json_decref(root);
     return rc;
 }

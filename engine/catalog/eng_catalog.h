@@ -139,7 +139,9 @@ int eng_catalog_persist(eng_catalog *cat, eng_err *err);
 
 /* Reads catalog.json if present: calls replay(ctx, id, sql) for every
  * recorded object in order and restores next_id. Returns 0, or -1 with err
- * (XX001 for a corrupt file, or the replay's error). */
+ * (XX001 for a corrupt file, or the replay's error). Nothing is written
+ * while replaying (objects added meanwhile are not persisted), so a replay
+ * that fails part way leaves the file as it was. */
 int eng_catalog_load(eng_catalog *cat,
                      int (*replay)(void *ctx, uint64_t id, const char *sql, eng_err *err),
                      void *ctx, eng_err *err);
