@@ -9,6 +9,8 @@
  *       [--key-subject S] [--value-subject S]
  *       [--key-schema-id N] [--value-schema-id N]
  *       [-X librdkafka.property=value]... [-v] < input
+ *   sluice-kafka-produce -b BROKERS -t TOPIC --gen-debezium N
+ *       --gen-format json|avro [--gen-partitions P] [schema options]
  *
  * Input, one message per line: `[@P<TAB>]KEY<TAB>VALUE`, or `[@P<TAB>]VALUE`
  * for a message without a key. The first TAB after the optional partition
@@ -43,7 +45,20 @@
  * "line N: delivery failed: ..." for the first failed line. -X passes
  * librdkafka properties (after the defaults, so they override). Exit 0
  * once every message is delivered (-v prints how many), 2 for a usage
- * error. */
+ * error.
+ *
+ * Generated load (benchmarks): --gen-debezium N --gen-format json|avro
+ * [--gen-partitions P] reads no input and produces N Debezium inserts
+ * (op "c") of a customers(id, first_name, last_name, email) table, ids 1..N,
+ * keyed by {"id": i}, with source.lsn 1000 + 16 i and source.txId i; id i
+ * goes to partition (i - 1) % P, or where the default partitioner puts its
+ * key without --gen-partitions. json: Debezium's JSON with embedded schemas
+ * (schemas.enable=true); avro: the envelope and key as JSON documents
+ * encoded against --value-schema and --key-schema (tests/io/data's
+ * envelope.avsc and key.avsc fit). The generated lines go through the same
+ * path as input lines ("line N" is event N), without the JSON check. The
+ * mock keeps about 5 MiB per partition (a JSON event is about 2.5 KiB):
+ * spread a large N over partitions or consume while producing. */
 #include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
@@ -75,6 +90,9 @@ typedef struct opts {
     int32_t partition;
     bool check, verbose;
     side key, value;
+    long long gen;       /* --gen-debezium N; 0: read stdin */
+    fmt gen_format;      /* F_UNSET unless --gen-format */
+    long long gen_parts; /* --gen-partitions P; 0: the default partitioner */
 } opts;
 
 /* Delivery state, updated by the delivery report callback (which runs
@@ -94,6 +112,7 @@ usage(void)
             "P]]\n"
             "    [--key-schema FILE] [--value-schema FILE] [--key-subject S] [--value-subject S]\n"
             "    [--key-schema-id N] [--value-schema-id N] [-X prop=value]... [-v] < input\n"
+            "   or: ... --gen-debezium N --gen-format json|avro [--gen-partitions P]\n"
             "input: one message a line, [@PARTITION<TAB>][KEY<TAB>]VALUE; null = no key / a "
             "tombstone\n");
 }
@@ -390,6 +409,74 @@ parse_line(const opts *o, char *line, size_t len, msg *m, char *err, size_t cap)
     return 1;
 }
 
+/* ------------------------------------------------------------------ generated load */
+
+/* Kafka Connect's schema of the generated table's row, key and envelope
+ * (Debezium's PostgreSQL connector, trimmed to the fields generated). */
+#define GEN_ROW                                                                                    \
+    "\"fields\":[{\"type\":\"int32\",\"optional\":false,\"field\":\"id\"},"                        \
+    "{\"type\":\"string\",\"optional\":false,\"field\":\"first_name\"},"                           \
+    "{\"type\":\"string\",\"optional\":false,\"field\":\"last_name\"},"                            \
+    "{\"type\":\"string\",\"optional\":false,\"field\":\"email\"}]"
+static const char gen_key_schema[] =
+    "{\"type\":\"struct\",\"fields\":[{\"type\":\"int32\",\"optional\":false,\"field\":\"id\"}],"
+    "\"optional\":false,\"name\":\"gen.public.customers.Key\"}";
+static const char gen_value_schema[] =
+    "{\"type\":\"struct\",\"fields\":["
+    "{\"type\":\"struct\"," GEN_ROW ",\"optional\":true,\"name\":\"gen.public.customers.Value\","
+    "\"field\":\"before\"},"
+    "{\"type\":\"struct\"," GEN_ROW ",\"optional\":true,\"name\":\"gen.public.customers.Value\","
+    "\"field\":\"after\"},"
+    "{\"type\":\"struct\",\"fields\":["
+    "{\"type\":\"string\",\"optional\":false,\"field\":\"version\"},"
+    "{\"type\":\"string\",\"optional\":false,\"field\":\"connector\"},"
+    "{\"type\":\"string\",\"optional\":false,\"field\":\"name\"},"
+    "{\"type\":\"int64\",\"optional\":false,\"field\":\"ts_ms\"},"
+    "{\"type\":\"string\",\"optional\":false,\"field\":\"db\"},"
+    "{\"type\":\"string\",\"optional\":false,\"field\":\"schema\"},"
+    "{\"type\":\"string\",\"optional\":false,\"field\":\"table\"},"
+    "{\"type\":\"int64\",\"optional\":true,\"field\":\"txId\"},"
+    "{\"type\":\"int64\",\"optional\":true,\"field\":\"lsn\"}],"
+    "\"optional\":false,\"name\":\"io.debezium.connector.postgresql.Source\",\"field\":\"source\"},"
+    "{\"type\":\"string\",\"optional\":false,\"field\":\"op\"},"
+    "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ms\"}],"
+    "\"optional\":false,\"name\":\"gen.public.customers.Envelope\"}";
+
+/* Writes generated event i as an input line ("[@P<TAB>]KEY<TAB>VALUE")
+ * into line (grown as needed); returns its length. */
+static size_t
+gen_line(const opts *o, long long i, char **line, size_t *cap)
+{
+    const long long ts = 1700000000000LL + i;
+    char part[32] = "", key[64], payload[512];
+    if (o->gen_parts > 0)
+        snprintf(part, sizeof part, "@%lld\t", (i - 1) % o->gen_parts);
+    snprintf(key, sizeof key, "{\"id\":%lld}", i);
+    snprintf(payload, sizeof payload,
+             "{\"before\":null,\"after\":{\"id\":%lld,\"first_name\":\"first%lld\","
+             "\"last_name\":\"last%lld\",\"email\":\"user%lld@example.com\"},"
+             "\"source\":{\"version\":\"2.5.0.Final\",\"connector\":\"postgresql\","
+             "\"name\":\"gen\",\"ts_ms\":%lld,\"db\":\"postgres\",\"schema\":\"public\","
+             "\"table\":\"customers\",\"txId\":%lld,\"lsn\":%lld},\"op\":\"c\",\"ts_ms\":%lld}",
+             i, i, i, i, ts, i, 1000 + 16 * i, ts);
+    size_t need = strlen(gen_key_schema) + strlen(gen_value_schema) + 1024;
+    if (*cap < need) {
+        char *p = realloc(*line, need);
+        if (p == NULL)
+            abort();
+        *line = p;
+        *cap = need;
+    }
+    int n;
+    if (o->gen_format == F_AVRO)
+        n = snprintf(*line, *cap, "%s%s\t%s", part, key, payload);
+    else
+        n = snprintf(*line, *cap,
+                     "%s{\"schema\":%s,\"payload\":%s}\t{\"schema\":%s,\"payload\":%s}", part,
+                     gen_key_schema, key, gen_value_schema, payload);
+    return (size_t)n;
+}
+
 /* ------------------------------------------------------------------ producing */
 
 static void
@@ -484,7 +571,7 @@ produce(rd_kafka_t *rk, const opts *o, const msg *m, long line, char *err, size_
 static int
 parse_args(int argc, char **argv, opts *o, char **props, int *nprops)
 {
-    *o = (opts){.partition = RD_KAFKA_PARTITION_UA, .check = true};
+    *o = (opts){.partition = RD_KAFKA_PARTITION_UA, .check = true, .gen_format = F_UNSET};
     o->key = (side){.what = "key", .format = F_UNSET, .schema_id = -1};
     o->value = (side){.what = "value", .format = F_JSON, .schema_id = -1};
     enum {
@@ -499,7 +586,10 @@ parse_args(int argc, char **argv, opts *o, char **props, int *nprops)
         O_KEY_SUBJECT,
         O_VALUE_SUBJECT,
         O_KEY_ID,
-        O_VALUE_ID
+        O_VALUE_ID,
+        O_GEN,
+        O_GEN_FORMAT,
+        O_GEN_PARTS
     };
     static const struct option longs[] = {
         {"brokers", required_argument, NULL, 'b'},
@@ -517,6 +607,9 @@ parse_args(int argc, char **argv, opts *o, char **props, int *nprops)
         {"value-subject", required_argument, NULL, O_VALUE_SUBJECT},
         {"key-schema-id", required_argument, NULL, O_KEY_ID},
         {"value-schema-id", required_argument, NULL, O_VALUE_ID},
+        {"gen-debezium", required_argument, NULL, O_GEN},
+        {"gen-format", required_argument, NULL, O_GEN_FORMAT},
+        {"gen-partitions", required_argument, NULL, O_GEN_PARTS},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -580,6 +673,18 @@ parse_args(int argc, char **argv, opts *o, char **props, int *nprops)
                 return -1;
             (c == O_KEY_ID ? &o->key : &o->value)->schema_id = ll;
             break;
+        case O_GEN:
+            if (parse_ll(optarg, 1, 1000000000, &o->gen) < 0)
+                return -1;
+            break;
+        case O_GEN_FORMAT:
+            if (parse_fmt(optarg, &o->gen_format) < 0 || o->gen_format == F_RAW)
+                return -1;
+            break;
+        case O_GEN_PARTS:
+            if (parse_ll(optarg, 1, INT32_MAX, &o->gen_parts) < 0)
+                return -1;
+            break;
         case 'h':
             return 1;
         default:
@@ -588,6 +693,14 @@ parse_args(int argc, char **argv, opts *o, char **props, int *nprops)
     }
     if (optind != argc || o->brokers == NULL || o->topic == NULL)
         return -1;
+    if ((o->gen > 0) != (o->gen_format != F_UNSET) || (o->gen_parts && !o->gen)) {
+        fprintf(stderr, PROG ": --gen-debezium N and --gen-format go together\n");
+        return -1;
+    }
+    if (o->gen) {
+        o->key.format = o->value.format = o->gen_format;
+        o->check = false; /* valid JSON by construction; checking would dominate */
+    }
     if (o->key.format == F_UNSET)
         o->key.format =
             o->value.format == F_AVRO && o->key.schema_file == NULL ? F_JSON : o->value.format;
@@ -622,22 +735,31 @@ run(opts *o, char **props, int nprops)
     bool failed = false;
     ssize_t len;
     char err[1024];
-    while (!failed && (len = getline(&line, &lcap, stdin)) != -1) {
-        lineno++;
-        if (len > 0 && line[len - 1] == '\n')
-            line[--len] = '\0';
+    while (!failed) {
+        if (o->gen) {
+            if (lineno == o->gen)
+                break;
+            lineno++;
+            len = (ssize_t)gen_line(o, lineno, &line, &lcap);
+        } else {
+            if ((len = getline(&line, &lcap, stdin)) == -1)
+                break;
+            lineno++;
+            if (len > 0 && line[len - 1] == '\n')
+                line[--len] = '\0';
+        }
         int r = parse_line(o, line, (size_t)len, &m, err, sizeof err);
         if (r == 0)
             continue;
         if (r < 0 || produce(rk, o, &m, lineno, err, sizeof err) < 0) {
             fprintf(stderr, PROG ": line %ld: %s\n", lineno, err);
             failed = true;
-            break;
+            continue;
         }
         rd_kafka_poll(rk, 0);
         failed = d.failed > 0; /* a failed delivery stops the input too */
     }
-    if (ferror(stdin)) {
+    if (!o->gen && ferror(stdin)) {
         fprintf(stderr, PROG ": reading stdin: %s\n", strerror(errno));
         failed = true;
     }

@@ -7,13 +7,16 @@
 # schema id (exact bytes), and failures: an invalid line (JSON, hex, an
 # Avro field) stops the input with exit 1 naming the line, after the lines
 # before it were delivered; a partition that does not exist; an unreachable
-# registry; usage errors. The Avro encoder itself is tested by
-# tests/harness/test_avro_encode.c; registration with a schema registry is
-# not tested here (no registry fixture yet).
+# registry; usage errors. --gen-debezium's events: ids per partition, the
+# row and key schemas of Debezium's documented events, Avro sizes. The
+# Avro encoder itself is tested by tests/harness/test_avro_encode.c;
+# registration with a schema registry is not tested here (no registry
+# fixture yet).
 . "$SLUICE_SOURCE_DIR/tests/harness/harness.sh"
 
 PRODUCE=$SLUICE_BUILD_DIR/tests/harness/sluice-kafka-produce
-h_kafka_start topic:3 kcatref:3 raw:1 avro:1 env:1 bad:1 order:2 badhex:1 badavro:1
+h_kafka_start topic:3 kcatref:3 raw:1 avro:1 env:1 bad:1 order:2 badhex:1 badavro:1 \
+    gen:3 gena:1
 B=$H_KAFKA_BROKERS
 
 # consume TOPIC PARTITION: every message as "KEY|VALUE|KEYLEN|VALUELEN".
@@ -143,6 +146,31 @@ got=$(timeout 30 kcat -C -b "$B" -t env -p 0 -o beginning -e -q -c 1 -f '%k' | o
     tr -s ' \n' ' ')
 expect "Avro key" "$got" " 00 00 00 00 01 d8 0f "
 h_log "raw and avro bytes as expected"
+
+# --- generated Debezium load ------------------------------------------------------
+"$PRODUCE" -b "$B" -t gen --gen-debezium 30 --gen-format json --gen-partitions 3 ||
+    h_fail "--gen-debezium json failed"
+for p in 0 1 2; do
+    got=$(timeout 30 kcat -C -b "$B" -t gen -p $p -o beginning -e -q -f '%s\n' |
+        jq -r '[.payload.op, .payload.after.id, .payload.source.lsn] | join(" ")')
+    expect "generated ids in partition $p" "$got" \
+        "$(seq $((p + 1)) 3 30 | while read -r i; do echo "c $i $((1000 + 16 * i))"; done)"
+done
+# the row and key schemas are the ones of Debezium's documented customers events
+msg=$(timeout 30 kcat -C -b "$B" -t gen -p 0 -o beginning -c 1 -e -q -f '%s')
+key=$(timeout 30 kcat -C -b "$B" -t gen -p 0 -o beginning -c 1 -e -q -f '%k')
+DBZ=$SLUICE_SOURCE_DIR/tests/io/dbz
+expect "generated row schema" "$(jq -c '.schema.fields[1].fields' <<<"$msg")" \
+    "$(jq -c '.schema.fields[1].fields' "$DBZ/pg-create-event.value.json")"
+expect "generated key" "$(jq -c '[.schema.fields, .payload]' <<<"$key")" \
+    "$(jq -c '[.schema.fields, .payload]' "$DBZ/pg-key.json")"
+"$PRODUCE" -b "$B" -t gena --gen-debezium 4 --gen-format avro --key-schema "$ENV/key.avsc" \
+    --key-schema-id 1 --value-schema "$ENV/envelope.avsc" --value-schema-id 2 ||
+    h_fail "--gen-debezium avro failed"
+expect "generated Avro sizes" \
+    "$(timeout 30 kcat -C -b "$B" -t gena -p 0 -o beginning -e -q -f '%K %S\n')" \
+    "$(printf '6 112\n%.0s' 1 2 3 4)"
+h_log "generated Debezium events as documented"
 
 # --- failures -------------------------------------------------------------------
 # must_fail RC PATTERN CMD...: CMD (reading this stdin) exits RC with an
