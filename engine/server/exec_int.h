@@ -61,6 +61,19 @@ typedef struct ex_pgconn {
 int ex_pgconn_resolve(eng_coord *co, const eng_obj *conn, ex_pgconn *out, eng_err *err);
 void ex_pgconn_free(ex_pgconn *c);
 
+/* A Kafka or schema registry connection's options with its secrets
+ * resolved (kind "kafka": brokers, security_protocol, sasl_*, ca; kind
+ * "csr": url, user, password, ca). Lock held. Returns 0, or -1 with err
+ * (42809 if the connection is of another kind, a secret is gone). */
+typedef struct ex_kconn {
+    char *brokers, *security_protocol, *sasl_mechanisms, *sasl_username, *sasl_password;
+    char *url, *user, *password;
+    char *ca; /* PEM */
+} ex_kconn;
+int ex_kconn_resolve(eng_coord *co, const eng_obj *conn, const char *kind, ex_kconn *out,
+                     eng_err *err);
+void ex_kconn_free(ex_kconn *c);
+
 /* The value of secret `name` (borrowed; the caller holds the lock), NULL
  * if there is none. */
 const char *ex_secret_value(eng_session *s, const char *name);

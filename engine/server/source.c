@@ -622,9 +622,9 @@ on_relation(stream *st, const io_pgrepl_msg *m)
                 sb->map[i] = j;
                 if (m->cols[i].type_oid != t->cols[j].oid)
                     src_sub_fail(st->src, sb,
-                             "table %s.%s was altered upstream: column \"%s\" changed type; "
-                             "recreate the source to pick up the new definition",
-                             t->schema, t->name, t->cols[j].name);
+                                 "table %s.%s was altered upstream: column \"%s\" changed type; "
+                                 "recreate the source to pick up the new definition",
+                                 t->schema, t->name, t->cols[j].name);
             }
     }
     for (int j = 0; j < t->ncols; j++) {
@@ -632,10 +632,11 @@ on_relation(stream *st, const io_pgrepl_msg *m)
         for (int i = 0; i < m->ncols; i++)
             found |= sb->map[i] == j;
         if (!found)
-            src_sub_fail(st->src, sb,
-                     "table %s.%s was altered upstream: column \"%s\" was dropped; recreate the "
-                     "source to pick up the new definition",
-                     t->schema, t->name, t->cols[j].name);
+            src_sub_fail(
+                st->src, sb,
+                "table %s.%s was altered upstream: column \"%s\" was dropped; recreate the "
+                "source to pick up the new definition",
+                t->schema, t->name, t->cols[j].name);
     }
 }
 
@@ -654,7 +655,7 @@ map_tuple(stream *st, subrt *sb, const io_pgrepl_tuple *tup, const io_pgrepl_tup
     }
     if (!sb->rel_seen || tup->ncols != sb->map_n) {
         src_sub_fail(st->src, sb, "a change of table %s.%s does not match its Relation message",
-                 sb->t.schema, sb->t.name);
+                     sb->t.schema, sb->t.name);
         return -1;
     }
     for (int j = 0; j < ncols; j++) {
@@ -676,7 +677,7 @@ map_tuple(stream *st, subrt *sb, const io_pgrepl_tuple *tup, const io_pgrepl_tup
             st->unch[j] = true;
         } else if (x->kind == 'b') {
             src_sub_fail(st->src, sb, "binary values are not expected in table %s.%s", sb->t.schema,
-                     sb->t.name);
+                         sb->t.name);
             return -1;
         }
     }
@@ -698,8 +699,8 @@ emit_tuple(stream *st, subrt *sb, int64_t diff, bool with_mask, bool new_key)
     eng_err e;
     eng_err_clear(&e);
     if (build_row(sb, &st->rc, st->v, st->len, with_mask ? st->unch : NULL, new_key, &e) != 0) {
-        src_sub_fail(st->src, sb, "cannot ingest a row of table %s.%s: %s", sb->t.schema, sb->t.name,
-                 e.message);
+        src_sub_fail(st->src, sb, "cannot ingest a row of table %s.%s: %s", sb->t.schema,
+                     sb->t.name, e.message);
         return -1;
     }
     push_cmd(st, sb, eng_rowbuf_row(&st->rc.out), diff);
@@ -777,9 +778,9 @@ on_change(stream *st, const io_pgrepl_msg *m)
                     break;
                 if (any_unchanged(st, ncols)) {
                     src_sub_fail(src, sb,
-                             "an update of table %s.%s changed its key and left a TOAST value "
-                             "unsent; set REPLICA IDENTITY FULL upstream",
-                             sb->t.schema, sb->t.name);
+                                 "an update of table %s.%s changed its key and left a TOAST value "
+                                 "unsent; set REPLICA IDENTITY FULL upstream",
+                                 sb->t.schema, sb->t.name);
                     break;
                 }
                 (void)emit_tuple(st, sb, 1, false, false);
@@ -789,9 +790,9 @@ on_change(stream *st, const io_pgrepl_msg *m)
         } else {
             if (m->old_kind != 'O') {
                 src_sub_fail(src, sb,
-                         "table %s.%s has no key and its updates carry no old row; set "
-                         "REPLICA IDENTITY FULL upstream",
-                         sb->t.schema, sb->t.name);
+                             "table %s.%s has no key and its updates carry no old row; set "
+                             "REPLICA IDENTITY FULL upstream",
+                             sb->t.schema, sb->t.name);
                 break;
             }
             if (map_tuple(st, sb, &m->oldtup, NULL) != 0 || emit_tuple(st, sb, -1, false, false))
@@ -804,14 +805,14 @@ on_change(stream *st, const io_pgrepl_msg *m)
     case 'D':
         if (m->old_kind == 0) {
             src_sub_fail(src, sb, "a delete from table %s.%s carries no old row", sb->t.schema,
-                     sb->t.name);
+                         sb->t.name);
             break;
         }
         if (!sb->keyed && m->old_kind != 'O') {
             src_sub_fail(src, sb,
-                     "table %s.%s has no key and its deletes carry no old row; set REPLICA "
-                     "IDENTITY FULL upstream",
-                     sb->t.schema, sb->t.name);
+                         "table %s.%s has no key and its deletes carry no old row; set REPLICA "
+                         "IDENTITY FULL upstream",
+                         sb->t.schema, sb->t.name);
             break;
         }
         if (map_tuple(st, sb, &m->oldtup, NULL) == 0)
@@ -1273,15 +1274,16 @@ recheck_tables(srcrt *src)
                 if (strcmp(PQgetvalue(r, k, 0), col->name) == 0)
                     at = k;
             if (at < 0)
-                src_sub_fail(src, sb,
-                         "table %s.%s was altered upstream: column \"%s\" was dropped; recreate "
-                         "the source to pick up the new definition",
-                         sb->t.schema, sb->t.name, col->name);
+                src_sub_fail(
+                    src, sb,
+                    "table %s.%s was altered upstream: column \"%s\" was dropped; recreate "
+                    "the source to pick up the new definition",
+                    sb->t.schema, sb->t.name, col->name);
             else if ((uint32_t)strtoul(PQgetvalue(r, at, 1), NULL, 10) != col->oid)
                 src_sub_fail(src, sb,
-                         "table %s.%s was altered upstream: column \"%s\" changed type; "
-                         "recreate the source to pick up the new definition",
-                         sb->t.schema, sb->t.name, col->name);
+                             "table %s.%s was altered upstream: column \"%s\" changed type; "
+                             "recreate the source to pick up the new definition",
+                             sb->t.schema, sb->t.name, col->name);
         }
         PQclear(r);
     }
@@ -1717,10 +1719,9 @@ parse_create(const char *sql, src_spec *sp, eng_err *err)
     }
     if (!ex_lex_kw(&l, "from"))
         return ex_lex_syntax(&l, err, "FROM");
-    if (ex_lex_kw(&l, "kafka") || ex_lex_kw(&l, "load") || ex_lex_kw(&l, "webhook") ||
-        ex_lex_kw(&l, "mysql"))
+    if (ex_lex_kw(&l, "load") || ex_lex_kw(&l, "webhook") || ex_lex_kw(&l, "mysql"))
         return eng_err_set(err, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
-                           "only PostgreSQL sources are supported yet");
+                           "only PostgreSQL and Kafka sources are supported");
     if (!ex_lex_kw(&l, "postgres"))
         return ex_lex_syntax(&l, err, "POSTGRES");
     if (!ex_lex_kw(&l, "connection"))
@@ -1916,9 +1917,35 @@ find_source(eng_coord *co, const char *name)
     return o != NULL && o->kind == ENG_OBJ_SOURCE ? o : NULL;
 }
 
+/* Whether sql is CREATE SOURCE ... FROM KAFKA. */
+static bool
+from_kafka(const char *sql)
+{
+    ex_lexer l = {sql, sql};
+    char parts[2][128];
+    ex_lex_kw(&l, "create");
+    ex_lex_kw(&l, "source");
+    if (ex_lex_kw(&l, "if") && !(ex_lex_kw(&l, "not") && ex_lex_kw(&l, "exists")))
+        return false;
+    if (ex_lex_qname(&l, parts, 2) == 0)
+        return false;
+    if (ex_lex_kw(&l, "in") && !(ex_lex_kw(&l, "cluster") && ex_lex_qname(&l, parts, 1) > 0))
+        return false;
+    return ex_lex_kw(&l, "from") && ex_lex_kw(&l, "kafka");
+}
+
 static int
 create_source(eng_session *s, const char *sql, const eng_sink *sink, eng_err *err)
 {
+    if (from_kafka(sql)) {
+#ifdef SLUICE_KAFKA
+        return ex_kafka_create_source(s, sql, sink, err);
+#else
+        return eng_err_set(err, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
+                           "this build of Sluice has no Kafka support (ThreadSanitizer builds "
+                           "leave librdkafka out)");
+#endif
+    }
     eng_coord *co = s->co;
     src_spec sp = {0};
     if (parse_create(sql, &sp, err) != 0) {
@@ -2247,7 +2274,8 @@ ex_sources_start(eng_coord *co)
                         src->name);
                 continue;
             }
-            eng_log(ENG_LOG_INFO, "source %s: restarted; taking a new snapshot", src->name);
+            eng_log(ENG_LOG_INFO, "source %s: restarted; %s", src->name,
+                    src->kind == SRC_KAFKA ? "reading the topic again" : "taking a new snapshot");
             src->restarted = true;
             src_start(src);
         }
@@ -2295,8 +2323,7 @@ scan_obj(readscan *rs, eng_obj *o)
     if (o == NULL || rs->depth > 64)
         return;
     objrt *r = o->rt;
-    if (r != NULL &&
-        (o->kind == ENG_OBJ_SUBSOURCE || (o->kind == ENG_OBJ_SOURCE && r->has_arr))) {
+    if (r != NULL && (o->kind == ENG_OBJ_SUBSOURCE || (o->kind == ENG_OBJ_SOURCE && r->has_arr))) {
         srcrt *src = r->src;
         rs->any = true;
         if (src->t0 > rs->need)
@@ -2452,6 +2479,22 @@ ex_source_status_rows(eng_coord *co, const eng_obj *o, eng_batch *out)
     if (src == NULL)
         return;
     pthread_mutex_lock(&src->mu);
+    if (src->kind == SRC_KAFKA) {
+        json_t *d = json_object();
+        json_object_set_new(d, "topic", json_string(src->subs[0].t.name));
+        json_object_set_new(d, "caught_up", json_boolean(atomic_load(&src->ready)));
+        char *ds = json_dumps(d, JSON_COMPACT);
+        json_decref(d);
+        subrt *sb = &src->subs[0];
+        status_row(out, o, "kafka", sb->error ? "stalled" : src->status,
+                   sb->error ? sb->error : src->error, ds);
+        free(ds);
+        eng_obj *po = eng_catalog_get(co->cat, src->prog_id);
+        if (po != NULL)
+            status_row(out, po, "progress", src->status, src->error, NULL);
+        pthread_mutex_unlock(&src->mu);
+        return;
+    }
     char details[256];
     snprintf(details, sizeof details,
              "{\"slot\": \"%s\", \"snapshot_complete\": %s, \"publication\": \"%s\"}", src->slot,

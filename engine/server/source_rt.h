@@ -38,7 +38,7 @@ struct srcrt {
     eng_coord *co;
     src_kind kind;
     void *(*thread_main)(void *); /* the source thread */
-    void *k;                       /* KAFKA: its kafka state (kafka_source.c) */
+    void *k;                      /* KAFKA: its kafka state (kafka_source.c) */
     void (*k_free)(void *k);
     uint64_t id;
     char *name;
@@ -88,7 +88,8 @@ char *src_strdup(const char *s);
 /* Sets the status ("starting", "running", "stalled", "failed") and error. */
 void src_set_status(srcrt *src, const char *status, const char *error);
 /* Stalls one of the source's relations with an error its readers get. */
-void src_sub_fail(srcrt *src, subrt *sb, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void src_sub_fail(srcrt *src, subrt *sb, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 bool src_sub_errored(const subrt *sb);
 void src_unref(srcrt *src);
 /* A new source (one reference) named name, of size `size`, t0 = now. */
