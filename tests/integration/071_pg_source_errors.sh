@@ -8,7 +8,7 @@
 # PostgreSQL's text output, snapshot and stream), TEXT COLUMNS naming
 # nothing, REPLICA IDENTITY NOTHING, FOR TABLES outside the publication,
 # name collisions (subsource, progress relation, source, IF NOT EXISTS),
-# an unknown connection, syntax errors with a position, FROM KAFKA, and a
+# an unknown connection, syntax errors with a position, FROM MYSQL, and a
 # second cluster with wal_level=replica.
 . "$SLUICE_SOURCE_DIR/tests/harness/harness.sh"
 
@@ -150,8 +150,8 @@ out=$(expect_err "syntax: trailing" 42601 'syntax error' \
 echo "$out" | grep -q '^LINE 1: ' || h_fail "syntax error without a position: $out"
 expect_err "syntax: no publication" 42601 'PUBLICATION' \
     "CREATE SOURCE s1 FROM POSTGRES CONNECTION pg_conn (TEXT COLUMNS (good.v)) FOR ALL TABLES" >/dev/null
-expect_err "FROM KAFKA" 0A000 'not supported|supported yet' \
-    "CREATE SOURCE s1 FROM KAFKA CONNECTION kafka_conn (TOPIC 't') FORMAT JSON" >/dev/null
+expect_err "FROM MYSQL" 0A000 "only PostgreSQL and Kafka sources" \
+    "CREATE SOURCE s1 FROM MYSQL CONNECTION m (TOPIC 't')" >/dev/null
 expect_err "unknown connection" 42704 "connection 'nosuch'" \
     "$(src_sql nosuch pub_good 'FOR ALL TABLES')" >/dev/null
 expect_err "connection of another kind" 42704 "connection 'pgpass'" \
