@@ -7,6 +7,7 @@
 #   h_pg_restart          # the same PostgreSQL stopped and started again
 #   h_pg_start_other [-c name=value ...]  # a second cluster; exports H_PG_OTHER_PORT
 #   h_kafka_start [topic:parts ...]   # exports H_KAFKA_BROKERS
+#   h_kafka_ends TOPIC                # "partition|end offset" lines (kcat -Q)
 #   h_sluiced_start [flags...]        # exports H_SLUICED_PORT, H_SLUICED_PID, H_SLUICED_LOG
 #   h_sluiced_stop [secs]             # SIGTERM; h_sluiced_start again reuses the data dir
 #   h_sluice_q / h_pg_q -c SQL        # psql -At against sluiced / PostgreSQL
@@ -182,6 +183,18 @@ h_kafka_start() {
     [ -n "$H_KAFKA_BROKERS" ] || h_fail "Kafka mock did not print its address"
     export H_KAFKA_BROKERS
     h_log "kafka mock at $H_KAFKA_BROKERS"
+}
+
+# Prints "partition|end offset" (the high watermark) for each partition of
+# topic $1 of the Kafka mock, as a Kafka source's progress relation shows it
+# once everything is read.
+h_kafka_ends() {
+    local parts p args=()
+    parts=$(timeout 30 kcat -L -b "$H_KAFKA_BROKERS" -t "$1" | grep -c '^ *partition [0-9]*,') ||
+        h_fail "no partitions for topic $1"
+    for ((p = 0; p < parts; p++)); do args+=(-t "$1:$p:-1"); done
+    timeout 30 kcat -Q -b "$H_KAFKA_BROKERS" "${args[@]}" |
+        sed -n 's/^.* \[\([0-9]*\)\] offset \([0-9]*\)$/\1|\2/p' | sort -n
 }
 
 # Starts sluiced on a free port with a temporary data dir; extra flags are
