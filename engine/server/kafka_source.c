@@ -465,7 +465,11 @@ parse_create(const char *sql, kspec *sp, eng_err *err)
                 char buf[64];
                 ex_lex_ws(&l);
                 const char *at = l.p;
-                if (!ex_lex_value(&l, buf, sizeof buf))
+                /* A sign is not part of a value token: keep it, so that a
+                 * negative offset gets the message below. */
+                buf[0] = '-';
+                size_t sign = ex_lex_punct(&l, '-') ? 1 : 0;
+                if (!ex_lex_value(&l, buf + sign, sizeof buf - 1))
                     return ex_lex_syntax(&l, err, "an offset");
                 char *end;
                 errno = 0;
