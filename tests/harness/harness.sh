@@ -11,7 +11,7 @@
 #   h_sluiced_start [flags...]        # exports H_SLUICED_PORT, H_SLUICED_PID, H_SLUICED_LOG
 #   h_sluiced_stop [secs]             # SIGTERM; h_sluiced_start again reuses the data dir
 #   h_sluice_q / h_pg_q -c SQL        # psql -At against sluiced / PostgreSQL
-#   h_wait_for SQL WANT [secs]        # polls sluiced until SQL prints WANT
+#   h_wait_for SQL WANT [secs]        # polls sluiced until SQL prints WANT (H_POLL_SECS, 15 s)
 #   h_same_as_pg SQL [PG_SQL [secs]]  # polls until sluiced and PostgreSQL answer alike
 #   h_fail "message"      # prints the message and the collected logs, exits 1
 # Every service's log is printed if the test exits non-zero.
@@ -231,23 +231,25 @@ h_sluice_q() { h_sluice_psql -X -At -v ON_ERROR_STOP=1 -P "null=${H_PSQL_NULL:-}
 h_pg_q() { h_psql -X -At -P "null=${H_PSQL_NULL:-}" "$@"; }
 
 # h_wait_for SQL WANT [SECS]: polls sluiced until SQL prints WANT
-# (h_sluice_q), for up to SECS seconds (default 10); fails the test with
-# the last answer (or error) otherwise.
+# (h_sluice_q), for up to SECS seconds (default $H_POLL_SECS, else 15);
+# fails the test with the last answer (or error) otherwise.
 h_wait_for() {
-    local sql=$1 want=$2 deadline=$((SECONDS + ${3:-10})) got=''
+    local secs=${3:-${H_POLL_SECS:-15}}
+    local sql=$1 want=$2 deadline=$((SECONDS + secs)) got=''
     while :; do
         got=$(h_sluice_q -c "$sql" 2>&1) && [ "$got" = "$want" ] && return 0
         [ "$SECONDS" -ge "$deadline" ] && break
         sleep 0.05
     done
-    h_fail "waited ${3:-10}s for [$sql] = [$want], got [$got]"
+    h_fail "waited ${secs}s for [$sql] = [$want], got [$got]"
 }
 
 # h_same_as_pg SQL [PG_SQL [SECS]]: polls until sluiced's answer to SQL
 # equals PostgreSQL's to PG_SQL (default: SQL itself), for up to SECS
-# seconds (default 10); fails the test with a diff otherwise.
+# seconds (as h_wait_for); fails the test with a diff otherwise.
 h_same_as_pg() {
-    local sql=$1 pg_sql=${2:-$1} deadline=$((SECONDS + ${3:-10})) a='' b=''
+    local secs=${3:-${H_POLL_SECS:-15}}
+    local sql=$1 pg_sql=${2:-$1} deadline=$((SECONDS + secs)) a='' b=''
     while :; do
         a=$(h_sluice_q -c "$sql" 2>&1) || true
         b=$(h_pg_q -c "$pg_sql" 2>&1) || true
