@@ -206,19 +206,30 @@ STATE="SELECT string_agg(id || ':' || balance, ',' ORDER BY id || ':' || balance
 old=$(h_pg_q -c "$STATE accounts")
 [ "$(q -c "$STATE accounts_src")" = "$old" ] || h_fail "accounts snapshot"
 
-# watch_states: records every state of accounts_src until $H_TMP/stop exists.
+# watch_states FINAL: records every state of accounts_src until it is FINAL
+# (for 30 s at most), in the background (watcher), from its first read on.
 watch_states() {
-    rm -f "$H_TMP/stop" "$H_TMP/states"
-    while [ ! -e "$H_TMP/stop" ]; do q -c "$STATE accounts_src" >>"$H_TMP/states" 2>&1; done
+    : >"$H_TMP/states"
+    (
+        local st deadline=$((SECONDS + 30))
+        while [ "$SECONDS" -lt "$deadline" ]; do
+            st=$(q -c "$STATE accounts_src" 2>&1) || true
+            echo "$st" >>"$H_TMP/states"
+            [ "$st" = "$1" ] && exit 0
+        done
+    ) &
+    watcher=$!
+    while [ ! -s "$H_TMP/states" ]; do sleep 0.01; done
 }
-# only_states A B: every state watched was A or B (and B was seen).
+# only_states OLD NEW: the watcher saw NEW in the end, and nothing but OLD before.
 only_states() {
-    touch "$H_TMP/stop"
     wait "$watcher"
     local bad
     bad=$(sort -u "$H_TMP/states" | grep -vxF -e "$1" -e "$2" || true)
     [ -z "$bad" ] || h_fail "a transaction showed partly: [$bad] (before [$1], after [$2])"
-    grep -qxF -e "$2" "$H_TMP/states" || h_fail "the watcher never saw [$2]"
+    [ "$(tail -n1 "$H_TMP/states")" = "$2" ] ||
+        h_fail "accounts_src never showed [$2]; last [$(tail -n1 "$H_TMP/states")]"
+    h_log "$(wc -l <"$H_TMP/states") reads while the transaction landed, none of it partial"
 }
 
 # A transaction over accounts (4 events) and table1 (1 event): its events
@@ -240,10 +251,8 @@ for _ in 1 2 3 4 5; do
     [ "$(q -c "$STATE accounts_src")" = "$old" ] || h_fail "a transaction showed before its END"
     sleep 0.2
 done
-watch_states &
-watcher=$!
+watch_states "$new"
 publish "$TX" # END
-h_wait_for "$STATE accounts_src" "$new"
 only_states "$old" "$new"
 h_wait_for "SELECT n, total FROM acct_total" "6|500"
 h_log "transaction metadata: events first, shown at END, all at once"
@@ -258,10 +267,8 @@ publish "$TA" 2
 h_wait_for "SELECT messages_received FROM mz_source_statistics WHERE name = 'accounts_src'" 11
 sleep 0.5
 [ "$(q -c "$STATE accounts_src")" = "$old" ] || h_fail "a transaction showed before all its events"
-watch_states &
-watcher=$!
+watch_states "$new"
 publish "$TA" # the delete and its tombstone
-h_wait_for "$STATE accounts_src" "$new"
 only_states "$old" "$new"
 h_same_as_pg "$STATE accounts_src" "$STATE accounts"
 h_wait_for "SELECT n, total FROM acct_total" "5|440"
