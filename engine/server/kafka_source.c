@@ -465,7 +465,11 @@ parse_create(const char *sql, kspec *sp, eng_err *err)
                 char buf[64];
                 ex_lex_ws(&l);
                 const char *at = l.p;
-                if (!ex_lex_value(&l, buf, sizeof buf))
+                /* A sign is not part of a value token: keep it, so that a
+                 * negative offset gets the message below. */
+                buf[0] = '-';
+                size_t sign = ex_lex_punct(&l, '-') ? 1 : 0;
+                if (!ex_lex_value(&l, buf + sign, sizeof buf - 1))
                     return ex_lex_syntax(&l, err, "an offset");
                 char *end;
                 errno = 0;
@@ -661,37 +665,45 @@ schema_part(const uint8_t *p, size_t n)
     return out;
 }
 
-/* Debezium JSON: the schemas of the newest message with a value. */
+/* Debezium JSON: the value's schema from the newest message with a value,
+ * the key's from the newest message with a key. They are sought apart: a
+ * truncate (op t) has a value but a null key on a keyed topic too, and must
+ * not make the source keyless when it happens to be the newest message. */
 static int
 sample_json(io_kafka *k, int nparts, const char *topic, kdef *d, eng_err *err)
 {
-    int64_t best_ts = -1;
+    int64_t val_ts = -1, key_ts = -1;
     for (int p = 0; p < nparts; p++) {
         int64_t lo, hi;
         if (io_kafka_watermarks(k, p, &lo, &hi, 5000, err) != 0)
             return -1;
-        for (int64_t off = hi - 1; off >= lo && off >= hi - 8; off--) {
+        bool val_seen = false, key_seen = false;
+        for (int64_t off = hi - 1; off >= lo && off >= hi - 8 && !(val_seen && key_seen); off--) {
             io_kafka_msg m;
             int r = io_kafka_read_at(k, p, off, 5000, &m, err);
             if (r < 0)
                 return -1;
             if (r == 0)
                 break;
-            bool done = false;
-            if (m.value != NULL && m.ts_ms >= best_ts) {
-                char *vs = schema_part(m.value, m.value_len);
+            if (m.value != NULL && !val_seen) {
+                val_seen = true;
+                char *vs = m.ts_ms >= val_ts ? schema_part(m.value, m.value_len) : NULL;
                 if (vs != NULL) {
                     free(d->val_sample);
-                    free(d->key_sample);
                     d->val_sample = vs;
-                    d->key_sample = m.key ? schema_part(m.key, m.key_len) : NULL;
-                    best_ts = m.ts_ms;
+                    val_ts = m.ts_ms;
                 }
-                done = true;
+            }
+            if (m.key != NULL && !key_seen) {
+                key_seen = true;
+                char *ks = m.ts_ms >= key_ts ? schema_part(m.key, m.key_len) : NULL;
+                if (ks != NULL) {
+                    free(d->key_sample);
+                    d->key_sample = ks;
+                    key_ts = m.ts_ms;
+                }
             }
             io_kafka_release(&m, 1);
-            if (done)
-                break;
         }
     }
     if (d->val_sample == NULL) {
@@ -957,8 +969,8 @@ kbad(kstream *st, const io_kafka_msg *m, const char *what, const eng_err *e)
     srcrt *src = st->src;
     char msg[1400];
     snprintf(msg, sizeof msg, "topic %s partition %d offset %lld: %s%s%s", st->k->topic,
-             (int)m->partition, (long long)m->offset, what,
-             what[0] && e != NULL ? ": " : "", e != NULL ? e->message : "");
+             (int)m->partition, (long long)m->offset, what, what[0] && e != NULL ? ": " : "",
+             e != NULL ? e->message : "");
     src_sub_fail(src, st->sb, "%s", msg);
     /* While the start contents load, readers wait for them: failed lets
      * them go with the error. */
