@@ -206,6 +206,8 @@ h_csr_start() {
     [ -n "$H_CSR_URL" ] || h_fail "schema registry fixture did not print its URL"
     export H_CSR_URL
     h_log "schema registry fixture at $H_CSR_URL"
+}
+
 # Prints "partition|end offset" (the high watermark) for each partition of
 # topic $1 of the Kafka mock, as a Kafka source's progress relation shows it
 # once everything is read.
