@@ -208,6 +208,15 @@ h_csr_start() {
     h_log "schema registry fixture at $H_CSR_URL"
 }
 
+# grep over a string: h_grep "$out" -q PATTERN. Unlike `echo "$out" | grep
+# -q`, it cannot fail for SIGPIPE under pipefail when grep exits at the
+# first match before echo is done writing.
+h_grep() {
+    local text=$1
+    shift
+    grep "$@" <<<"$text"
+}
+
 # Prints "partition|end offset" (the high watermark) for each partition of
 # topic $1 of the Kafka mock, as a Kafka source's progress relation shows it
 # once everything is read.

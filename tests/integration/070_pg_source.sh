@@ -62,10 +62,10 @@ st=$(q -c "SELECT snapshot_records_known, snapshot_records_staged, updates_commi
 
 # DROP SOURCE needs CASCADE for the view, then drops its slot.
 out=$(h_sluice_psql -X -c "DROP SOURCE mz_source" 2>&1 || true)
-echo "$out" | grep -q "depend" || h_fail "DROP SOURCE without CASCADE: $out"
+h_grep "$out" -q "depend" || h_fail "DROP SOURCE without CASCADE: $out"
 out=$(q -c "DROP SOURCE mz_source CASCADE" 2>&1)
-echo "$out" | grep -q "drop cascades to materialized view cnt_view1" || h_fail "no cascade notice: $out"
-echo "$out" | grep -q "subsource" && h_fail "subsources go with their source silently: $out"
+h_grep "$out" -q "drop cascades to materialized view cnt_view1" || h_fail "no cascade notice: $out"
+h_grep "$out" -q "subsource" && h_fail "subsources go with their source silently: $out"
 [ -z "$(q -c 'SHOW SOURCES')" ] || h_fail "objects left after DROP SOURCE"
 [ "$(h_psql -X -At -c "SELECT count(*) FROM pg_replication_slots")" = 0 ] || h_fail "slot left after DROP SOURCE"
 h_sluiced_stop 10 || h_fail "sluiced exited non-zero"

@@ -335,7 +335,7 @@ done
 case "$st" in "failed|"*"$slot_bw"*"no longer exists"*) ;; *) h_fail "withdrawals after its slot was dropped: [$st]" ;; esac
 out=$(h_sluice_psql -X -v VERBOSITY=verbose -c "SELECT count(*) FROM table_2" 2>&1) &&
     h_fail "a read of a failed source succeeded: $out"
-echo "$out" | grep -q "ERROR:  55000: .*no longer exists" || h_fail "read of a failed source: $out"
+h_grep "$out" -q "ERROR:  55000: .*no longer exists" || h_fail "read of a failed source: $out"
 h_same_as_pg "SELECT count(*) FROM table_1"
 
 q -c "DROP SOURCE mz_source" >/dev/null

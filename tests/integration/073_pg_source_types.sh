@@ -163,7 +163,7 @@ wait_for_status() {
 wait_for_status
 out=$(h_sluice_psql -X -v VERBOSITY=verbose -c "SELECT count(*) FROM bigkey" 2>&1) &&
     h_fail "reading a stalled subsource succeeded: $out"
-echo "$out" | grep -q "ERROR:  55000: .*bigkey.*REPLICA IDENTITY FULL" || h_fail "stalled subsource read: $out"
+h_grep "$out" -q "ERROR:  55000: .*bigkey.*REPLICA IDENTITY FULL" || h_fail "stalled subsource read: $out"
 h_same_as_pg "SELECT id, v FROM big ORDER BY id"
 q -c "DROP SOURCE src" >/dev/null
 [ "$(pgq "SELECT count(*) FROM pg_replication_slots")" = 0 ] || h_fail "slot left after DROP SOURCE"

@@ -95,7 +95,7 @@ h_psql -c "INSERT INTO side VALUES (4, 4, 10)" >/dev/null
 h_psql -c "INSERT INTO events VALUES (7777, 'after alter')" >/dev/null
 h_wait_for "SELECT note FROM events WHERE id = 7777" "after alter"
 out=$(h_sluice_psql -X -c "SELECT * FROM side" 2>&1 || true)
-echo "$out" | grep -q 'was altered upstream' || h_fail "no altered-table error: $out"
+h_grep "$out" -q 'was altered upstream' || h_fail "no altered-table error: $out"
 h_wait_for "SELECT status FROM mz_internal.mz_source_statuses WHERE name = 'side'" stalled
 h_wait_for "SELECT status FROM mz_internal.mz_source_statuses WHERE name = 'events'" running
 
@@ -128,6 +128,6 @@ for _ in $(seq 400); do
     case $st in failed*) break ;; esac
     sleep 0.1
 done
-echo "$st" | grep -q 'failed: .*replication slot .* no longer exists' || h_fail "slot gone: [$st]"
+h_grep "$st" -q 'failed: .*replication slot .* no longer exists' || h_fail "slot gone: [$st]"
 q -c "DROP SOURCE src CASCADE" >/dev/null
 h_sluiced_stop 20 || h_fail "sluiced exited non-zero"

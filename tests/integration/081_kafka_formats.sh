@@ -168,7 +168,7 @@ case "$out" in *2BP01*depend*) ;; *) h_fail "DROP SOURCE with a dependent view: 
 q -c "DROP SOURCE byt" >/dev/null || h_fail "DROP SOURCE byt failed"
 out=$(qe "SELECT * FROM byt_progress")
 case "$out" in *42P01*) ;; *) h_fail "byt_progress after DROP SOURCE: [$out]" ;; esac
-q -c "SHOW SOURCES" | grep -q '^byt' && h_fail "byt still shown after DROP SOURCE"
+h_grep "$(q -c "SHOW SOURCES")" -q '^byt' && h_fail "byt still shown after DROP SOURCE"
 [ -z "$(q -c "SELECT name FROM mz_internal.mz_source_statuses WHERE name LIKE 'byt%'")" ] ||
     h_fail "byt still has a status after DROP SOURCE"
 h_log "DROP SOURCE: the source and its progress relation gone"
@@ -199,7 +199,7 @@ h_same_as_pg "SELECT data, length(data) FROM byt ORDER BY 1" \
     "SELECT data, length(data) FROM exp_bytes ORDER BY 1"
 h_wait_for "SELECT count(*) FROM mz_internal.mz_source_statuses WHERE status = 'running' AND name NOT LIKE '%progress'" 6
 out=$(q -c "DROP SOURCE txt CASCADE" 2>&1)
-echo "$out" | grep -q "drop cascades to view txt_len" || h_fail "no cascade notice: [$out]"
+h_grep "$out" -q "drop cascades to view txt_len" || h_fail "no cascade notice: [$out]"
 out=$(qe "SELECT * FROM txt_len")
 case "$out" in *42P01*) ;; *) h_fail "txt_len after DROP SOURCE CASCADE: [$out]" ;; esac
 h_log "restart: the same answers, messages produced while down included"
