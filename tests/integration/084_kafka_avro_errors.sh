@@ -27,7 +27,7 @@ PRODUCE=$SLUICE_BUILD_DIR/tests/harness/sluice-kafka-produce
 PW=pw-Secret-42
 WRONG=wrong-Secret-99
 h_pg_start
-h_kafka_start ups:2 e_magic:1 e_short:1 e_unknown:1 e_trunc:2 e_cut:1 e_union:2 big:4
+h_kafka_start ups:2 e_magic:1 e_short:1 e_unknown:1 e_trunc:2 e_cut:1 e_union:2 big:4 outage:1 scratch:1
 h_csr_start --user u --password "$PW"
 CSR=$H_CSR_URL
 h_sluiced_start
@@ -263,6 +263,55 @@ q -c "CREATE SOURCE e_short FROM KAFKA CONNECTION kafka_connection (TOPIC 'e_sho
 wait_for "SELECT status FROM mz_internal.mz_source_statuses WHERE name = 'e_short'" running
 ! grep -Fq -e "$PW" -e "$WRONG" "$H_SLUICED_LOG" || h_fail "a password in sluiced's log"
 h_log "sluiced serves the other sources; a new source past the message recovers"
+
+# --- the registry down for a while is no bad input ------------------------------------
+# A message with a writer schema the source has not seen while the registry
+# cannot be reached: the source waits (stalled, retrying) and its reads keep
+# answering; once the registry is back it reads on.
+port=$(h_freeport)
+h_csr_start --port "$port"
+R1=${H_PIDS[-1]}
+echo '{"type": "record", "name": "P", "namespace": "t", "doc": "version 2", "fields": [
+  {"name": "id", "type": "int"},
+  {"name": "name", "type": ["null", "string"], "default": null}]}' >"$S/p2.avsc"
+# register (on the registry at port): version 1, then 2 of outage-value
+register() {
+    local v
+    for v in p p2; do
+        printf '{"id": 0}\n' | "$PRODUCE" -b "$B" -t scratch --registry "$H_CSR_URL" --format avro \
+            --value-subject outage-value --value-schema "$S/$v.avsc" || h_fail "registering $v failed"
+    done
+    [ "$(curl -s "$H_CSR_URL/subjects/outage-value/versions/2" | jq -c '[.version, .id]')" = "[2,2]" ] ||
+        h_fail "outage-value version 2 is not id 2"
+}
+register
+printf '{"id": 1, "name": "a"}\n' |
+    "$PRODUCE" -b "$B" -t outage --format avro --value-schema "$S/p.avsc" --value-schema-id 1 ||
+    h_fail "producing to outage failed"
+q -c "CREATE CONNECTION csr_outage TO CONFLUENT SCHEMA REGISTRY (URL '$H_CSR_URL')" >/dev/null
+q -c "CREATE SOURCE outage FROM KAFKA CONNECTION kafka_connection (TOPIC 'outage')
+      FORMAT AVRO USING CONFLUENT SCHEMA REGISTRY CONNECTION csr_outage" >/dev/null ||
+    h_fail "CREATE SOURCE outage failed"
+[ "$(q -c "SELECT id, name FROM outage")" = "1|a" ] || h_fail "outage: start contents"
+kill -TERM "$R1"
+wait "$R1" 2>/dev/null || true
+printf '{"id": 2, "name": "b"}\n' |
+    "$PRODUCE" -b "$B" -t outage --format avro --value-schema "$S/p2.avsc" --value-schema-id 2 ||
+    h_fail "producing to outage failed"
+for _ in $(seq 200); do
+    got=$(q -c "SELECT status || '|' || error FROM mz_internal.mz_source_statuses WHERE name = 'outage'")
+    [ "${got%%|*}" = stalled ] && break
+    sleep 0.05
+done
+grep -Eq "^stalled\|topic outage partition 0 offset 1: .*cannot reach the schema registry at $H_CSR_URL.*; retrying in [0-9]+ ms\$" <<<"$got" ||
+    h_fail "outage's status with the registry down: [$got]"
+[ "$(q -c "SELECT id, name FROM outage" 2>&1)" = "1|a" ] ||
+    h_fail "reads of outage with the registry down: $(q -c "SELECT id, name FROM outage" 2>&1)"
+h_csr_start --port "$port"
+register
+wait_for "SELECT id, name FROM outage ORDER BY id" $'1|a\n2|b'
+wait_for "SELECT status || '|' || coalesce(error, '') FROM mz_internal.mz_source_statuses WHERE name = 'outage'" "running|"
+h_log "the registry down: the source waits and retries, then reads on"
 
 # --- a SELECT during a backlog waits for all of it ---------------------------------------
 # 100k events in 4 partitions: the first half written with one schema, the
