@@ -18,6 +18,9 @@
 #   view over it) carry the error, naming topic, partition, offset and
 #   reason; sluiced keeps serving the other sources; DROP SOURCE and START
 #   OFFSET past the message recover; no password in sluiced's log;
+# - the registry down when a message needs a writer schema the source has
+#   not seen: no bad input, the source waits (stalled, retrying) with its
+#   reads answering, then reads on, every message once;
 # - a SELECT issued while a source reads a 100k-event backlog written with
 #   two schema versions (the registry answering 1 s late, so the source
 #   stops between them) waits for all of it: never a partial count.
