@@ -18,9 +18,10 @@
 #   view over it) carry the error, naming topic, partition, offset and
 #   reason; sluiced keeps serving the other sources; DROP SOURCE and START
 #   OFFSET past the message recover; no password in sluiced's log;
-# - the registry down when a message needs a writer schema the source has
-#   not seen: no bad input, the source waits (stalled, retrying) with its
-#   reads answering, then reads on, every message once;
+# - the registry unreachable, then answering 503, when a message needs a
+#   writer schema the source has not seen: no bad input, the source waits
+#   (stalled, retrying) with its reads answering, then reads on, every
+#   message once;
 # - a SELECT issued while a source reads a 100k-event backlog written with
 #   two schema versions (the registry answering 1 s late, so the source
 #   stops between them) waits for all of it: never a partial count.
@@ -30,7 +31,7 @@ PRODUCE=$SLUICE_BUILD_DIR/tests/harness/sluice-kafka-produce
 PW=pw-Secret-42
 WRONG=wrong-Secret-99
 h_pg_start
-h_kafka_start ups:2 e_magic:1 e_short:1 e_unknown:1 e_trunc:2 e_cut:1 e_union:2 big:4 outage:2 scratch:1
+h_kafka_start ups:2 e_magic:1 e_short:1 e_unknown:1 e_trunc:2 e_cut:1 e_union:2 big:4 outage:2
 h_csr_start --user u --password "$PW"
 CSR=$H_CSR_URL
 h_sluiced_start
@@ -269,22 +270,28 @@ h_log "sluiced serves the other sources; a new source past the message recovers"
 
 # --- the registry down for a while is no bad input ------------------------------------
 # A message with a writer schema the source has not seen while the registry
-# cannot be reached: the source waits (stalled, retrying) and its reads keep
-# answering; once the registry is back it reads on.
+# cannot be reached, then while it answers 503: the source waits (stalled,
+# retrying) with its reads answering; once the registry serves again it
+# reads on, each message once. The registry is restarted on the same port,
+# empty, serving no reads (--unavailable-while) until its schemas are back.
 port=$(h_freeport)
-h_csr_start --port "$port"
+DOWN=$H_TMP/csr-down
+h_csr_start --port "$port" --unavailable-while "$DOWN"
 R1=${H_PIDS[-1]}
 echo '{"type": "record", "name": "P", "namespace": "t", "doc": "version 2", "fields": [
   {"name": "id", "type": "int"},
   {"name": "name", "type": ["null", "string"], "default": null}]}' >"$S/p2.avsc"
-# register (on the registry at port): version 1, then 2 of outage-value
+# register: versions 1 and 2 of outage-value, ids 1 and 2 (a fresh registry)
 register() {
     local v
     for v in p p2; do
-        printf '{"id": 0}\n' | "$PRODUCE" -b "$B" -t scratch --registry "$H_CSR_URL" --format avro \
-            --value-subject outage-value --value-schema "$S/$v.avsc" || h_fail "registering $v failed"
+        jq -n --rawfile s "$S/$v.avsc" '{schema: $s}' |
+            curl -sf -X POST -H 'Content-Type: application/vnd.schemaregistry.v1+json' \
+                --data-binary @- "$H_CSR_URL/subjects/outage-value/versions" >/dev/null ||
+            h_fail "registering $v failed"
     done
-    [ "$(curl -s "$H_CSR_URL/subjects/outage-value/versions/2" | jq -c '[.version, .id]')" = "[2,2]" ] ||
+    [ "$(curl -s "$H_CSR_URL/subjects" -o /dev/null -w '%{http_code}')" = 503 ] ||
+        [ "$(curl -s "$H_CSR_URL/subjects/outage-value/versions/2" | jq -c '[.version, .id]')" = "[2,2]" ] ||
         h_fail "outage-value version 2 is not id 2"
 }
 register
@@ -299,28 +306,37 @@ q -c "CREATE SOURCE outage FROM KAFKA CONNECTION kafka_connection (TOPIC 'outage
 kill -TERM "$R1"
 wait "$R1" 2>/dev/null || true
 # version 2 (unknown to the source) at partition 0 offset 1, then version 1
-# in both partitions: each read once in the end
+# in both partitions
 printf '@0\t{"id": 2, "name": "b"}\n' |
     "$PRODUCE" -b "$B" -t outage --format avro --value-schema "$S/p2.avsc" --value-schema-id 2 ||
     h_fail "producing to outage failed"
 seq 3 300 | awk '{ printf "@%d\t{\"id\": %d}\n", $1 % 2, $1 }' |
     "$PRODUCE" -b "$B" -t outage --format avro --value-schema "$S/p.avsc" --value-schema-id 1 ||
     h_fail "producing to outage failed"
-for _ in $(seq 200); do
-    got=$(q -c "SELECT status || '|' || error FROM mz_internal.mz_source_statuses WHERE name = 'outage'")
-    [ "${got%%|*}" = stalled ] && break
-    sleep 0.05
-done
-grep -Eq "^stalled\|topic outage partition 0 offset 1: .*cannot reach the schema registry at $H_CSR_URL.*; retrying in [0-9]+ ms\$" <<<"$got" ||
-    h_fail "outage's status with the registry down: [$got]"
-got=$(q -c "SELECT min(id), max(id) < 300 FROM outage" 2>&1)
-[ "$got" = "1|t" ] || h_fail "reads of outage with the registry down: $got"
-h_csr_start --port "$port"
+# waiting REGEX: the status is stalled with an error matching REGEX, and
+# reads answer (what was read before the message: not all).
+waiting() {
+    local got=''
+    for _ in $(seq 200); do
+        got=$(q -c "SELECT status || '|' || error FROM mz_internal.mz_source_statuses WHERE name = 'outage'")
+        grep -Eq "$1" <<<"$got" && break
+        sleep 0.05
+    done
+    grep -Eq "$1" <<<"$got" || h_fail "outage's status: [$got], want /$1/"
+    got=$(q -c "SELECT min(id), max(id) < 300 FROM outage" 2>&1)
+    [ "$got" = "1|t" ] || h_fail "reads of outage with the registry down: $got"
+}
+at="^stalled\|topic outage partition 0 offset 1: "
+waiting "$at.*cannot reach the schema registry at $H_CSR_URL.*; retrying in [0-9]+ ms\$"
+touch "$DOWN"
+h_csr_start --port "$port" --unavailable-while "$DOWN"
 register
+waiting "$at.*the schema registry at $H_CSR_URL answered HTTP 503 to GET /schemas/ids/2.*; retrying in [0-9]+ ms\$"
+rm "$DOWN"
 wait_for "SELECT count(*), count(DISTINCT id), min(id), max(id), string_agg(name, ',' ORDER BY name)
           FROM outage" "300|300|1|300|a,b"
 wait_for "SELECT status || '|' || coalesce(error, '') FROM mz_internal.mz_source_statuses WHERE name = 'outage'" "running|"
-h_log "the registry down: the source waits and retries, then reads on"
+h_log "the registry unreachable, then answering 503: the source waits and retries, then reads on"
 
 # --- a SELECT during a backlog waits for all of it ---------------------------------------
 # 100k events in 4 partitions: the first half written with one schema, the
