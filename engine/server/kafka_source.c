@@ -34,7 +34,10 @@
  * - Bad input (wrong magic byte, unknown schema id, corrupt Avro, invalid
  *   JSON, a message without a key for UPSERT) stalls the source with an
  *   error naming topic, partition, offset and reason; reads of it fail
- *   with that error; the rest of the process runs on.
+ *   with that error; the rest of the process runs on. A registry that
+ *   cannot be reached (or answers with a server error) when a new writer
+ *   schema is needed is no bad input: the source waits and retries with
+ *   backoff, its reads answering what it has.
  * - Threads. The consumer thread runs its own io_uring loop polling
  *   librdkafka's queue event fd and a 1 ms timer; it never takes the
  *   coordinator lock. */
@@ -808,6 +811,11 @@ typedef struct kstream {
     eng_time next_attempt, last_meta;
     int backoff_ms;
     bool transient; /* a consumer error is shown in the status */
+    /* The registry could not be asked for a writer schema: consumption
+     * waits until resume_at, then goes on from each partition's next. */
+    bool waiting, registry_down;
+    eng_time resume_at;
+    int retry_ms;
     eng_batch *b;
     eng_rowbuf row, tmp, keyrow;
     io_dbz_change dbz;
@@ -924,7 +932,8 @@ ktick_close(kstream *st)
 static void
 check_caught_up(kstream *st)
 {
-    if (!st->catching_up)
+    /* While waiting, the consumer's position is past messages dropped. */
+    if (!st->catching_up || st->waiting)
         return;
     for (int p = 0; p < st->nparts; p++) {
         kpart *kp = &st->parts[p];
@@ -987,6 +996,34 @@ kbad(kstream *st, const io_kafka_msg *m, const char *what, const eng_err *e)
     }
 }
 
+/* A registry error worth retrying: the registry could not be reached or
+ * answered with a server error (classes 08 and 58), unlike an answer
+ * about the schema (an unknown id, refused credentials). */
+static bool
+registry_transient(const eng_err *e)
+{
+    return strncmp(e->sqlstate, "08", 2) == 0 || strncmp(e->sqlstate, "58", 2) == 0;
+}
+
+/* The message at (partition, offset) waits for the registry: consumption
+ * pauses (the rest of the polled batch is dropped, every partition goes
+ * back to its next offset when it resumes) and is retried with backoff. */
+static void
+kwait(kstream *st, const io_kafka_msg *m, const eng_err *e)
+{
+    st->retry_ms = st->retry_ms ? (st->retry_ms * 2 > 30000 ? 30000 : st->retry_ms * 2) : 200;
+    st->resume_at = src_now_ms() + st->retry_ms;
+    st->waiting = true;
+    st->transient = true; /* "running" again once a message goes through */
+    char msg[1400];
+    snprintf(msg, sizeof msg, "topic %s partition %d offset %lld: %s; retrying in %d ms",
+             st->k->topic, (int)m->partition, (long long)m->offset, e->message, st->retry_ms);
+    src_set_status(st->src, "stalled", msg);
+    eng_err e2;
+    eng_err_clear(&e2);
+    (void)io_kafka_assign(st->kc, 0, NULL, &e2);
+}
+
 /* Makes sure the Avro decoder knows the message's writer schema. */
 static int
 avro_ready(kstream *st, kdec *d, const uint8_t *p, size_t n, eng_err *err)
@@ -1001,12 +1038,16 @@ avro_ready(kstream *st, kdec *d, const uint8_t *p, size_t n, eng_err *err)
     if (st->csr == NULL) {
         io_csr_conf cf = csr_conf(&st->k->csr);
         st->csr = io_csr_open(&cf, err);
-        if (st->csr == NULL)
+        if (st->csr == NULL) {
+            st->registry_down = registry_transient(err);
             return -1;
+        }
     }
     char *schema = NULL;
-    if (io_csr_schema_by_id(st->csr, id, &schema, err) != 0)
+    if (io_csr_schema_by_id(st->csr, id, &schema, err) != 0) {
+        st->registry_down = registry_transient(err);
         return -1;
+    }
     int rc = io_avro_decoder_add_schema(d->avro, id, schema, strlen(schema), err);
     free(schema);
     return rc;
@@ -1355,7 +1396,7 @@ on_msg(kstream *st, const io_kafka_msg *m)
         }
         return;
     }
-    if (m->partition < 0 || m->partition >= st->nparts || st->stalled)
+    if (m->partition < 0 || m->partition >= st->nparts || st->stalled || st->waiting)
         return;
     kpart *kp = &st->parts[m->partition];
     if (m->offset < kp->next)
@@ -1372,6 +1413,7 @@ on_msg(kstream *st, const io_kafka_msg *m)
     eng_err_clear(&err);
     const char *why = "";
     int rc;
+    st->registry_down = false;
     switch (st->k->def.env) {
     case KE_DEBEZIUM:
         rc = m->value == NULL ? 0 : on_debezium(st, m, &err, &why);
@@ -1384,9 +1426,13 @@ on_msg(kstream *st, const io_kafka_msg *m)
         break;
     }
     if (rc != 0) {
-        kbad(st, m, why, err.message[0] ? &err : NULL);
+        if (st->registry_down)
+            kwait(st, m, &err);
+        else
+            kbad(st, m, why, err.message[0] ? &err : NULL);
         return;
     }
+    st->retry_ms = 0;
     kp->next = m->offset + 1;
 }
 
@@ -1564,12 +1610,25 @@ ktimer_cb(io_loop *loop, io_op *op, int res, unsigned flags)
             src_set_status(src, "stalled", msg);
         }
     }
+    if (st->kc != NULL && st->waiting && now >= st->resume_at) {
+        int64_t *offs = malloc((size_t)st->nparts * sizeof *offs);
+        ENG_ASSERT(offs != NULL);
+        for (int p = 0; p < st->nparts; p++)
+            offs[p] = st->parts[p].next;
+        eng_err err;
+        eng_err_clear(&err);
+        if (io_kafka_assign(st->kc, st->nparts, offs, &err) == 0)
+            st->waiting = false;
+        else
+            st->resume_at = now + st->retry_ms;
+        free(offs);
+    }
     if (st->kc != NULL && !st->stalled) {
         /* Cheap: anything queued without a wake-up is taken here too. */
         kdrain(st);
         if (!st->catching_up && !st->tick_open && now > st->frontier)
             kadvance(st, now); /* idle: follow the wall clock */
-        if (now - st->last_meta >= 5000) {
+        if (!st->waiting && now - st->last_meta >= 5000) {
             /* New partitions are consumed from their beginning. */
             st->last_meta = now;
             eng_err err;

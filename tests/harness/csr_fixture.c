@@ -1,13 +1,17 @@
 /* sluice-csr-fixture: a throwaway Confluent Schema Registry for tests, the
  * subset of its REST API a Kafka source and its tests use, over HTTP/1.1.
  *
- *   sluice-csr-fixture [--port N] [--user U --password P] [--delay-ms N] [--verbose]
+ *   sluice-csr-fixture [--port N] [--user U --password P] [--delay-ms N]
+ *                      [--unavailable-while FILE] [--verbose]
  *
  * Listens on 127.0.0.1 (port 0, the default: an ephemeral port), prints
  * "http://127.0.0.1:PORT" as the first line of stdout and serves until
  * SIGTERM or SIGINT. With --user/--password every request needs HTTP
  * Basic credentials (401 otherwise); --delay-ms delays every response (for
- * timeout tests); --verbose logs each request and its status on stderr.
+ * timeout tests); --unavailable-while FILE answers every GET with 503
+ * (error code 50301) while FILE exists, registrations still going through
+ * (a registry restarted empty can be filled before it serves reads);
+ * --verbose logs each request and its status on stderr.
  *
  *   GET    /                             {}
  *   GET    /subjects                     ["subject", ...] (sorted)
@@ -81,6 +85,7 @@ static size_t nsubjects;
 
 static char *auth_expected; /* base64("user:password"), NULL: no auth */
 static int delay_ms;
+static const char *unavailable_file; /* --unavailable-while */
 static bool verbose;
 static atomic_int nconns;
 static volatile sig_atomic_t stop;
@@ -192,6 +197,8 @@ reason(int status)
         return "Unprocessable Entity";
     case 431:
         return "Request Header Fields Too Large";
+    case 503:
+        return "Service Unavailable";
     default:
         return "Error";
     }
@@ -744,7 +751,11 @@ conn_main(void *arg)
         char saved = c.buf[total];
         c.buf[total] = '\0';
         resp r = {.close = q.close};
-        route(&q, c.buf + head_len, &r);
+        if (unavailable_file != NULL && strcmp(q.method, "GET") == 0 &&
+            access(unavailable_file, F_OK) == 0)
+            reply_error(&r, 503, 50301, "not serving reads while %s exists", unavailable_file);
+        else
+            route(&q, c.buf + head_len, &r);
         c.buf[total] = saved;
         if (verbose)
             fprintf(stderr, "sluice-csr-fixture: fd %d: %s %s -> %d\n", c.fd, q.method, q.target,
@@ -769,7 +780,7 @@ static void
 usage(void)
 {
     fprintf(stderr, "usage: sluice-csr-fixture [--port N] [--user U --password P] "
-                    "[--delay-ms N] [--verbose]\n");
+                    "[--delay-ms N] [--unavailable-while FILE] [--verbose]\n");
     exit(2);
 }
 
@@ -797,6 +808,8 @@ main(int argc, char **argv)
             if (*end != '\0' || d < 0 || d > 600000)
                 usage();
             delay_ms = (int)d;
+        } else if (strcmp(a, "--unavailable-while") == 0) {
+            unavailable_file = v;
         } else if (strcmp(a, "--user") == 0) {
             user = v;
         } else if (strcmp(a, "--password") == 0) {
