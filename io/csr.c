@@ -10,7 +10,6 @@
 #include "io/io_csr.h"
 
 #include <curl/curl.h>
-#include <curl/mprintf.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -112,8 +111,9 @@ quote(char *dst, size_t cap, const char *src)
         unsigned char ch = (unsigned char)src[n];
         dst[n] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
     }
+    /* Cut before a continuation byte: drop the partial sequence. */
     if (src[n] != '\0')
-        while (n > 0 && ((unsigned char)dst[n] & 0xc0) == 0x80)
+        while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
             n--;
     dst[n] = '\0';
 }
@@ -183,10 +183,12 @@ io_csr_open(const io_csr_conf *conf, eng_err *err)
         if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '?' || *p == '#')
             bad_char = true;
     if (!scheme || bad_char || host[0] == '\0' || host[0] == '/' || host[0] == ':') {
+        char q[QUOTE_MAX];
+        quote(q, sizeof q, c->shown);
         fail(c, err, ENG_ERRCODE_INVALID_PARAMETER_VALUE,
              "invalid schema registry URL \"%s\": it must be http[s]://host[:port][/path], "
              "with no spaces, query or fragment",
-             c->shown);
+             q);
         io_csr_close(c);
         return NULL;
     }
@@ -250,6 +252,17 @@ on_data(char *p, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
+/* Appends header h to *l; false when out of memory (*l is kept). */
+static bool
+add_header(struct curl_slist **l, const char *h)
+{
+    struct curl_slist *n = curl_slist_append(*l, h);
+    if (n == NULL)
+        return false;
+    *l = n;
+    return true;
+}
+
 /* Creates the easy handle and sets the options every request shares. */
 static int
 ensure_handle(io_csr *c, eng_err *err)
@@ -288,13 +301,12 @@ ensure_handle(io_csr *c, eng_err *err)
 #undef SET
     const char *accept = "Accept: application/vnd.schemaregistry.v1+json, "
                          "application/vnd.schemaregistry+json, application/json";
-    struct curl_slist *g = curl_slist_append(NULL, accept);
-    struct curl_slist *p = curl_slist_append(NULL, accept);
-    if (p != NULL)
-        p = curl_slist_append(p, "Content-Type: application/vnd.schemaregistry.v1+json");
-    if (p != NULL) /* no "Expect: 100-continue" round trip before large bodies */
-        p = curl_slist_append(p, "Expect:");
-    if (rc != CURLE_OK || g == NULL || p == NULL) {
+    struct curl_slist *g = NULL, *p = NULL;
+    bool hdr_ok = add_header(&g, accept) && add_header(&p, accept) &&
+                  add_header(&p, "Content-Type: application/vnd.schemaregistry.v1+json") &&
+                  /* no "Expect: 100-continue" round trip before large bodies */
+                  add_header(&p, "Expect:");
+    if (rc != CURLE_OK || !hdr_ok) {
         curl_slist_free_all(g);
         curl_slist_free_all(p);
         curl_easy_cleanup(h);
@@ -508,17 +520,19 @@ subject_path(io_csr *c, const char *subject, const char *suffix, eng_err *err)
         return NULL;
     /* curl_easy_escape leaves '.' as is: "." and ".." would read as dot
      * segments to a server that normalises the path. */
-    bool dots = strcmp(subject, ".") == 0 || strcmp(subject, "..") == 0;
-    char *e = dots ? curl_maprintf("%s", subject[1] ? "%2E%2E" : "%2E")
-                   : curl_easy_escape(c->curl, subject, 0);
-    if (e == NULL) {
+    const char *dots = strcmp(subject, ".") == 0    ? "%2E"
+                       : strcmp(subject, "..") == 0 ? "%2E%2E"
+                                                    : NULL;
+    char *e = dots ? NULL : curl_easy_escape(c->curl, subject, 0);
+    if (dots == NULL && e == NULL) {
         fail(c, err, ENG_ERRCODE_OUT_OF_MEMORY, "cannot URL-encode subject \"%s\"", subject);
         return NULL;
     }
-    size_t n = strlen("/subjects/") + strlen(e) + strlen(suffix) + 1;
+    const char *enc = dots ? dots : e;
+    size_t n = strlen("/subjects/") + strlen(enc) + strlen(suffix) + 1;
     char *p = malloc(n);
     ENG_ASSERT(p != NULL);
-    snprintf(p, n, "/subjects/%s%s", e, suffix);
+    snprintf(p, n, "/subjects/%s%s", enc, suffix);
     curl_free(e);
     return p;
 }

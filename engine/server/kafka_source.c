@@ -797,7 +797,7 @@ typedef struct kstream {
     int backoff_ms;
     bool transient; /* a consumer error is shown in the status */
     eng_batch *b;
-    eng_rowbuf row, tmp;
+    eng_rowbuf row, tmp, keyrow;
     io_dbz_change dbz;
     /* TRANSACTION METADATA: commands wait in a FIFO until the transaction
      * they belong to is complete (its END seen and all its events of our
@@ -957,8 +957,8 @@ kbad(kstream *st, const io_kafka_msg *m, const char *what, const eng_err *e)
     srcrt *src = st->src;
     char msg[1400];
     snprintf(msg, sizeof msg, "topic %s partition %d offset %lld: %s%s%s", st->k->topic,
-             (int)m->partition, (long long)m->offset, what, what[0] ? ": " : "",
-             e != NULL ? e->message : "");
+             (int)m->partition, (long long)m->offset, what,
+             what[0] && e != NULL ? ": " : "", e != NULL ? e->message : "");
     src_sub_fail(src, st->sb, "%s", msg);
     /* While the start contents load, readers wait for them: failed lets
      * them go with the error. */
@@ -1284,34 +1284,31 @@ on_upsert(kstream *st, const io_kafka_msg *m, eng_err *err, const char **why)
         *why = "a message without key (ENVELOPE UPSERT needs one)";
         return -1;
     }
-    /* key row */
-    eng_rowbuf keyrow = {0};
+    eng_rowbuf *keyrow = &st->keyrow;
     if (decode_plain(st, &st->key, m->key, m->key_len, err) != 0) {
         *why = "cannot decode the key";
         return -1;
     }
-    eng_rowbuf_append(&keyrow, st->tmp.data, st->tmp.len);
+    eng_rowbuf_reset(keyrow);
+    eng_rowbuf_append(keyrow, st->tmp.data, st->tmp.len);
     eng_rowbuf_reset(&st->row);
-    eng_rowbuf_append(&st->row, keyrow.data, keyrow.len);
+    eng_rowbuf_append(&st->row, keyrow->data, keyrow->len);
     if (m->value == NULL) {
         /* delete by key: key ++ (key ++ NULL values) ++ meta */
-        eng_rowbuf_append(&st->row, keyrow.data, keyrow.len);
+        eng_rowbuf_append(&st->row, keyrow->data, keyrow->len);
         for (int j = st->sb->t.nkey; j < st->sb->t.ncols; j++)
             eng_push_null(&st->row);
         eng_push_null(&st->row);
-        eng_rowbuf_free(&keyrow);
         kpush(st, eng_rowbuf_row(&st->row), -1);
         return 0;
     }
     if (decode_plain(st, &st->val, m->value, m->value_len, err) != 0) {
-        eng_rowbuf_free(&keyrow);
         *why = "cannot decode the value";
         return -1;
     }
-    eng_rowbuf_append(&st->row, keyrow.data, keyrow.len);
+    eng_rowbuf_append(&st->row, keyrow->data, keyrow->len);
     eng_rowbuf_append(&st->row, st->tmp.data, st->tmp.len);
     eng_push_null(&st->row);
-    eng_rowbuf_free(&keyrow);
     kpush(st, eng_rowbuf_row(&st->row), 1);
     return 0;
 }
@@ -1660,6 +1657,7 @@ out:
     io_dbz_change_free(&st->dbz);
     eng_rowbuf_free(&st->row);
     eng_rowbuf_free(&st->tmp);
+    eng_rowbuf_free(&st->keyrow);
     free(st->parts);
     eng_client_free(st->c);
     free(st);

@@ -7,6 +7,7 @@
 #   h_pg_restart          # the same PostgreSQL stopped and started again
 #   h_pg_start_other [-c name=value ...]  # a second cluster; exports H_PG_OTHER_PORT
 #   h_kafka_start [topic:parts ...]   # exports H_KAFKA_BROKERS
+#   h_csr_start [--user U --password P] [--delay-ms N]  # schema registry; exports H_CSR_URL
 #   h_sluiced_start [flags...]        # exports H_SLUICED_PORT, H_SLUICED_PID, H_SLUICED_LOG
 #   h_fail "message"      # prints the message and the collected logs, exits 1
 # Every service's log is printed if the test exits non-zero.
@@ -178,6 +179,28 @@ h_kafka_start() {
     [ -n "$H_KAFKA_BROKERS" ] || h_fail "Kafka mock did not print its address"
     export H_KAFKA_BROKERS
     h_log "kafka mock at $H_KAFKA_BROKERS"
+}
+
+# Starts the schema registry fixture (sluice-csr-fixture) on an ephemeral
+# port; arguments are passed through (--user U --password P to require
+# HTTP Basic auth, --delay-ms N to delay every response). Requests are
+# logged. Exports H_CSR_URL (http://127.0.0.1:PORT, no trailing slash).
+h_csr_start() {
+    local log=$H_TMP/csr.$RANDOM.log
+    local out=$log.out
+    H_LOGS+=("$log")
+    "$SLUICE_BUILD_DIR/tests/harness/sluice-csr-fixture" --verbose "$@" </dev/null >"$out" \
+        2>"$log" &
+    H_PIDS+=($!)
+    local i
+    for ((i = 0; i < 200; i++)); do
+        [ -s "$out" ] && break
+        sleep 0.05
+    done
+    H_CSR_URL=$(head -n1 "$out")
+    [ -n "$H_CSR_URL" ] || h_fail "schema registry fixture did not print its URL"
+    export H_CSR_URL
+    h_log "schema registry fixture at $H_CSR_URL"
 }
 
 # Starts sluiced on a free port with a temporary data dir; extra flags are
