@@ -48,6 +48,14 @@ make_conf(const io_kafka_conf *c, const char *client_id, eng_err *err)
         {"allow.auto.create.topics", "false"},
         /* Freshness: do not let the broker sit on a fetch for 500 ms. */
         {"fetch.wait.max.ms", "10"},
+        /* Throughput: once the queue we poll holds queued.min.messages (it
+         * counts every assigned partition's messages, the default 100000
+         * is reached within a second of catching up) librdkafka 2.0 stops
+         * fetching for about a second, however fast we drain it: a reader
+         * slower than the broker then stalls every 100k messages. Memory
+         * stays bounded by queued.max.messages.kbytes (64 MB). Measured
+         * (sluice-bench kafka, 1M Avro messages): 2.9 s -> 1.0 s. */
+        {"queued.min.messages", "1000000"},
         {"fetch.error.backoff.ms", "50"},
         {"reconnect.backoff.ms", "20"},
         {"reconnect.backoff.max.ms", "5000"},
