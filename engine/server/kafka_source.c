@@ -661,38 +661,74 @@ schema_part(const uint8_t *p, size_t n)
     return out;
 }
 
-/* Debezium JSON: the schemas of the newest message with a value. */
+/* The newest message with a value of each partition (copies). */
+typedef struct ksample {
+    int64_t ts;
+    char *val, *key; /* NUL-terminated copies; val NULL: none yet */
+    size_t val_len, key_len;
+} ksample;
+
+static char *
+copy_bytes(const uint8_t *p, size_t n)
+{
+    char *c = malloc(n + 1);
+    ENG_ASSERT(c != NULL);
+    if (n > 0)
+        memcpy(c, p, n);
+    c[n] = '\0';
+    return c;
+}
+
+/* io_kafka_read_ranges callback: a partition's messages come in offset
+ * order, so the last one with a value is its newest. */
+static void
+sample_take(void *arg, const io_kafka_msg *m)
+{
+    ksample *ks = &((ksample *)arg)[m->partition];
+    if (m->value == NULL)
+        return;
+    free(ks->val);
+    free(ks->key);
+    ks->val = copy_bytes(m->value, m->value_len);
+    ks->val_len = m->value_len;
+    ks->key = m->key ? copy_bytes(m->key, m->key_len) : NULL;
+    ks->key_len = m->key_len;
+    ks->ts = m->ts_ms;
+}
+
+/* Debezium JSON: the schemas of the newest message with a value among the
+ * last 8 messages of every partition, all partitions read at once (one
+ * after the other took ~50 ms each). */
 static int
 sample_json(io_kafka *k, int nparts, const char *topic, kdef *d, eng_err *err)
 {
-    int64_t best_ts = -1;
+    size_t np = nparts > 0 ? (size_t)nparts : 1;
+    int64_t *from = malloc(np * sizeof *from);
+    int64_t *to = malloc(np * sizeof *to);
+    ksample *ks = calloc(np, sizeof *ks);
+    ENG_ASSERT(from != NULL && to != NULL && ks != NULL);
+    int rc = -1;
     for (int p = 0; p < nparts; p++) {
         int64_t lo, hi;
         if (io_kafka_watermarks(k, p, &lo, &hi, 5000, err) != 0)
-            return -1;
-        for (int64_t off = hi - 1; off >= lo && off >= hi - 8; off--) {
-            io_kafka_msg m;
-            int r = io_kafka_read_at(k, p, off, 5000, &m, err);
-            if (r < 0)
-                return -1;
-            if (r == 0)
-                break;
-            bool done = false;
-            if (m.value != NULL && m.ts_ms >= best_ts) {
-                char *vs = schema_part(m.value, m.value_len);
-                if (vs != NULL) {
-                    free(d->val_sample);
-                    free(d->key_sample);
-                    d->val_sample = vs;
-                    d->key_sample = m.key ? schema_part(m.key, m.key_len) : NULL;
-                    best_ts = m.ts_ms;
-                }
-                done = true;
-            }
-            io_kafka_release(&m, 1);
-            if (done)
-                break;
-        }
+            goto out;
+        from[p] = hi - 8 > lo ? hi - 8 : lo;
+        to[p] = hi;
+    }
+    if (io_kafka_read_ranges(k, nparts, from, to, 5000, sample_take, ks, err) != 0)
+        goto out;
+    int64_t best_ts = -1;
+    for (int p = 0; p < nparts; p++) {
+        if (ks[p].val == NULL || ks[p].ts < best_ts)
+            continue;
+        char *vs = schema_part((const uint8_t *)ks[p].val, ks[p].val_len);
+        if (vs == NULL)
+            continue;
+        free(d->val_sample);
+        free(d->key_sample);
+        d->val_sample = vs;
+        d->key_sample = ks[p].key ? schema_part((const uint8_t *)ks[p].key, ks[p].key_len) : NULL;
+        best_ts = ks[p].ts;
     }
     if (d->val_sample == NULL) {
         eng_err_set(err, ENG_ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
@@ -701,9 +737,18 @@ sample_json(io_kafka *k, int nparts, const char *topic, kdef *d, eng_err *err)
                     topic);
         eng_err_hint(err,
                      "produce with the JsonConverter's schemas.enable=true, or use FORMAT AVRO");
-        return -1;
+        goto out;
     }
-    return 0;
+    rc = 0;
+out:
+    for (int p = 0; p < nparts; p++) {
+        free(ks[p].val);
+        free(ks[p].key);
+    }
+    free(ks);
+    free(from);
+    free(to);
+    return rc;
 }
 
 /* Avro: the latest schemas of the topic's subjects. */
@@ -957,8 +1002,8 @@ kbad(kstream *st, const io_kafka_msg *m, const char *what, const eng_err *e)
     srcrt *src = st->src;
     char msg[1400];
     snprintf(msg, sizeof msg, "topic %s partition %d offset %lld: %s%s%s", st->k->topic,
-             (int)m->partition, (long long)m->offset, what,
-             what[0] && e != NULL ? ": " : "", e != NULL ? e->message : "");
+             (int)m->partition, (long long)m->offset, what, what[0] && e != NULL ? ": " : "",
+             e != NULL ? e->message : "");
     src_sub_fail(src, st->sb, "%s", msg);
     /* While the start contents load, readers wait for them: failed lets
      * them go with the error. */
