@@ -125,6 +125,18 @@ conn_kind(const json_t *o)
     return k ? k : "postgres";
 }
 
+const char *
+ex_connection_type(const eng_obj *o)
+{
+    json_t *j = json_loads(o->conn ? o->conn : "{}", 0, NULL);
+    const char *k = j != NULL ? conn_kind(j) : "postgres";
+    const char *type = strcmp(k, "kafka") == 0 ? "kafka"
+                       : strcmp(k, "csr") == 0 ? "confluent-schema-registry"
+                                               : "postgres";
+    json_decref(j);
+    return type;
+}
+
 static char *
 dup_opt(const json_t *o, const char *key)
 {

@@ -417,7 +417,7 @@ show(eng_session *s, const word *w, int n, const eng_sink *sink, eng_err *err)
         for (int i = 0; i < cnt && !is(w, n, 1, "sinks"); i++) {
             eng_obj *o = eng_catalog_at(cat, i);
             if (o->kind == k) {
-                const char *v[2] = {o->name, "postgres"};
+                const char *v[2] = {o->name, k == ENG_OBJ_CONNECTION ? ex_connection_type(o) : ""};
                 rows_add(&r, v);
             }
         }

@@ -49,6 +49,9 @@ bool ex_dialect_is_show(const char *sql);
 int ex_dialect(eng_session *s, const char *sql, const eng_sink *sink, eng_err *err);
 /* connection.c: CREATE CONNECTION ... TO POSTGRES (...), DROP CONNECTION. */
 int ex_connection(eng_session *s, const char *sql, const eng_sink *sink, eng_err *err);
+/* A connection object's type as SHOW CONNECTIONS names it: "postgres",
+ * "kafka" or "confluent-schema-registry" (a static string). */
+const char *ex_connection_type(const eng_obj *o);
 
 /* A PostgreSQL connection's options with its secrets resolved (the CA
  * certificate staged in a private file), for the sources. */

@@ -465,7 +465,11 @@ parse_create(const char *sql, kspec *sp, eng_err *err)
                 char buf[64];
                 ex_lex_ws(&l);
                 const char *at = l.p;
-                if (!ex_lex_value(&l, buf, sizeof buf))
+                /* A sign is not part of a value token: keep it, so that a
+                 * negative offset gets the message below. */
+                buf[0] = '-';
+                size_t sign = ex_lex_punct(&l, '-') ? 1 : 0;
+                if (!ex_lex_value(&l, buf + sign, sizeof buf - 1))
                     return ex_lex_syntax(&l, err, "an offset");
                 char *end;
                 errno = 0;
@@ -661,10 +665,11 @@ schema_part(const uint8_t *p, size_t n)
     return out;
 }
 
-/* The newest message with a value of each partition (copies). */
+/* Per partition, the newest message with a value and the newest with a
+ * key (copies; NULL: none yet). */
 typedef struct ksample {
-    int64_t ts;
-    char *val, *key; /* NUL-terminated copies; val NULL: none yet */
+    int64_t val_ts, key_ts;
+    char *val, *key;
     size_t val_len, key_len;
 } ksample;
 
@@ -680,25 +685,31 @@ copy_bytes(const uint8_t *p, size_t n)
 }
 
 /* io_kafka_read_ranges callback: a partition's messages come in offset
- * order, so the last one with a value is its newest. */
+ * order, so the last one with a value (a key) is its newest. */
 static void
 sample_take(void *arg, const io_kafka_msg *m)
 {
     ksample *ks = &((ksample *)arg)[m->partition];
-    if (m->value == NULL)
-        return;
-    free(ks->val);
-    free(ks->key);
-    ks->val = copy_bytes(m->value, m->value_len);
-    ks->val_len = m->value_len;
-    ks->key = m->key ? copy_bytes(m->key, m->key_len) : NULL;
-    ks->key_len = m->key_len;
-    ks->ts = m->ts_ms;
+    if (m->value != NULL) {
+        free(ks->val);
+        ks->val = copy_bytes(m->value, m->value_len);
+        ks->val_len = m->value_len;
+        ks->val_ts = m->ts_ms;
+    }
+    if (m->key != NULL) {
+        free(ks->key);
+        ks->key = copy_bytes(m->key, m->key_len);
+        ks->key_len = m->key_len;
+        ks->key_ts = m->ts_ms;
+    }
 }
 
-/* Debezium JSON: the schemas of the newest message with a value among the
- * last 8 messages of every partition, all partitions read at once (one
- * after the other took ~50 ms each). */
+/* Debezium JSON: the value's schema from the newest message with a value,
+ * the key's from the newest message with a key, among the last 8 messages
+ * of every partition, all partitions read at once (one message at a time
+ * took ~50 ms each). They are sought apart: a truncate (op t) has a value
+ * but a null key on a keyed topic too, and must not make the source
+ * keyless when it happens to be the newest message. */
 static int
 sample_json(io_kafka *k, int nparts, const char *topic, kdef *d, eng_err *err)
 {
@@ -717,18 +728,24 @@ sample_json(io_kafka *k, int nparts, const char *topic, kdef *d, eng_err *err)
     }
     if (io_kafka_read_ranges(k, nparts, from, to, 5000, sample_take, ks, err) != 0)
         goto out;
-    int64_t best_ts = -1;
+    int64_t val_ts = -1, key_ts = -1;
     for (int p = 0; p < nparts; p++) {
-        if (ks[p].val == NULL || ks[p].ts < best_ts)
-            continue;
-        char *vs = schema_part((const uint8_t *)ks[p].val, ks[p].val_len);
-        if (vs == NULL)
-            continue;
-        free(d->val_sample);
-        free(d->key_sample);
-        d->val_sample = vs;
-        d->key_sample = ks[p].key ? schema_part((const uint8_t *)ks[p].key, ks[p].key_len) : NULL;
-        best_ts = ks[p].ts;
+        char *vs = ks[p].val && ks[p].val_ts >= val_ts
+                       ? schema_part((const uint8_t *)ks[p].val, ks[p].val_len)
+                       : NULL;
+        if (vs != NULL) {
+            free(d->val_sample);
+            d->val_sample = vs;
+            val_ts = ks[p].val_ts;
+        }
+        char *kv = ks[p].key && ks[p].key_ts >= key_ts
+                       ? schema_part((const uint8_t *)ks[p].key, ks[p].key_len)
+                       : NULL;
+        if (kv != NULL) {
+            free(d->key_sample);
+            d->key_sample = kv;
+            key_ts = ks[p].key_ts;
+        }
     }
     if (d->val_sample == NULL) {
         eng_err_set(err, ENG_ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,

@@ -2485,9 +2485,13 @@ ex_source_status_rows(eng_coord *co, const eng_obj *o, eng_batch *out)
         json_object_set_new(d, "caught_up", json_boolean(atomic_load(&src->ready)));
         char *ds = json_dumps(d, JSON_COMPACT);
         json_decref(d);
+        /* The source is its relation: its error is the relation's, unless
+         * the whole source failed (bad input before its start contents
+         * were in), which its progress relation shows too. */
         subrt *sb = &src->subs[0];
-        status_row(out, o, "kafka", sb->error ? "stalled" : src->status,
-                   sb->error ? sb->error : src->error, ds);
+        bool stalled = sb->error != NULL && !src->failed;
+        status_row(out, o, "kafka", stalled ? "stalled" : src->status,
+                   stalled ? sb->error : src->error, ds);
         free(ds);
         eng_obj *po = eng_catalog_get(co->cat, src->prog_id);
         if (po != NULL)

@@ -8,7 +8,12 @@
 #   h_pg_start_other [-c name=value ...]  # a second cluster; exports H_PG_OTHER_PORT
 #   h_kafka_start [topic:parts ...]   # exports H_KAFKA_BROKERS
 #   h_csr_start [--user U --password P] [--delay-ms N]  # schema registry; exports H_CSR_URL
+#   h_kafka_ends TOPIC                # "partition|end offset" lines (kcat -Q)
 #   h_sluiced_start [flags...]        # exports H_SLUICED_PORT, H_SLUICED_PID, H_SLUICED_LOG
+#   h_sluiced_stop [secs]             # SIGTERM; h_sluiced_start again reuses the data dir
+#   h_sluice_q / h_pg_q -c SQL        # psql -At against sluiced / PostgreSQL
+#   h_wait_for SQL WANT [secs]        # polls sluiced until SQL prints WANT (H_POLL_SECS, 15 s)
+#   h_same_as_pg SQL [PG_SQL [secs]]  # polls until sluiced and PostgreSQL answer alike
 #   h_fail "message"      # prints the message and the collected logs, exits 1
 # Every service's log is printed if the test exits non-zero.
 set -euo pipefail
@@ -203,6 +208,27 @@ h_csr_start() {
     h_log "schema registry fixture at $H_CSR_URL"
 }
 
+# grep over a string: h_grep "$out" -q PATTERN. Unlike `echo "$out" | grep
+# -q`, it cannot fail for SIGPIPE under pipefail when grep exits at the
+# first match before echo is done writing.
+h_grep() {
+    local text=$1
+    shift
+    grep "$@" <<<"$text"
+}
+
+# Prints "partition|end offset" (the high watermark) for each partition of
+# topic $1 of the Kafka mock, as a Kafka source's progress relation shows it
+# once everything is read.
+h_kafka_ends() {
+    local parts p args=()
+    parts=$(timeout 30 kcat -L -b "$H_KAFKA_BROKERS" -t "$1" | grep -c '^ *partition [0-9]*,') ||
+        h_fail "no partitions for topic $1"
+    for ((p = 0; p < parts; p++)); do args+=(-t "$1:$p:-1"); done
+    timeout 30 kcat -Q -b "$H_KAFKA_BROKERS" "${args[@]}" |
+        sed -n 's/^.* \[\([0-9]*\)\] offset \([0-9]*\)$/\1|\2/p' | sort -n
+}
+
 # Starts sluiced on a free port with a temporary data dir; extra flags are
 # passed through. Waits until it accepts connections.
 h_sluiced_start() {
@@ -228,6 +254,43 @@ h_sluiced_start() {
 # psql against sluiced.
 h_sluice_psql() {
     psql -X -q -h 127.0.0.1 -p "$H_SLUICED_PORT" -U materialize materialize "$@"
+}
+
+# Unaligned, tuples-only queries for comparisons: h_sluice_q against
+# sluiced (stops at the first error), h_pg_q against the harness
+# PostgreSQL. NULL prints as $H_PSQL_NULL (default: empty, psql's own).
+h_sluice_q() { h_sluice_psql -X -At -v ON_ERROR_STOP=1 -P "null=${H_PSQL_NULL:-}" "$@"; }
+h_pg_q() { h_psql -X -At -P "null=${H_PSQL_NULL:-}" "$@"; }
+
+# h_wait_for SQL WANT [SECS]: polls sluiced until SQL prints WANT
+# (h_sluice_q), for up to SECS seconds (default $H_POLL_SECS, else 15);
+# fails the test with the last answer (or error) otherwise.
+h_wait_for() {
+    local secs=${3:-${H_POLL_SECS:-15}}
+    local sql=$1 want=$2 deadline=$((SECONDS + secs)) got=''
+    while :; do
+        got=$(h_sluice_q -c "$sql" 2>&1) && [ "$got" = "$want" ] && return 0
+        [ "$SECONDS" -ge "$deadline" ] && break
+        sleep 0.05
+    done
+    h_fail "waited ${secs}s for [$sql] = [$want], got [$got]"
+}
+
+# h_same_as_pg SQL [PG_SQL [SECS]]: polls until sluiced's answer to SQL
+# equals PostgreSQL's to PG_SQL (default: SQL itself), for up to SECS
+# seconds (as h_wait_for); fails the test with a diff otherwise.
+h_same_as_pg() {
+    local secs=${3:-${H_POLL_SECS:-15}}
+    local sql=$1 pg_sql=${2:-$1} deadline=$((SECONDS + secs)) a='' b=''
+    while :; do
+        a=$(h_sluice_q -c "$sql" 2>&1) || true
+        b=$(h_pg_q -c "$pg_sql" 2>&1) || true
+        [ "$a" = "$b" ] && return 0
+        [ "$SECONDS" -ge "$deadline" ] && break
+        sleep 0.05
+    done
+    diff <(echo "$a") <(echo "$b") >&2 || true
+    h_fail "sluice [$sql] differs from postgres [$pg_sql] (diff above: < sluice, > postgres)"
 }
 
 # Sends SIGTERM to sluiced and waits up to $1 seconds (default 5) for it to

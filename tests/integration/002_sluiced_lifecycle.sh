@@ -9,8 +9,8 @@ expect_usage_error() {
     local rc=0 err
     err=$("$S" "$@" 2>&1 >/dev/null) || rc=$?
     [ "$rc" -eq 2 ] || h_fail "sluiced $* exited $rc, expected 2"
-    echo "$err" | head -n1 | grep -q '^sluiced: ' || h_fail "sluiced $*: no one-line error: $err"
-    echo "$err" | grep -q '^usage: sluiced' || h_fail "sluiced $*: no usage line"
+    h_grep "$(head -n1 <<<"$err")" -q '^sluiced: ' || h_fail "sluiced $*: no one-line error: $err"
+    h_grep "$err" -q '^usage: sluiced' || h_fail "sluiced $*: no usage line"
 }
 expect_usage_error --size 7xhuge
 expect_usage_error --size 0
@@ -22,12 +22,12 @@ expect_usage_error --log-level loud
 expect_usage_error --size
 expect_usage_error extra-arg
 msg=$("$S" --size 7xhuge 2>&1 || true)
-echo "$msg" | grep -q 'invalid size "7xhuge"' || h_fail "bad size message unclear: $msg"
+h_grep "$msg" -q 'invalid size "7xhuge"' || h_fail "bad size message unclear: $msg"
 
 # --- --help prints the size table
 help=$("$S" --help)
 for row in "3xsmall 25cc 1 4 GiB" "xsmall 100cc 2 16 GiB" "2xlarge 3200cc 64 512 GiB"; do
-    echo "$help" | tr -s ' ' | grep -q "$row" || h_fail "--help lacks size row: $row"
+    h_grep "$(tr -s ' ' <<<"$help")" -q "$row" || h_fail "--help lacks size row: $row"
 done
 
 # --- xsmall: two pinned workers, pgwire alive, clean SIGTERM
@@ -42,18 +42,18 @@ grep -q 'topology: ' "$H_SLUICED_LOG" || h_fail "no topology line in the log"
 out=$(h_sluice_psql -At -c 'SELECT 1 + 1' 2>&1 || true)
 [ "$out" = "2" ] || h_fail "SELECT 1 + 1 answered: $out"
 out=$(h_sluice_psql -v VERBOSITY=verbose -c 'CREATE SEQUENCE s' 2>&1 || true)
-echo "$out" | grep -q '0A000: CREATE SEQ' \
+h_grep "$out" -q '0A000: CREATE SEQ' \
     || h_fail "expected SQLSTATE 0A000 naming CREATE SEQUENCE, got: $out"
 out=$(h_sluice_psql -v VERBOSITY=verbose -c 'SELECT a FROM t WHERE' 2>&1 || true)
-echo "$out" | grep -q '42601: syntax error at end of input' || h_fail "no 42601: $out"
-echo "$out" | grep -q '^ *\^' || h_fail "no error position caret: $out"
+h_grep "$out" -q '42601: syntax error at end of input' || h_fail "no 42601: $out"
+h_grep "$out" -q '^ *\^' || h_fail "no error position caret: $out"
 out=$(h_sluice_psql -v VERBOSITY=verbose -c "CREATE SOURCE s FROM POSTGRES CONNECTION c (PUBLICATION 'p') FOR ALL TABLES" 2>&1 || true)
-echo "$out" | grep -q "42704: unknown connection 'c'" || h_fail "CREATE SOURCE over no connection: $out"
+h_grep "$out" -q "42704: unknown connection 'c'" || h_fail "CREATE SOURCE over no connection: $out"
 out=$(h_sluice_psql -v VERBOSITY=verbose -c "CREATE SINK k FROM t INTO KAFKA CONNECTION c (TOPIC 't')" 2>&1 || true)
-echo "$out" | grep -q '0A000: CREATE SINK is not supported yet' || h_fail "CREATE SINK: $out"
+h_grep "$out" -q '0A000: CREATE SINK is not supported yet' || h_fail "CREATE SINK: $out"
 # Wrong database: FATAL 3D000.
 out=$(psql -X -h 127.0.0.1 -p "$H_SLUICED_PORT" -U materialize nosuchdb -c 'SELECT 1' 2>&1 || true)
-echo "$out" | grep -q 'database "nosuchdb" does not exist' || h_fail "wrong database accepted: $out"
+h_grep "$out" -q 'database "nosuchdb" does not exist' || h_fail "wrong database accepted: $out"
 
 # Garbage bytes and a truncated startup packet do not hurt the server.
 printf '\x00\x00\x00\x04' >"/dev/tcp/127.0.0.1/$H_SLUICED_PORT" || true
@@ -82,10 +82,10 @@ out=$(pw_psql bob pw:with:colons -c '' 2>&1) || h_fail "bob (colons in password)
 out=$(pw_psql alice s3cret -At -c 'SELECT 40 + 2' 2>&1 || true)
 [ "$out" = "42" ] || h_fail "authenticated query: $out"
 out=$(pw_psql alice wrong -c '' 2>&1) && h_fail "wrong password accepted"
-echo "$out" | grep -q 'password authentication failed for user "alice"' \
+h_grep "$out" -q 'password authentication failed for user "alice"' \
     || h_fail "wrong password message: $out"
 out=$(pw_psql mallory s3cret -c '' 2>&1) && h_fail "unknown user accepted"
-echo "$out" | grep -q 'password authentication failed for user "mallory"' \
+h_grep "$out" -q 'password authentication failed for user "mallory"' \
     || h_fail "unknown user message: $out"
 h_sluiced_stop 5 || h_fail "sluiced (password file) exited non-zero on SIGTERM"
 rc=0

@@ -33,28 +33,28 @@ expect "arrangement size of total" "t" "$n"
 
 # --- NOT NULL, types, errors with SQLSTATE and position
 out=$(h_sluice_psql -X -v VERBOSITY=verbose -c "INSERT INTO acct VALUES (NULL, 'x', 1)" 2>&1 || true)
-echo "$out" | grep -q '23502' || h_fail "NOT NULL not enforced: $out"
+h_grep "$out" -q '23502' || h_fail "NOT NULL not enforced: $out"
 out=$(h_sluice_psql -X -v VERBOSITY=verbose -c "SELECT nosuch FROM acct" 2>&1 || true)
-echo "$out" | grep -q '42703' || h_fail "no 42703: $out"
-echo "$out" | grep -q '^ *\^' || h_fail "no position for 42703: $out"
+h_grep "$out" -q '42703' || h_fail "no 42703: $out"
+h_grep "$out" -q '^ *\^' || h_fail "no position for 42703: $out"
 out=$(h_sluice_psql -X -v VERBOSITY=verbose -c "SELECT 1 + 'a'::text" 2>&1 || true)
-echo "$out" | grep -q '42883' || h_fail "no 42883: $out"
+h_grep "$out" -q '42883' || h_fail "no 42883: $out"
 # now() is the statement's time in a one-off query, refused in a view
 # (a view's value must not depend on when it is read).
 [ "$(q -c "SELECT now() > '2026-01-01'::timestamptz AND now() < '2100-01-01'::timestamptz")" = t ] ||
     h_fail "now() in a one-off query"
 out=$(h_sluice_psql -X -v VERBOSITY=verbose -c "CREATE VIEW v_now AS SELECT now() AS t" 2>&1 || true)
-echo "$out" | grep -q '0A000.*not supported in views' || h_fail "now() in a view: $out"
+h_grep "$out" -q '0A000.*not supported in views' || h_fail "now() in a view: $out"
 out=$(h_sluice_psql -X -v VERBOSITY=verbose -c "CREATE MATERIALIZED VIEW mv_now AS SELECT current_date AS d" 2>&1 || true)
-echo "$out" | grep -q '0A000.*not supported in views' || h_fail "current_date in a view: $out"
+h_grep "$out" -q '0A000.*not supported in views' || h_fail "current_date in a view: $out"
 out=$(h_sluice_psql -X -v VERBOSITY=verbose -c "SELECT 1/0" 2>&1 || true)
-echo "$out" | grep -q '22012' || h_fail "no 22012: $out"
+h_grep "$out" -q '22012' || h_fail "no 22012: $out"
 
 # --- DROP with dependencies
 out=$(h_sluice_psql -X -v VERBOSITY=verbose -c "DROP TABLE acct" 2>&1 || true)
-echo "$out" | grep -q '2BP01' || h_fail "DROP without CASCADE allowed: $out"
+h_grep "$out" -q '2BP01' || h_fail "DROP without CASCADE allowed: $out"
 out=$(h_sluice_psql -X -c 'DROP VIEW IF EXISTS nothere' 2>&1) || h_fail "DROP VIEW IF EXISTS: $out"
-echo "$out" | grep -q 'does not exist, skipping' || h_fail "no notice for DROP IF EXISTS: $out"
+h_grep "$out" -q 'does not exist, skipping' || h_fail "no notice for DROP IF EXISTS: $out"
 
 # --- the catalog survives a restart; table contents do not (yet)
 h_sluiced_stop 10 || h_fail "sluiced exited non-zero"
@@ -77,9 +77,9 @@ FETCH ALL c WITH (timeout = '2s');
 CLOSE c;
 SQL
 )
-echo "$out" | grep -Eq '^[0-9]+\|1\|eve$' || h_fail "SUBSCRIBE snapshot: $out"
-echo "$out" | grep -Eq '^[0-9]+\|1\|fay$' || h_fail "SUBSCRIBE insert: $out"
-echo "$out" | grep -Eq '^[0-9]+\|-1\|eve$' || h_fail "SUBSCRIBE retraction: $out"
+h_grep "$out" -Eq '^[0-9]+\|1\|eve$' || h_fail "SUBSCRIBE snapshot: $out"
+h_grep "$out" -Eq '^[0-9]+\|1\|fay$' || h_fail "SUBSCRIBE insert: $out"
+h_grep "$out" -Eq '^[0-9]+\|-1\|eve$' || h_fail "SUBSCRIBE retraction: $out"
 
 # --- SUBSCRIBE through COPY: a streaming client sees later writes, and
 # a cancel (psql sends one on SIGINT) ends it with 57014.

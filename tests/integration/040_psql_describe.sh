@@ -23,7 +23,7 @@ SQL
 d() {
     local out
     out=$(h_sluice_psql -P pager=off -c "$1" 2>&1) || h_fail "psql $1 exited non-zero: $out"
-    if echo "$out" | grep -qiE 'ERROR|FATAL|not supported'; then
+    if h_grep "$out" -qiE 'ERROR|FATAL|not supported'; then
         h_fail "psql $1 printed an error: $out"
     fi
     printf '%s\n' "$out"
@@ -31,11 +31,11 @@ d() {
 
 # has OUT REGEX WHAT: OUT has a line matching the extended REGEX.
 has() {
-    echo "$1" | grep -qE -- "$2" || h_fail "$3: no line matching /$2/ in:
+    h_grep "$1" -qE -- "$2" || h_fail "$3: no line matching /$2/ in:
 $1"
 }
 hasnt() {
-    echo "$1" | grep -qE -- "$2" && h_fail "$3: unexpected line matching /$2/ in:
+    h_grep "$1" -qE -- "$2" && h_fail "$3: unexpected line matching /$2/ in:
 $1"
     return 0
 }
@@ -180,6 +180,6 @@ c numeric(10,2) NULL f
 EOF
     out=$("$SLT" --extended --dsn "host=127.0.0.1 port=$H_SLUICED_PORT user=materialize dbname=materialize" \
         "$H_TMP/psql_ext.slt" 2>&1) || h_fail "psql queries over the extended protocol: $out"
-    echo "$out" | grep -q ' 0 failures' || h_fail "extended protocol: $out"
+    h_grep "$out" -q ' 0 failures' || h_fail "extended protocol: $out"
 fi
 echo "psql describe test passed"

@@ -25,31 +25,31 @@ q -c "CREATE CONNECTION pg_connection TO POSTGRES ($opts, PASSWORD SECRET pgpass
 [ "$(q -c 'SHOW CONNECTIONS')" = "pg_connection|postgres" ] || h_fail "SHOW CONNECTIONS: $(q -c 'SHOW CONNECTIONS')"
 
 out=$(err_of "CREATE CONNECTION c2 TO POSTGRES ($opts, PASSWORD SECRET badpass)")
-echo "$out" | grep -q '08001' || h_fail "wrong password: no 08001: $out"
-echo "$out" | grep -q 'password authentication failed' || h_fail "wrong password: unclear: $out"
+h_grep "$out" -q '08001' || h_fail "wrong password: no 08001: $out"
+h_grep "$out" -q 'password authentication failed' || h_fail "wrong password: unclear: $out"
 
 port=$(h_freeport)
 out=$(err_of "CREATE CONNECTION c3 TO POSTGRES (HOST '127.0.0.1', PORT $port, USER conn_user, PASSWORD SECRET pgpass)")
-echo "$out" | grep -q "08001.*cannot connect to PostgreSQL at 127.0.0.1:$port" || h_fail "unreachable: $out"
+h_grep "$out" -q "08001.*cannot connect to PostgreSQL at 127.0.0.1:$port" || h_fail "unreachable: $out"
 
 out=$(err_of "CREATE CONNECTION c4 TO POSTGRES ($opts, PASSWORD SECRET pgpass, SSL MODE 'require')")
-echo "$out" | grep -q '08001' || h_fail "SSL required from a server without SSL: $out"
-echo "$out" | grep -qi 'ssl' || h_fail "SSL error does not say SSL: $out"
+h_grep "$out" -q '08001' || h_fail "SSL required from a server without SSL: $out"
+h_grep "$out" -qi 'ssl' || h_fail "SSL error does not say SSL: $out"
 
 out=$(err_of "CREATE CONNECTION c5 TO POSTGRES ($opts, PASSWORD SECRET nosuch)")
-echo "$out" | grep -q "42704.*unknown secret 'nosuch'" || h_fail "unknown secret: $out"
+h_grep "$out" -q "42704.*unknown secret 'nosuch'" || h_fail "unknown secret: $out"
 out=$(err_of "CREATE CONNECTION c6 TO POSTGRES ($opts, SSL MODE 'sometimes')")
-echo "$out" | grep -q '22023.*invalid SSL MODE' || h_fail "bad SSL MODE: $out"
+h_grep "$out" -q '22023.*invalid SSL MODE' || h_fail "bad SSL MODE: $out"
 out=$(err_of "CREATE CONNECTION c7 TO POSTGRES ($opts, COLOR 'red')")
-echo "$out" | grep -q '42601' || h_fail "unknown option: $out"
+h_grep "$out" -q '42601' || h_fail "unknown option: $out"
 out=$(err_of "CREATE CONNECTION pg_connection TO POSTGRES ($opts, PASSWORD SECRET pgpass)")
-echo "$out" | grep -q '42710' || h_fail "duplicate: $out"
+h_grep "$out" -q '42710' || h_fail "duplicate: $out"
 # none of the failed ones exists
 [ "$(q -c 'SHOW CONNECTIONS' | wc -l)" -eq 1 ] || h_fail "a failed connection was kept: $(q -c 'SHOW CONNECTIONS')"
 
 # The secret is a dependency.
 out=$(err_of "DROP SECRET pgpass")
-echo "$out" | grep -q '2BP01' || h_fail "DROP SECRET under a connection: $out"
+h_grep "$out" -q '2BP01' || h_fail "DROP SECRET under a connection: $out"
 
 # Definitions survive a restart (replayed without connecting).
 h_sluiced_stop 10 || h_fail "sluiced exited non-zero"

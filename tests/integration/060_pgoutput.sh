@@ -6,5 +6,5 @@
 h_pg_start
 out=$("$SLUICE_BUILD_DIR/tests/integration/sluice-pgoutput-probe" "$H_PG_DSN" 2>&1) \
     || h_fail "pgoutput probe: $out"
-echo "$out" | grep -q ', 0 failures' || h_fail "pgoutput probe: $out"
+h_grep "$out" -q ', 0 failures' || h_fail "pgoutput probe: $out"
 h_log "$out"

@@ -46,26 +46,6 @@ h_psql -c "VACUUM ANALYZE sch.table_big" >/dev/null
 h_sluiced_start
 
 q() { h_sluice_psql -X -At -v ON_ERROR_STOP=1 "$@"; }
-# Polls until sluice's answer to $1 equals PostgreSQL's to $2 (default $1).
-same_as_pg() {
-    local a b
-    for _ in $(seq 200); do
-        a=$(q -c "$1" 2>&1) || true
-        b=$(pgq "${2:-$1}")
-        [ "$a" = "$b" ] && return 0
-        sleep 0.05
-    done
-    h_fail "sluice [$1] -> [$a] vs postgres [${2:-$1}] -> [$b]"
-}
-# Polls a sluice query until it prints the expected text (10 s).
-wait_for() {
-    local got=
-    for _ in $(seq 200); do
-        got=$(q -c "$1" 2>&1) && [ "$got" = "$2" ] && return 0
-        sleep 0.05
-    done
-    h_fail "waited for [$1] = [$2], got [$got]"
-}
 wal_lsn() { pgq "SELECT pg_current_wal_insert_lsn() - '0/0'"; }
 
 q -c "CREATE SECRET pgpass AS 'pw'" >/dev/null
@@ -89,12 +69,12 @@ got=$(q -c "SHOW SOURCES" | sort)
     h_fail "two slots expected: $(pgq 'SELECT slot_name, active FROM pg_replication_slots')"
 
 # Snapshots.
-same_as_pg "SELECT count(*), sum(id), min(v), max(v) FROM table_1"
-same_as_pg "SELECT id, w FROM alias_table_2 ORDER BY id" "SELECT id, w FROM sch.table_2 ORDER BY id"
-same_as_pg "SELECT id, w FROM table_2 ORDER BY id" "SELECT id, w FROM sch.table_2 ORDER BY id"
-same_as_pg "SELECT k, n FROM table_3 ORDER BY n" "SELECT k, n FROM sch.table_3 ORDER BY n"
-same_as_pg "SELECT a, b, v FROM table_4 ORDER BY a, b" "SELECT a, b, v FROM sch.table_4 ORDER BY a, b"
-same_as_pg "SELECT count(*), count(DISTINCT id), sum(id), min(pad), max(pad) FROM table_big" \
+h_same_as_pg "SELECT count(*), sum(id), min(v), max(v) FROM table_1"
+h_same_as_pg "SELECT id, w FROM alias_table_2 ORDER BY id" "SELECT id, w FROM sch.table_2 ORDER BY id"
+h_same_as_pg "SELECT id, w FROM table_2 ORDER BY id" "SELECT id, w FROM sch.table_2 ORDER BY id"
+h_same_as_pg "SELECT k, n FROM table_3 ORDER BY n" "SELECT k, n FROM sch.table_3 ORDER BY n"
+h_same_as_pg "SELECT a, b, v FROM table_4 ORDER BY a, b" "SELECT a, b, v FROM sch.table_4 ORDER BY a, b"
+h_same_as_pg "SELECT count(*), count(DISTINCT id), sum(id), min(pad), max(pad) FROM table_big" \
     "SELECT count(*), count(DISTINCT id), sum(id), min(pad), max(pad) FROM sch.table_big"
 out=$(h_sluice_psql -X -At -c "SELECT * FROM other" 2>&1) && h_fail "table other is in no source: $out"
 
@@ -111,14 +91,14 @@ done
 # for withdrawals).
 want_st=$(printf '%s\n' 'alias_table_2|subsource|running' 'mz_source|postgres|running' \
     'mz_source_progress|progress|running' 'table_1|subsource|running')
-wait_for "SELECT name, type, status FROM mz_internal.mz_source_statuses WHERE name IN ('mz_source', 'mz_source_progress', 'table_1', 'alias_table_2') ORDER BY name" "$want_st"
-wait_for "SELECT name, type, status FROM mz_source_statuses WHERE name LIKE 'withdrawals%' OR name IN ('table_2', 'table_3', 'table_4', 'table_big') ORDER BY name" \
+h_wait_for "SELECT name, type, status FROM mz_internal.mz_source_statuses WHERE name IN ('mz_source', 'mz_source_progress', 'table_1', 'alias_table_2') ORDER BY name" "$want_st"
+h_wait_for "SELECT name, type, status FROM mz_source_statuses WHERE name LIKE 'withdrawals%' OR name IN ('table_2', 'table_3', 'table_4', 'table_big') ORDER BY name" \
     "$(printf '%s\n' 'table_2|subsource|running' 'table_3|subsource|running' 'table_4|subsource|running' 'table_big|subsource|running' 'withdrawals|postgres|running' 'withdrawals_progress|progress|running')"
 [ "$(q -c "SELECT count(*) FROM mz_source_statuses WHERE error IS NOT NULL")" = 0 ] ||
     h_fail "errors in statuses: $(q -c 'SELECT * FROM mz_source_statuses')"
-wait_for "SELECT name, snapshot_records_known, snapshot_records_staged, rehydration_latency IS NOT NULL FROM mz_internal.mz_source_statistics ORDER BY name" \
+h_wait_for "SELECT name, snapshot_records_known, snapshot_records_staged, rehydration_latency IS NOT NULL FROM mz_internal.mz_source_statistics ORDER BY name" \
     "$(printf '%s\n' 'mz_source|1500|1500|t' 'withdrawals|150550|150550|t')"
-wait_for "SELECT name, snapshot_records_known, snapshot_records_staged FROM mz_source_statistics ORDER BY name" \
+h_wait_for "SELECT name, snapshot_records_known, snapshot_records_staged FROM mz_source_statistics ORDER BY name" \
     "$(printf '%s\n' 'mz_source|1500|1500' 'withdrawals|150550|150550')"
 
 # The progress relation: one numeric LSN, between the slots' restart
@@ -157,24 +137,24 @@ UPDATE sch.table_big SET pad = 'changed' WHERE id % 1000 = 0;
 DELETE FROM sch.table_big WHERE id > 149990;
 SQL
 after=$(wal_lsn)
-same_as_pg "SELECT id, v FROM table_1 WHERE id <= 20 OR id > 1000 ORDER BY id"
-same_as_pg "SELECT count(*), sum(id), count(v) FROM table_1"
-same_as_pg "SELECT id, w FROM alias_table_2 ORDER BY id" "SELECT id, w FROM sch.table_2 ORDER BY id"
-same_as_pg "SELECT id, w FROM table_2 ORDER BY id" "SELECT id, w FROM sch.table_2 ORDER BY id"
-same_as_pg "SELECT k, n FROM table_3 ORDER BY k, n" "SELECT k, n FROM sch.table_3 ORDER BY k, n"
-same_as_pg "SELECT a, b, v FROM table_4 ORDER BY a, b" "SELECT a, b, v FROM sch.table_4 ORDER BY a, b"
-same_as_pg "SELECT count(*), sum(id), count(*) FILTER (WHERE pad = 'changed') FROM table_big" \
+h_same_as_pg "SELECT id, v FROM table_1 WHERE id <= 20 OR id > 1000 ORDER BY id"
+h_same_as_pg "SELECT count(*), sum(id), count(v) FROM table_1"
+h_same_as_pg "SELECT id, w FROM alias_table_2 ORDER BY id" "SELECT id, w FROM sch.table_2 ORDER BY id"
+h_same_as_pg "SELECT id, w FROM table_2 ORDER BY id" "SELECT id, w FROM sch.table_2 ORDER BY id"
+h_same_as_pg "SELECT k, n FROM table_3 ORDER BY k, n" "SELECT k, n FROM sch.table_3 ORDER BY k, n"
+h_same_as_pg "SELECT a, b, v FROM table_4 ORDER BY a, b" "SELECT a, b, v FROM sch.table_4 ORDER BY a, b"
+h_same_as_pg "SELECT count(*), sum(id), count(*) FILTER (WHERE pad = 'changed') FROM table_big" \
     "SELECT count(*), sum(id), count(*) FILTER (WHERE pad = 'changed') FROM sch.table_big"
 # The progress LSN grew past every commit above (each commit ends after
 # $before), and is not past what PostgreSQL has written.
-wait_for "SELECT lsn > $before FROM mz_source_progress" t
-wait_for "SELECT lsn > $before FROM withdrawals_progress" t
+h_wait_for "SELECT lsn > $before FROM mz_source_progress" t
+h_wait_for "SELECT lsn > $before FROM withdrawals_progress" t
 lsn1=$(q -c "SELECT lsn FROM mz_source_progress")
 [ "$(pgq "SELECT $lsn1 > $lsn0 AND $lsn1 <= pg_current_wal_insert_lsn() - '0/0'")" = t ] ||
     h_fail "progress lsn $lsn0 -> $lsn1 (wal $before .. $after)"
 # Acknowledged upstream: offset_committed and the slot's confirmed_flush_lsn.
-wait_for "SELECT offset_committed > $off0 AND offset_committed > $before FROM mz_source_statistics WHERE name = 'mz_source'" t
-wait_for "SELECT offset_committed >= $before, updates_committed > $upd0, updates_staged >= updates_committed - 1500 FROM mz_internal.mz_source_statistics WHERE name = 'mz_source'" "t|t|t"
+h_wait_for "SELECT offset_committed > $off0 AND offset_committed > $before FROM mz_source_statistics WHERE name = 'mz_source'" t
+h_wait_for "SELECT offset_committed >= $before, updates_committed > $upd0, updates_staged >= updates_committed - 1500 FROM mz_internal.mz_source_statistics WHERE name = 'mz_source'" "t|t|t"
 for _ in $(seq 200); do
     [ "$(pgq "SELECT bool_and(confirmed_flush_lsn - '0/0' > $before) FROM pg_replication_slots")" = t ] && break
     sleep 0.05
@@ -189,17 +169,17 @@ mz_slot=$(q -c "SHOW CREATE SOURCE mz_source" | sed -n "s/.*SLOT = '\([a-z0-9_]*
     h_fail "no walsender to terminate for $mz_slot"
 h_psql -c "INSERT INTO table_1 VALUES (1500, 'while reconnecting')" -c "UPDATE sch.table_2 SET w = 99 WHERE id = 501" \
     -c "DELETE FROM table_1 WHERE id = 1001" >/dev/null
-same_as_pg "SELECT id, v FROM table_1 WHERE id > 1000 ORDER BY id"
-same_as_pg "SELECT id, w FROM alias_table_2 ORDER BY id" "SELECT id, w FROM sch.table_2 ORDER BY id"
-wait_for "SELECT status, error IS NULL FROM mz_source_statuses WHERE name = 'mz_source'" "running|t"
+h_same_as_pg "SELECT id, v FROM table_1 WHERE id > 1000 ORDER BY id"
+h_same_as_pg "SELECT id, w FROM alias_table_2 ORDER BY id" "SELECT id, w FROM sch.table_2 ORDER BY id"
+h_wait_for "SELECT status, error IS NULL FROM mz_source_statuses WHERE name = 'mz_source'" "running|t"
 grep -q "source mz_source: replication connection lost" "$H_SLUICED_LOG" || h_fail "the lost connection was not logged"
 
 # TRUNCATE: a keyed table and a keyless one in one statement (each in its
 # own source), then new rows.
 h_psql -c "TRUNCATE table_1, sch.table_3" -c "INSERT INTO table_1 VALUES (1, 'again')" \
     -c "INSERT INTO sch.table_3 VALUES ('t', 1), ('t', 1)" >/dev/null
-same_as_pg "SELECT id, v FROM table_1 ORDER BY id"
-same_as_pg "SELECT k, n FROM table_3 ORDER BY k, n" "SELECT k, n FROM sch.table_3 ORDER BY k, n"
+h_same_as_pg "SELECT id, v FROM table_1 ORDER BY id"
+h_same_as_pg "SELECT k, n FROM table_3 ORDER BY k, n" "SELECT k, n FROM sch.table_3 ORDER BY k, n"
 
 # SHOW CREATE SOURCE: the statement as written with its slot pinned; run
 # again after DROP SOURCE it recreates the same source on the same slot.
@@ -225,16 +205,16 @@ q -c "DROP SOURCE withdrawals" >/dev/null
 [ "$(pgq "SELECT count(*) FROM pg_replication_slots")" = 1 ] || h_fail "DROP SOURCE withdrawals kept its slot"
 # mz_source streams on alone.
 h_psql -c "UPDATE sch.table_2 SET w = 7 WHERE id = 501" -c "INSERT INTO table_1 VALUES (2000, 'after drop')" >/dev/null
-same_as_pg "SELECT id, w FROM alias_table_2 ORDER BY id" "SELECT id, w FROM sch.table_2 ORDER BY id"
-same_as_pg "SELECT count(*), sum(id), count(v) FROM table_1"
+h_same_as_pg "SELECT id, w FROM alias_table_2 ORDER BY id" "SELECT id, w FROM sch.table_2 ORDER BY id"
+h_same_as_pg "SELECT count(*), sum(id), count(v) FROM table_1"
 q -c "$sql_bw" >/dev/null || h_fail "SHOW CREATE SOURCE's statement does not run: [$sql_bw]"
 [ "$(pgq "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '$slot_bw'")" = 1 ] ||
     h_fail "the recreated source is not on slot $slot_bw"
 got=$(q -c "SHOW SOURCES" | sort)
 [ "$got" = "$want_sources" ] || h_fail "SHOW SOURCES after recreating withdrawals: [$got]"
-same_as_pg "SELECT id, w FROM table_2 ORDER BY id" "SELECT id, w FROM sch.table_2 ORDER BY id"
+h_same_as_pg "SELECT id, w FROM table_2 ORDER BY id" "SELECT id, w FROM sch.table_2 ORDER BY id"
 h_psql -c "DELETE FROM sch.table_3 WHERE n > 100" >/dev/null
-same_as_pg "SELECT k, n FROM table_3 ORDER BY k, n" "SELECT k, n FROM sch.table_3 ORDER BY k, n"
+h_same_as_pg "SELECT k, n FROM table_3 ORDER BY k, n" "SELECT k, n FROM sch.table_3 ORDER BY k, n"
 
 # A publication with a row filter and a column list (PostgreSQL 15): the
 # snapshot holds the rows the filter passes, the stream follows rows in
@@ -251,9 +231,9 @@ SQL
 q -c "CREATE SOURCE filtered FROM POSTGRES CONNECTION pg_connection (PUBLICATION 'pub_filtered') FOR ALL TABLES" \
     >/dev/null || h_fail "CREATE SOURCE filtered"
 check_filtered() {
-    same_as_pg "SELECT id, v, w FROM rf ORDER BY id" \
+    h_same_as_pg "SELECT id, v, w FROM rf ORDER BY id" \
         "SELECT id, v, w FROM rf WHERE v > 10 AND w <> 'w15' ORDER BY id"
-    same_as_pg "SELECT * FROM cl ORDER BY id" "SELECT id, a FROM cl ORDER BY id"
+    h_same_as_pg "SELECT * FROM cl ORDER BY id" "SELECT id, a FROM cl ORDER BY id"
 }
 check_filtered
 h_psql -c "UPDATE rf SET v = v + 5 WHERE id BETWEEN 3 AND 8" -c "UPDATE rf SET v = 0 WHERE id = 20" \
@@ -287,11 +267,11 @@ q -c "CREATE SOURCE via_root FROM POSTGRES CONNECTION pg_connection (PUBLICATION
 q -c "CREATE SOURCE via_leaves FROM POSTGRES CONNECTION pg_connection (PUBLICATION 'pub_leaves') FOR ALL TABLES" \
     >/dev/null || h_fail "CREATE SOURCE via_leaves"
 check_parted() {
-    same_as_pg "SELECT id, v FROM parted ORDER BY id"
-    same_as_pg "SELECT id, v FROM parted_1 ORDER BY id"
-    same_as_pg "SELECT id, v FROM parted_2 ORDER BY id"
-    same_as_pg "SELECT id, v FROM inh_parent ORDER BY id" "SELECT id, v FROM ONLY inh_parent ORDER BY id"
-    same_as_pg "SELECT id, v, extra FROM inh_child ORDER BY id"
+    h_same_as_pg "SELECT id, v FROM parted ORDER BY id"
+    h_same_as_pg "SELECT id, v FROM parted_1 ORDER BY id"
+    h_same_as_pg "SELECT id, v FROM parted_2 ORDER BY id"
+    h_same_as_pg "SELECT id, v FROM inh_parent ORDER BY id" "SELECT id, v FROM ONLY inh_parent ORDER BY id"
+    h_same_as_pg "SELECT id, v, extra FROM inh_child ORDER BY id"
 }
 check_parted
 h_psql -c "INSERT INTO parted VALUES (32, 'new'), (150, 'new2')" -c "UPDATE parted SET id = id + 100 WHERE id < 30" \
@@ -317,8 +297,8 @@ q -c "CREATE SOURCE churn_src FROM POSTGRES CONNECTION pg_connection (PUBLICATIO
     >/dev/null || h_fail "CREATE SOURCE churn_src"
 kill -0 "$writer" 2>/dev/null && h_log "the writer was still running when CREATE SOURCE returned"
 wait "$writer" || h_fail "the writer failed"
-same_as_pg "SELECT count(*), sum(id), sum(v) FROM churn"
-same_as_pg "SELECT id, v FROM churn ORDER BY id"
+h_same_as_pg "SELECT count(*), sum(id), sum(v) FROM churn"
+h_same_as_pg "SELECT id, v FROM churn ORDER BY id"
 q -c "DROP SOURCE churn_src" >/dev/null
 
 # A restart: the sources come back on their slots (a new snapshot each)
@@ -338,10 +318,10 @@ check_show_create withdrawals "$schemas"
 [ "$(pgq "SELECT count(*) FROM pg_replication_slots")" = 2 ] ||
     h_fail "slots after a restart: $(pgq 'SELECT slot_name FROM pg_replication_slots')"
 h_psql -c "INSERT INTO table_1 VALUES (3000, 'after restart')" -c "UPDATE sch.table_2 SET w = 1 WHERE id = 501" >/dev/null
-same_as_pg "SELECT id, v FROM table_1 ORDER BY id"
-same_as_pg "SELECT id, w FROM alias_table_2 ORDER BY id" "SELECT id, w FROM sch.table_2 ORDER BY id"
-same_as_pg "SELECT id, w FROM table_2 ORDER BY id" "SELECT id, w FROM sch.table_2 ORDER BY id"
-same_as_pg "SELECT count(*), sum(id) FROM table_big" "SELECT count(*), sum(id) FROM sch.table_big"
+h_same_as_pg "SELECT id, v FROM table_1 ORDER BY id"
+h_same_as_pg "SELECT id, w FROM alias_table_2 ORDER BY id" "SELECT id, w FROM sch.table_2 ORDER BY id"
+h_same_as_pg "SELECT id, w FROM table_2 ORDER BY id" "SELECT id, w FROM sch.table_2 ORDER BY id"
+h_same_as_pg "SELECT count(*), sum(id) FROM table_big" "SELECT count(*), sum(id) FROM sch.table_big"
 
 # The slot dropped upstream behind the source's back: the source fails
 # with a clear error, and so do reads of its subsources.
@@ -355,8 +335,8 @@ done
 case "$st" in "failed|"*"$slot_bw"*"no longer exists"*) ;; *) h_fail "withdrawals after its slot was dropped: [$st]" ;; esac
 out=$(h_sluice_psql -X -v VERBOSITY=verbose -c "SELECT count(*) FROM table_2" 2>&1) &&
     h_fail "a read of a failed source succeeded: $out"
-echo "$out" | grep -q "ERROR:  55000: .*no longer exists" || h_fail "read of a failed source: $out"
-same_as_pg "SELECT count(*) FROM table_1"
+h_grep "$out" -q "ERROR:  55000: .*no longer exists" || h_fail "read of a failed source: $out"
+h_same_as_pg "SELECT count(*) FROM table_1"
 
 q -c "DROP SOURCE mz_source" >/dev/null
 q -c "DROP SOURCE withdrawals" >/dev/null

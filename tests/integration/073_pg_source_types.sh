@@ -73,25 +73,15 @@ CREATE PUBLICATION pub FOR TABLE ty, big, bigfull, bigkey;
 SQL
 h_sluiced_start
 
+H_PSQL_NULL=NULL # h_same_as_pg tells NULL from the empty string
+H_POLL_SECS=60   # and compares 16 MiB values
 q() { h_sluice_psql -X -At -P null=NULL -v ON_ERROR_STOP=1 "$@"; }
 pgq() { h_psql -X -At -P null=NULL -c "$1"; }
-# Polls until sluice's answer to $1 equals PostgreSQL's to $2 (default $1).
-same_as_pg() {
-    local a b
-    for _ in $(seq 200); do
-        a=$(q -c "$1" 2>&1) || true
-        b=$(pgq "${2:-$1}")
-        [ "$a" = "$b" ] && return 0
-        sleep 0.05
-    done
-    diff <(echo "$a") <(echo "$b") >&2 || true
-    h_fail "sluice [$1] differs from postgres [${2:-$1}] (diff above: < sluice, > postgres)"
-}
 # The rows of ty in [lo, hi), every column, through both. Sluice stores
 # -0 as 0 (docs/types.md), so PostgreSQL's side adds +0 to the floats.
 pg_cols=${cols/f4, f8/f4 + 0::float4 AS f4, f8 + 0::float8 AS f8}
 same_rows() {
-    same_as_pg "SELECT $cols FROM ty WHERE id >= $1 AND id < $2 ORDER BY id" \
+    h_same_as_pg "SELECT $cols FROM ty WHERE id >= $1 AND id < $2 ORDER BY id" \
         "SELECT $pg_cols FROM ty WHERE id >= $1 AND id < $2 ORDER BY id"
 }
 big_sql="SELECT id, v, length(t), md5(t), length(by), md5(by), substr(t, 1, 40), substr(t, 16777200) FROM big ORDER BY id"
@@ -105,7 +95,7 @@ q -c "CREATE SOURCE src FROM POSTGRES CONNECTION pg_conn (PUBLICATION 'pub') FOR
 
 # The snapshot: COPY's text format.
 same_rows 0 1000
-same_as_pg "$big_sql"
+h_same_as_pg "$big_sql"
 # The stream: the same rows inserted again, one transaction per row and
 # all in one; then every row updated to another's values.
 for i in 1 2 3 4; do
@@ -114,7 +104,7 @@ done
 h_psql -c "INSERT INTO ty SELECT id + 1000, b, i2, i4, i8, f4, f8, n, n2, t, vc, c, by, d, tm, ts, tz, iv, u, j, jb FROM rows WHERE id > 4" >/dev/null
 same_rows 1000 2000
 # Identical values whichever path they came by.
-same_as_pg "SELECT a.id FROM ty a JOIN ty b ON b.id = a.id + 1000 WHERE a.id < 1000 AND a.b IS NOT DISTINCT FROM b.b AND a.t IS NOT DISTINCT FROM b.t AND a.by IS NOT DISTINCT FROM b.by AND a.c IS NOT DISTINCT FROM b.c ORDER BY 1"
+h_same_as_pg "SELECT a.id FROM ty a JOIN ty b ON b.id = a.id + 1000 WHERE a.id < 1000 AND a.b IS NOT DISTINCT FROM b.b AND a.t IS NOT DISTINCT FROM b.t AND a.by IS NOT DISTINCT FROM b.by AND a.c IS NOT DISTINCT FROM b.c ORDER BY 1"
 h_psql -c "UPDATE ty SET (b, i2, i4, i8, f4, f8, n, n2, t, vc, c, by, d, tm, ts, tz, iv, u, j, jb) =
     (SELECT b, i2, i4, i8, f4, f8, n, n2, t, vc, c, by, d, tm, ts, tz, iv, u, j, jb FROM rows
      WHERE rows.id = (ty.id - 1000) % 8 + 1) WHERE id > 1000" >/dev/null
@@ -124,31 +114,31 @@ same_rows 0 2000
 
 # The big values streamed: a new row carries them whole.
 h_psql -c "INSERT INTO big SELECT 2, t, by, 0 FROM big WHERE id = 1" >/dev/null
-same_as_pg "$big_sql"
+h_same_as_pg "$big_sql"
 # An UPDATE of another column: pgoutput sends the TOASTed values as
 # unchanged; the subsource keeps the stored ones (snapshot row 1, streamed
 # row 2), also when the update comes in the same transaction as another
 # change of the row.
 [ "$(pgq "SELECT relreplident FROM pg_class WHERE relname = 'big'")" = d ] || h_fail "big: replica identity"
 h_psql -c "UPDATE big SET v = 42" >/dev/null
-same_as_pg "$big_sql"
+h_same_as_pg "$big_sql"
 h_psql -c "BEGIN" -c "UPDATE big SET v = v + 1 WHERE id = 1" -c "UPDATE big SET v = v + 1 WHERE id = 1" \
     -c "UPDATE big SET v = -1, t = t || 'z' WHERE id = 2" -c "COMMIT" >/dev/null
-same_as_pg "$big_sql"
-same_as_pg "SELECT id, v, length(t)::int8, length(by)::int8 FROM big ORDER BY id"
+h_same_as_pg "$big_sql"
+h_same_as_pg "SELECT id, v, length(t)::int8, length(by)::int8 FROM big ORDER BY id"
 h_psql -c "UPDATE big SET t = 'small' WHERE id = 1" -c "UPDATE big SET v = 7 WHERE id = 1" >/dev/null
-same_as_pg "$big_sql"
+h_same_as_pg "$big_sql"
 
 # REPLICA IDENTITY FULL: the old row comes whole, the new one leaves the
 # TOASTed value out; it is filled from the old row.
 full_sql="SELECT k, v, length(t)::int8, md5(t) FROM bigfull ORDER BY k, v"
-same_as_pg "$full_sql"
+h_same_as_pg "$full_sql"
 h_psql -c "UPDATE bigfull SET v = 5" >/dev/null
-same_as_pg "$full_sql"
+h_same_as_pg "$full_sql"
 h_psql -c "INSERT INTO bigfull SELECT 2, t, 6 FROM bigfull" -c "UPDATE bigfull SET k = k + 10 WHERE k = 1" >/dev/null
-same_as_pg "$full_sql"
+h_same_as_pg "$full_sql"
 h_psql -c "DELETE FROM bigfull WHERE k = 11" >/dev/null
-same_as_pg "$full_sql"
+h_same_as_pg "$full_sql"
 
 st=$(q -c "SELECT name, status, error FROM mz_internal.mz_source_statuses WHERE name IN ('ty', 'big', 'bigfull', 'bigkey') ORDER BY name")
 [ "$st" = "$(printf 'big|running|NULL\nbigfull|running|NULL\nbigkey|running|NULL\nty|running|NULL')" ] ||
@@ -158,9 +148,9 @@ st=$(q -c "SELECT name, status, error FROM mz_internal.mz_source_statuses WHERE 
 # DEFAULT): pgoutput sends the old key and leaves the value out, so the new
 # row cannot be completed. That subsource stops with a clear error (reads
 # of it fail, its status says why); the others go on.
-same_as_pg "SELECT id, md5(t) FROM bigkey ORDER BY id"
+h_same_as_pg "SELECT id, md5(t) FROM bigkey ORDER BY id"
 h_psql -c "UPDATE bigkey SET id = 2" -c "INSERT INTO ty VALUES (5000)" >/dev/null
-same_as_pg "SELECT id FROM ty WHERE id = 5000"
+h_same_as_pg "SELECT id FROM ty WHERE id = 5000"
 wait_for_status() {
     local got=
     for _ in $(seq 200); do
@@ -173,8 +163,8 @@ wait_for_status() {
 wait_for_status
 out=$(h_sluice_psql -X -v VERBOSITY=verbose -c "SELECT count(*) FROM bigkey" 2>&1) &&
     h_fail "reading a stalled subsource succeeded: $out"
-echo "$out" | grep -q "ERROR:  55000: .*bigkey.*REPLICA IDENTITY FULL" || h_fail "stalled subsource read: $out"
-same_as_pg "SELECT id, v FROM big ORDER BY id"
+h_grep "$out" -q "ERROR:  55000: .*bigkey.*REPLICA IDENTITY FULL" || h_fail "stalled subsource read: $out"
+h_same_as_pg "SELECT id, v FROM big ORDER BY id"
 q -c "DROP SOURCE src" >/dev/null
 [ "$(pgq "SELECT count(*) FROM pg_replication_slots")" = 0 ] || h_fail "slot left after DROP SOURCE"
 h_sluiced_stop 10 || h_fail "sluiced exited non-zero"
