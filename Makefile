@@ -6,7 +6,7 @@ BUILD     ?= build
 ASAN      ?= build-asan
 CTEST_ARGS ?= --output-on-failure --timeout 600 -j $(JOBS)
 
-.PHONY: all bootstrap build release asan test test-fast test-asan tsan tsan-build demo format lint bench bench-pgcdc clean
+.PHONY: all bootstrap build release asan test test-fast test-asan tsan tsan-build demo format lint bench bench-pgcdc bench-kafka clean
 
 all: build
 
@@ -62,6 +62,11 @@ bench: release
 # BENCH_ARGS=--quick for a one-minute smoke run.
 bench-pgcdc: release
 	@scripts/bench-pgcdc build-release $(BENCH_ARGS)
+
+# Debezium JSON and Avro from Kafka (sluice-bench kafka) against kcat;
+# BENCH_ARGS=--quick for a smoke run.
+bench-kafka: release
+	@scripts/bench-kafka build-release $(BENCH_ARGS)
 
 format:
 	@cmake -S . -B $(BUILD) >/dev/null && cmake --build $(BUILD) --target format

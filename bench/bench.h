@@ -8,5 +8,8 @@ int bench_expr_main(int argc, char **argv);
 int bench_sql_main(const char *mode, int argc, char **argv);
 /* PostgreSQL CDC into sluiced vs pg_recvlogical / a subscriber (bench_pgcdc.c). */
 int bench_pgcdc_main(int argc, char **argv);
+/* Debezium JSON and Avro from Kafka into sluiced vs kcat (bench_kafka.c; built with
+ * SLUICE_KAFKA only). */
+int bench_kafka_main(int argc, char **argv);
 
 #endif

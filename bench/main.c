@@ -15,7 +15,11 @@ main(int argc, char **argv)
         return bench_sql_main(argv[1], argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "pgcdc") == 0)
         return bench_pgcdc_main(argc - 2, argv + 2);
-    fprintf(stderr,
-            "usage: sluice-bench core|expr|peek|pgwire|pgcdc [options]   (see bench/README.md)\n");
+#ifdef SLUICE_KAFKA
+    if (argc >= 2 && strcmp(argv[1], "kafka") == 0)
+        return bench_kafka_main(argc - 2, argv + 2);
+#endif
+    fprintf(stderr, "usage: sluice-bench core|expr|peek|pgwire|pgcdc|kafka [options]   (see "
+                    "bench/README.md)\n");
     return 2;
 }

@@ -401,7 +401,7 @@ static int
 push_value(const io_dbz_column *c, const char *where, json_t *v, eng_strbuf *scratch,
            eng_rowbuf *row, eng_err *err)
 {
-    int64_t x;
+    int64_t x = 0; /* GCC -O3 (Release) warns maybe-uninitialized otherwise */
     switch (c->kind) {
     case IO_DBZ_INT8:
         if (expect_int(v, where, INT8_MIN, INT8_MAX, "int8", &x, err) < 0)
@@ -686,6 +686,69 @@ decode_envelope(const io_dbz_schema *cols, json_t *env, io_dbz_change *out, eng_
     return 0;
 }
 
+static bool
+json_ws(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The object at p[k..n) if it is followed by nothing but the root's
+ * closing brace (and whitespace), else NULL. New reference. */
+static json_t *
+object_then_close(const char *p, size_t n, size_t k)
+{
+    json_error_t je;
+    json_t *v = json_loadb(p + k, n - k, JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &je);
+    if (v == NULL)
+        return NULL;
+    /* on success with JSON_DISABLE_EOF_CHECK, position is past the value */
+    size_t i = k + (size_t)je.position;
+    while (i < n && json_ws(p[i]))
+        i++;
+    if (i < n && p[i] == '}') {
+        for (i++; i < n && json_ws(p[i]); i++) {
+        }
+        if (i == n && json_is_object(v))
+            return v;
+    }
+    json_decref(v);
+    return NULL;
+}
+
+/* After a whole parse of p whose root is {"schema", "payload"}: remembers
+ * the bytes before the payload's value when p ends with that value and the
+ * root's closing brace. The value is found from the end: the last
+ * `"payload" :` whose value runs to the closing brace and equals the
+ * parsed payload; inside a string or at another depth no value can do
+ * both. At most 4 candidates are tried (bounded work on odd input). */
+static void
+remember_prefix(eng_strbuf *prefix, const char *p, size_t n, json_t *payload)
+{
+    eng_strbuf_reset(prefix);
+    if (!json_is_object(payload))
+        return;
+    int tries = 0;
+    for (size_t i = n; i-- > 8 && tries < 4;) {
+        if (p[i] != '"' || memcmp(p + i - 8, "\"payload", 8) != 0)
+            continue;
+        size_t j = i + 1;
+        while (j < n && json_ws(p[j]))
+            j++;
+        if (j >= n || p[j] != ':')
+            continue;
+        for (j++; j < n && json_ws(p[j]); j++) {
+        }
+        tries++;
+        json_t *v = j < n ? object_then_close(p, n, j) : NULL;
+        bool same = v != NULL && json_equal(v, payload);
+        json_decref(v);
+        if (same) {
+            eng_strbuf_append(prefix, p, j);
+            return;
+        }
+    }
+}
+
 int
 io_dbz_decode(const io_dbz_schema *cols, const char *value, size_t n, io_dbz_change *out,
               eng_err *err)
@@ -693,10 +756,30 @@ io_dbz_decode(const io_dbz_schema *cols, const char *value, size_t n, io_dbz_cha
     clear_change(out);
     if (!value || n == 0)
         return 0;
+    size_t k = out->prefix.len;
+    if (k > 0 && n > k && memcmp(value, out->prefix.data, k) == 0) {
+        /* The same {"schema": S, "payload": as a message that parsed: the
+         * rest decides, and it is the payload if it is one object and the
+         * closing brace. Anything else is parsed whole below. (One
+         * difference: jansson's nesting limit counts from the payload
+         * here, one level more than in a whole parse.) */
+        json_t *env = object_then_close(value, n, k);
+        if (env != NULL) {
+            out->prefix_hits++;
+            int rc = decode_envelope(cols, env, out, err);
+            json_decref(env);
+            return rc;
+        }
+    }
     json_t *root;
     if (load(value, n, &root, err) < 0)
         return -1;
-    int rc = decode_envelope(cols, payload_of(root), out, err);
+    json_t *env = payload_of(root);
+    if (env != root)
+        remember_prefix(&out->prefix, value, n, env);
+    else
+        eng_strbuf_reset(&out->prefix);
+    int rc = decode_envelope(cols, env, out, err);
     json_decref(root);
     return rc;
 }
@@ -793,5 +876,6 @@ io_dbz_change_free(io_dbz_change *c)
     eng_rowbuf_free(&c->after);
     eng_rowbuf_free(&c->key);
     eng_strbuf_free(&c->scratch);
+    eng_strbuf_free(&c->prefix);
     memset(c, 0, sizeof *c);
 }

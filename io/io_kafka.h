@@ -87,11 +87,15 @@ typedef struct io_kafka_msg {
 int io_kafka_poll(io_kafka *k, io_kafka_msg *out, int max);
 void io_kafka_release(io_kafka_msg *m, int n);
 
-/* Reads the message at (partition, offset), waiting up to timeout_ms, with
- * a consumer of its own (used at CREATE SOURCE to look at a message).
- * Returns 1 with *m set (release it), 0 if none arrived in time, -1 on
+/* Reads partitions [0, n) at once, each from offset from[p] up to to[p]
+ * (exclusive; a partition with from[p] >= to[p] is skipped), with a
+ * consumer of its own (used at CREATE SOURCE to look at the newest
+ * messages), calling fn for every message in the ranges (borrowed for the
+ * call; per partition in offset order). Returns once every range's last
+ * offset was seen or after timeout_ms (a range ending in a gap, such as a
+ * transaction marker, waits for that), 0, or -1 with err on a consumer
  * error. Changes the assignment. */
-int io_kafka_read_at(io_kafka *k, int partition, int64_t offset, int timeout_ms, io_kafka_msg *m,
-                     eng_err *err);
+int io_kafka_read_ranges(io_kafka *k, int n, const int64_t *from, const int64_t *to, int timeout_ms,
+                         void (*fn)(void *arg, const io_kafka_msg *m), void *arg, eng_err *err);
 
 #endif

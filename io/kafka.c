@@ -48,6 +48,14 @@ make_conf(const io_kafka_conf *c, const char *client_id, eng_err *err)
         {"allow.auto.create.topics", "false"},
         /* Freshness: do not let the broker sit on a fetch for 500 ms. */
         {"fetch.wait.max.ms", "10"},
+        /* Throughput: once the queue we poll holds queued.min.messages (it
+         * counts every assigned partition's messages, the default 100000
+         * is reached within a second of catching up) librdkafka 2.0 stops
+         * fetching for about a second, however fast we drain it: a reader
+         * slower than the broker then stalls every 100k messages. Memory
+         * stays bounded by queued.max.messages.kbytes (64 MB). Measured
+         * (sluice-bench kafka, 1M Avro messages): 2.9 s -> 1.0 s. */
+        {"queued.min.messages", "1000000"},
         {"fetch.error.backoff.ms", "50"},
         {"reconnect.backoff.ms", "20"},
         {"reconnect.backoff.max.ms", "5000"},
@@ -354,34 +362,54 @@ io_kafka_release(io_kafka_msg *m, int n)
 }
 
 int
-io_kafka_read_at(io_kafka *k, int partition, int64_t offset, int timeout_ms, io_kafka_msg *m,
-                 eng_err *err)
+io_kafka_read_ranges(io_kafka *k, int n, const int64_t *from, const int64_t *to, int timeout_ms,
+                     void (*fn)(void *arg, const io_kafka_msg *m), void *arg, eng_err *err)
 {
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(l, k->topic, partition)->offset = offset;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(n > 0 ? n : 1);
+    char *done = calloc(n > 0 ? (size_t)n : 1, 1);
+    if (done == NULL) {
+        rd_kafka_topic_partition_list_destroy(l);
+        return eng_err_set(err, ENG_ERRCODE_OUT_OF_MEMORY, "out of memory");
+    }
+    int left = 0, rc = 0;
+    for (int p = 0; p < n; p++) {
+        if (from[p] >= to[p]) {
+            done[p] = 1;
+            continue;
+        }
+        rd_kafka_topic_partition_list_add(l, k->topic, p)->offset = from[p];
+        left++;
+    }
+    if (left == 0)
+        goto out;
     rd_kafka_resp_err_t e = rd_kafka_assign(k->rk, l);
-    rd_kafka_topic_partition_list_destroy(l);
-    if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
-        return eng_err_set(err, state_of(e), "cannot read Kafka topic \"%s\": %s", k->topic,
-                           rd_kafka_err2str(e));
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rc = eng_err_set(err, state_of(e), "cannot read Kafka topic \"%s\": %s", k->topic,
+                         rd_kafka_err2str(e));
+        goto out;
+    }
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (;;) {
-        rd_kafka_message_t *r = rd_kafka_consume_queue(k->q, 50);
+    while (left > 0) {
+        rd_kafka_message_t *r = rd_kafka_consume_queue(k->q, 10);
         if (r != NULL) {
-            if (r->err == RD_KAFKA_RESP_ERR_NO_ERROR && r->partition == partition &&
-                r->offset >= offset) {
-                fill(m, r);
-                (void)rd_kafka_assign(k->rk, NULL);
-                return 1;
-            }
-            if (r->err != RD_KAFKA_RESP_ERR_NO_ERROR &&
-                r->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                eng_err_set(err, state_of(r->err), "cannot read Kafka topic \"%s\": %s", k->topic,
-                            rd_kafka_message_errstr(r));
+            int p = r->partition;
+            if (r->err == RD_KAFKA_RESP_ERR_NO_ERROR && p >= 0 && p < n && !done[p] &&
+                r->offset >= from[p]) {
+                io_kafka_msg m;
+                fill(&m, r);
+                m.opaque = NULL; /* borrowed: destroyed below */
+                fn(arg, &m);
+                if (r->offset >= to[p] - 1) {
+                    done[p] = 1;
+                    left--;
+                }
+            } else if (r->err != RD_KAFKA_RESP_ERR_NO_ERROR &&
+                       r->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                rc = eng_err_set(err, state_of(r->err), "cannot read Kafka topic \"%s\": %s",
+                                 k->topic, rd_kafka_message_errstr(r));
                 rd_kafka_message_destroy(r);
-                (void)rd_kafka_assign(k->rk, NULL);
-                return -1;
+                goto out;
             }
             rd_kafka_message_destroy(r);
         }
@@ -391,6 +419,9 @@ io_kafka_read_at(io_kafka *k, int partition, int64_t offset, int timeout_ms, io_
         if (el >= timeout_ms)
             break;
     }
+out:
     (void)rd_kafka_assign(k->rk, NULL);
-    return 0;
+    rd_kafka_topic_partition_list_destroy(l);
+    free(done);
+    return rc;
 }

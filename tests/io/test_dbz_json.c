@@ -570,14 +570,49 @@ test_transaction_metadata(void **state)
     free(p);
 }
 
-/* Decodes p[0..n) every way; returns nothing, must not crash. */
+/* Whether two decodes of one message agree: status, error, op and rows. */
+static void
+assert_same_decode(int rc1, const eng_err *e1, const io_dbz_change *c1, int rc2, const eng_err *e2,
+                   const io_dbz_change *c2)
+{
+    assert_int_equal(rc1, rc2);
+    assert_string_equal(e1->sqlstate, e2->sqlstate);
+    assert_string_equal(e1->message, e2->message);
+    if (rc1 != 0)
+        return;
+    assert_int_equal(c1->op, c2->op);
+    assert_int_equal(c1->has_before, c2->has_before);
+    assert_int_equal(c1->has_after, c2->has_after);
+    assert_int_equal(c1->before.len, c2->before.len);
+    assert_int_equal(c1->after.len, c2->after.len);
+    assert_memory_equal(c1->before.data, c2->before.data, c1->before.len);
+    assert_memory_equal(c1->after.data, c2->after.data, c1->after.len);
+    assert_int_equal(c1->has_lsn, c2->has_lsn);
+    assert_int_equal(c1->lsn, c2->lsn);
+    assert_int_equal(c1->has_txn, c2->has_txn);
+    assert_string_equal(c1->txn_id, c2->txn_id);
+}
+
+/* Decodes p[0..n) every way; returns nothing, must not crash. io_dbz_decode
+ * through c (which remembers the last message's schema prefix) must agree
+ * with a decode that remembers nothing. */
+static uint64_t g_compared_fast; /* comparisons of a payload-alone decode */
+
 static void
 try_all(const io_dbz_schema *s, const io_dbz_schema *ks, const char *p, size_t n, io_dbz_change *c)
 {
     eng_err err;
     eng_err_clear(&err);
+    uint64_t hits = c->prefix_hits;
     int rc = io_dbz_decode(s, p, n, c, &err);
+    g_compared_fast += c->prefix_hits > hits;
     assert_true(rc == 0 ? !eng_err_isset(&err) : eng_err_isset(&err));
+    io_dbz_change cold = {0};
+    eng_err cold_err;
+    eng_err_clear(&cold_err);
+    int cold_rc = io_dbz_decode(s, p, n, &cold, &cold_err);
+    assert_same_decode(rc, &err, c, cold_rc, &cold_err, &cold);
+    io_dbz_change_free(&cold);
     eng_err_clear(&err);
     rc = io_dbz_decode_key(ks, p, n, c, &err);
     assert_true(rc == 0 ? !eng_err_isset(&err) : eng_err_isset(&err));
@@ -590,6 +625,88 @@ try_all(const io_dbz_schema *s, const io_dbz_schema *ks, const char *p, size_t n
     eng_err_clear(&err);
     rc = io_dbz_decode_txn(p, n, "public.customers", &t, &err);
     assert_true(rc == 0 ? !eng_err_isset(&err) : eng_err_isset(&err));
+}
+
+/* The JsonConverter's repeated schema is parsed once: a message that starts
+ * with the last message's bytes up to the payload's value has only its
+ * payload parsed, with the same rows and errors as a whole parse (a change
+ * that remembers nothing). */
+static void
+test_schema_prefix(void **state)
+{
+    (void)state;
+    io_dbz_schema s = {0};
+    derive_sample("pg-create-event.value.json", &s);
+    size_t n;
+    char *p = slurp("pg-create-event.value.json", &n);
+    const char *key = strstr(p, "\"payload\"");
+    assert_non_null(key);
+    const char *v = strchr(key, ':') + 1;
+    while (*v == ' ' || *v == '\n')
+        v++;
+    size_t k = (size_t)(v - p);
+    io_dbz_change c = {0};
+    eng_err err;
+    eng_err_clear(&err);
+    assert_int_equal(io_dbz_decode(&s, p, n, &c, &err), 0);
+    assert_int_equal(c.prefix.len, k); /* remembered up to the payload */
+    assert_string_equal(fmt_row(&s, &c.after), "1|Anne|Kretchmar|annek@noanswer.org");
+    static const char *const rests[] = {
+        /* another row */
+        "{\"before\": null, \"after\": {\"id\": 7, \"first_name\": \"Sally\", \"last_name\": "
+        "\"Thomas\", \"email\": \"s@t.org\"}, \"op\": \"r\", \"ts_ms\": 1}\n}\n",
+        "{\"op\": \"d\", \"before\": {\"id\": 7, \"first_name\": \"a\", \"last_name\": \"b\", "
+        "\"email\": \"c\"}, \"after\": null}}",
+        /* a tombstone payload, a payload that is not an object */
+        "null}",
+        "[1]}",
+        /* invalid JSON in the payload, after it, a missing or extra brace */
+        "{\"op\": \"c\", \"after\": {\"id\": 1,}}}",
+        "{\"op\": \"c\"}} x",
+        "{\"op\": \"c\"}",
+        "{\"op\": \"c\"}}}",
+        /* another key after the payload, a duplicate key in it */
+        "{\"op\": \"c\"}, \"extra\": 1}",
+        "{\"op\": \"c\", \"op\": \"d\"}}",
+        /* a wrong row */
+        "{\"op\": \"c\", \"after\": {\"id\": \"x\", \"first_name\": \"a\", \"last_name\": "
+        "\"b\", \"email\": \"c\"}}}",
+    };
+    int fast = 0;
+    for (size_t i = 0; i < sizeof rests / sizeof rests[0]; i++) {
+        size_t rl = strlen(rests[i]);
+        char *m = malloc(k + rl);
+        assert_non_null(m);
+        memcpy(m, p, k);
+        memcpy(m + k, rests[i], rl);
+        /* c remembers the sample's prefix before each */
+        eng_err_clear(&err);
+        assert_int_equal(io_dbz_decode(&s, p, n, &c, &err), 0);
+        eng_err_clear(&err);
+        uint64_t hits = c.prefix_hits;
+        int rc = io_dbz_decode(&s, m, k + rl, &c, &err);
+        fast += c.prefix_hits > hits;
+        io_dbz_change cold = {0};
+        eng_err cold_err;
+        eng_err_clear(&cold_err);
+        int cold_rc = io_dbz_decode(&s, m, k + rl, &cold, &cold_err);
+        assert_same_decode(rc, &err, &c, cold_rc, &cold_err, &cold);
+        if (i == 0)
+            assert_string_equal(fmt_row(&s, &c.after), "7|Sally|Thomas|s@t.org");
+        io_dbz_change_free(&cold);
+        free(m);
+    }
+    /* the payload alone: the two rows and the wrong row (an object that
+     * decodes with an error); the rest are parsed whole */
+    assert_int_equal(fast, 3);
+    /* A bare envelope (schemas.enable=false) forgets the prefix. */
+    eng_err_clear(&err);
+    assert_int_equal(decode_str(&s, "{\"op\": \"c\", \"after\": null, \"before\": null}", &c, &err),
+                     -1);
+    assert_int_equal(c.prefix.len, 0);
+    io_dbz_change_free(&c);
+    io_dbz_schema_free(&s);
+    free(p);
 }
 
 static void
@@ -627,6 +744,11 @@ test_truncation_corruption(void **state)
         char *t = malloc(n);
         assert_non_null(t);
         for (int round = 0; round < 3000; round++) {
+            /* c remembers the sample's prefix: corruptions after it take
+             * the payload-only path, the others the whole parse */
+            eng_err werr;
+            eng_err_clear(&werr);
+            (void)io_dbz_decode(&s, p, n, &c, &werr);
             memcpy(t, p, n);
             int flips = 1 + rand() % 3;
             for (int f = 0; f < flips; f++) {
@@ -640,7 +762,9 @@ test_truncation_corruption(void **state)
         free(t);
         free(p);
     }
-    printf("seed %u\n", seed);
+    printf("seed %u, %llu corruptions decoded from the payload alone\n", seed,
+           (unsigned long long)g_compared_fast);
+    assert_true(g_compared_fast > 200); /* the comparison covered that path */
     io_dbz_change_free(&c);
     io_dbz_schema_free(&s);
     io_dbz_schema_free(&ks);
@@ -653,6 +777,7 @@ main(void)
         cmocka_unit_test(test_reference_samples),    cmocka_unit_test(test_ops),
         cmocka_unit_test(test_logical_types),        cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_transaction_metadata), cmocka_unit_test(test_truncation_corruption),
+        cmocka_unit_test(test_schema_prefix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
