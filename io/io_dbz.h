@@ -30,12 +30,16 @@
  *   values are floored to microseconds (Sluice's precision).
  *
  * Allocation: io_dbz_schema_derive allocates the schema (derive it once per
- * schema change, not per message). io_dbz_decode parses the message with
- * jansson (which allocates the JSON tree per message and frees it before
- * returning); the rows and the scratch are the change's reusable buffers,
- * so at steady state Sluice itself allocates nothing per message. Plain
- * functions, thread-safe on distinct objects. The first slice of the
- * Kafka/Debezium source (issue 6); the consumer and envelope come later. */
+ * schema change, not per message; it parses with jansson). io_dbz_decode,
+ * io_dbz_decode_key and io_dbz_decode_txn build no tree: one validating
+ * scan of the whole message (dbz_scan.c: invalid JSON anywhere, the
+ * embedded schema included, is still 22P02, with jansson's acceptance
+ * rules, duplicate keys included), then the payload is read in place; the
+ * rows and the scratch are the change's reusable buffers, so at steady
+ * state nothing is allocated per message. Duplicate keys in any object
+ * are invalid JSON (22P02), as they were with jansson's
+ * JSON_REJECT_DUPLICATES. Plain functions, thread-safe on distinct
+ * objects. */
 #ifndef IO_DBZ_H
 #define IO_DBZ_H
 
