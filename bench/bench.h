@@ -8,5 +8,7 @@ int bench_expr_main(int argc, char **argv);
 int bench_sql_main(const char *mode, int argc, char **argv);
 /* PostgreSQL CDC into sluiced vs pg_recvlogical / a subscriber (bench_pgcdc.c). */
 int bench_pgcdc_main(int argc, char **argv);
+/* Debezium JSON decoding vs the jansson tree decoder (bench_dbz.c). */
+int bench_dbz_main(int argc, char **argv);
 
 #endif

@@ -15,7 +15,9 @@ main(int argc, char **argv)
         return bench_sql_main(argv[1], argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "pgcdc") == 0)
         return bench_pgcdc_main(argc - 2, argv + 2);
-    fprintf(stderr,
-            "usage: sluice-bench core|expr|peek|pgwire|pgcdc [options]   (see bench/README.md)\n");
+    if (argc >= 2 && strcmp(argv[1], "dbzjson") == 0)
+        return bench_dbz_main(argc - 2, argv + 2);
+    fprintf(stderr, "usage: sluice-bench core|expr|peek|pgwire|pgcdc|dbzjson [options]   (see "
+                    "bench/README.md)\n");
     return 2;
 }

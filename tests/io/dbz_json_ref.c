@@ -201,7 +201,7 @@ static int
 push_value(const io_dbz_column *c, const char *where, json_t *v, eng_strbuf *scratch,
            eng_rowbuf *row, eng_err *err)
 {
-    int64_t x;
+    int64_t x = 0; /* GCC -O3 sees a path where it is unset */
     switch (c->kind) {
     case IO_DBZ_INT8:
         if (expect_int(v, where, INT8_MIN, INT8_MAX, "int8", &x, err) < 0)
