@@ -48,24 +48,41 @@
 
 /* One message being decoded. */
 typedef struct dctx {
-    const char *end;     /* the message's end */
-    eng_strbuf *scratch; /* unescaped strings, decoded base64, decimal text */
+    const char *end;          /* the message's end */
+    eng_strbuf *scratch;      /* unescaped strings, decoded base64, decimal text */
+    const io_dbz_jroot *root; /* what the check recorded */
 } dctx;
 
-/* Finds the members named names[0..n) (no escapes in the names) of the
- * object at obj: vals[i] is the value's first byte, or NULL. */
+/* Finds the members named names[0..n) (n <= 8, no escapes in the names) of the
+ * object at obj: vals[i] is the value's first byte, or NULL. Objects whose
+ * members the check recorded (the envelope) are not walked again. */
 static void
-members(const char *obj, const char *end, const char *const *names, int n, const char **vals)
+members(const dctx *d, const char *obj, const char *const *names, int n, const char **vals)
 {
-    for (int i = 0; i < n; i++)
+    size_t len[8];
+    for (int i = 0; i < n; i++) {
         vals[i] = NULL;
+        len[i] = strlen(names[i]);
+    }
+    const io_dbz_jmembers *rec = obj == d->root->value     ? &d->root->top
+                                 : obj == d->root->payload ? &d->root->inner
+                                                           : NULL;
+    if (rec && rec->complete) {
+        for (int j = 0; j < rec->n; j++)
+            for (int i = 0; i < n; i++)
+                if (vals[i] == NULL && io_dbz_json_str_eq(&rec->m[j].key, names[i], len[i])) {
+                    vals[i] = rec->m[j].val;
+                    break;
+                }
+        return;
+    }
     io_dbz_jiter it;
     io_dbz_jstr k;
     const char *v;
-    io_dbz_json_iter(&it, obj, end);
+    io_dbz_json_iter(&it, obj, d->end);
     while (io_dbz_json_member(&it, &k, &v)) {
         for (int i = 0; i < n; i++) {
-            if (vals[i] == NULL && io_dbz_json_str_eq(&k, names[i], strlen(names[i]))) {
+            if (vals[i] == NULL && io_dbz_json_str_eq(&k, names[i], len[i])) {
                 vals[i] = v;
                 break;
             }
@@ -400,7 +417,7 @@ push_value(dctx *d, const io_dbz_column *c, const char *which, const char *v, en
         static const char *const names[] = {"scale", "value"};
         const char *m[2] = {NULL, NULL};
         if (*v == '{')
-            members(v, d->end, names, 2, m);
+            members(d, v, names, 2, m);
         if (m[0] == NULL || !json_int(m[0], &x))
             return field_err(err, ENG_ERRCODE_INVALID_TEXT_REPRESENTATION, which, c,
                              "expected {\"scale\": integer, \"value\": base64}");
@@ -615,7 +632,7 @@ decode_envelope(const io_dbz_schema *cols, const char *env, dctx *d, io_dbz_chan
     enum { OP, SOURCE, TS, TXN, BEFORE, AFTER };
     static const char *const names[] = {"op", "source", "ts_ms", "transaction", "before", "after"};
     const char *m[6];
-    members(env, d->end, names, 6, m);
+    members(d, env, names, 6, m);
     if (m[OP] == NULL || *m[OP] != '"')
         return BAD(err, "\"op\" is missing or not a string");
     size_t n;
@@ -629,7 +646,7 @@ decode_envelope(const io_dbz_schema *cols, const char *env, dctx *d, io_dbz_chan
     static const char *const snames[] = {"lsn", "txId", "ts_ms"};
     const char *sm[3] = {NULL, NULL, NULL};
     if (src && *src == '{')
-        members(src, d->end, snames, 3, sm);
+        members(d, src, snames, 3, sm);
     if (meta_int(d, sm[0], "source.lsn", &out->has_lsn, &out->lsn, err) < 0 ||
         meta_int(d, sm[1], "source.txId", &out->has_txid, &out->txid, err) < 0 ||
         meta_int(d, sm[2], "source.ts_ms", &out->has_source_ts, &out->source_ts_ms, err) < 0 ||
@@ -641,7 +658,7 @@ decode_envelope(const io_dbz_schema *cols, const char *env, dctx *d, io_dbz_chan
         const char *tm[3] = {NULL, NULL, NULL};
         bool has;
         if (*txn == '{')
-            members(txn, d->end, tnames, 3, tm);
+            members(d, txn, tnames, 3, tm);
         if (tm[0] == NULL || *tm[0] != '"')
             return BAD(err, "\"transaction\" lacks a string \"id\"");
         if (copy_id(tm[0], d->end, out->txn_id, sizeof out->txn_id) < 0)
@@ -681,7 +698,7 @@ io_dbz_decode(const io_dbz_schema *cols, const char *value, size_t n, io_dbz_cha
     io_dbz_jroot r;
     if (io_dbz_json_check(value, n, &r, err) < 0)
         return -1;
-    dctx d = {value + n, &out->scratch};
+    dctx d = {value + n, &out->scratch, &r};
     return decode_envelope(cols, envelope(&r), &d, out, err);
 }
 
@@ -696,7 +713,7 @@ io_dbz_decode_key(const io_dbz_schema *key_cols, const char *key, size_t n, io_d
     io_dbz_jroot r;
     if (io_dbz_json_check(key, n, &r, err) < 0)
         return -1;
-    dctx d = {key + n, &out->scratch};
+    dctx d = {key + n, &out->scratch, &r};
     bool unknown = false;
     if (decode_row(key_cols, "key", envelope(&r), &d, &out->key, NULL, &unknown, err) < 0)
         return -1;
@@ -714,7 +731,7 @@ decode_txn(const char *env, dctx *d, const char *collection, io_dbz_txn *out, en
     enum { STATUS, ID, TS, COUNT, DCS };
     static const char *const names[] = {"status", "id", "ts_ms", "event_count", "data_collections"};
     const char *m[5];
-    members(env, d->end, names, 5, m);
+    members(d, env, names, 5, m);
     io_dbz_jstr status = {NULL, 0, false};
     if (m[STATUS] && *m[STATUS] == '"')
         io_dbz_json_string(m[STATUS], d->end, &status);
@@ -749,7 +766,7 @@ decode_txn(const char *env, dctx *d, const char *collection, io_dbz_txn *out, en
         static const char *const dnames[] = {"data_collection", "event_count"};
         const char *dm[2] = {NULL, NULL};
         if (*dc == '{')
-            members(dc, d->end, dnames, 2, dm);
+            members(d, dc, dnames, 2, dm);
         if (dm[0] == NULL || *dm[0] != '"')
             return BAD(err, "a data_collections entry lacks \"data_collection\"");
         int64_t cnt;
@@ -778,7 +795,7 @@ io_dbz_decode_txn(const char *msg, size_t n, const char *collection, io_dbz_txn 
     char buf[256];
     eng_strbuf scratch;
     eng_strbuf_init_on(&scratch, buf, sizeof buf);
-    dctx d = {msg + n, &scratch};
+    dctx d = {msg + n, &scratch, &r};
     int rc = decode_txn(envelope(&r), &d, collection, out, err);
     eng_strbuf_free(&scratch);
     return rc;

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "engine/core/eng_err.h"
 #include "engine/core/eng_strbuf.h"
@@ -20,12 +21,37 @@
  * the scanner and the tree decoder it replaced agree on every input. */
 #define IO_DBZ_JSON_MAX_DEPTH 2048
 
-/* What the check learnt about the top-level value. */
+/* A string's raw contents, between its quotes, escapes not applied. */
+typedef struct io_dbz_jstr {
+    const char *p;
+    size_t n;
+    bool esc; /* contains a backslash escape */
+} io_dbz_jstr;
+
+/* The members of one object, as the check saw them (at most
+ * IO_DBZ_JSON_MEMBERS; complete is false if the object had more, or was
+ * not seen). */
+#define IO_DBZ_JSON_MEMBERS 16
+typedef struct io_dbz_jmembers {
+    bool complete;
+    int n;
+    struct {
+        io_dbz_jstr key;
+        const char *val; /* first byte of the value */
+    } m[IO_DBZ_JSON_MEMBERS];
+} io_dbz_jmembers;
+
+/* What the check learnt about the top-level value: where it is, and the
+ * members of the two objects an envelope can be (the top-level object,
+ * and the object that is its "payload" member's value), so the decoder
+ * finds op, source, before, after... without walking over them again. */
 typedef struct io_dbz_jroot {
-    const char *value;   /* first byte of the top-level value ('{' or '[') */
-    size_t nmembers;     /* members of a top-level object (0 for an array) */
-    const char *schema;  /* value of the top-level "schema" member, or NULL */
-    const char *payload; /* value of the top-level "payload" member, or NULL */
+    const char *value;     /* first byte of the top-level value ('{' or '[') */
+    size_t nmembers;       /* members of a top-level object (0 for an array) */
+    const char *schema;    /* value of the top-level "schema" member, or NULL */
+    const char *payload;   /* value of the top-level "payload" member, or NULL */
+    io_dbz_jmembers top;   /* the top-level object's members */
+    io_dbz_jmembers inner; /* the members of the object at payload */
 } io_dbz_jroot;
 
 /* Checks that s[0..n) is one JSON text as jansson's json_loadb(s, n,
@@ -37,13 +63,6 @@ typedef struct io_dbz_jroot {
 int io_dbz_json_check(const char *s, size_t n, io_dbz_jroot *root, eng_err *err);
 
 /* ------------------------------------------------ cursors over checked text */
-
-/* A string's raw contents, between its quotes, escapes not applied. */
-typedef struct io_dbz_jstr {
-    const char *p;
-    size_t n;
-    bool esc; /* contains a backslash escape */
-} io_dbz_jstr;
 
 /* An iteration over the members of an object or the elements of an array. */
 typedef struct io_dbz_jiter {
@@ -75,7 +94,14 @@ bool io_dbz_json_member(io_dbz_jiter *it, io_dbz_jstr *key, const char **val);
 bool io_dbz_json_element(io_dbz_jiter *it, const char **val);
 
 /* True if the unescaped string s equals c[0..n). */
-bool io_dbz_json_str_eq(const io_dbz_jstr *s, const char *c, size_t n);
+bool io_dbz_json_str_eq_esc(const io_dbz_jstr *s, const char *c, size_t n);
+static inline bool
+io_dbz_json_str_eq(const io_dbz_jstr *s, const char *c, size_t n)
+{
+    if (s->esc)
+        return io_dbz_json_str_eq_esc(s, c, n);
+    return s->n == n && memcmp(s->p, c, n) == 0;
+}
 /* Appends the unescaped contents of s to out (never longer than s->n). */
 void io_dbz_json_unescape(const io_dbz_jstr *s, eng_strbuf *out);
 /* Unescapes s into buf[0..cap) and returns its length, or SIZE_MAX if it

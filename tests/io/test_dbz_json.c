@@ -1651,9 +1651,45 @@ test_differential_json_edges(void **state)
         "{\"payload\":null,\"schema\":{}}",
         "{\"op\":\"c\",\"after\":{\"id\":1,\"first_name\":\"a\",\"last_name\":\"b\","
         "\"email\":\"c\"},\"schema\":1}",
+        /* objects beside the payload with the envelope's member names */
+        "{\"schema\":{\"op\":\"d\",\"after\":null,\"source\":{\"lsn\":1}},\"payload\":{\"op\":"
+        "\"c\",\"after\":{\"id\":1,\"first_name\":\"a\",\"last_name\":\"b\",\"email\":\"c\"},"
+        "\"source\":{\"lsn\":7}}}",
+        "{\"payload\":{\"op\":\"c\",\"after\":{\"id\":1,\"first_name\":\"a\",\"last_name\":"
+        "\"b\",\"email\":\"c\"},\"source\":{\"lsn\":7}},\"schema\":{\"op\":\"d\",\"after\":"
+        "null,\"source\":{\"lsn\":1},\"ts_ms\":3}}",
+        "[{\"op\":\"d\"},{\"op\":\"c\"}]",
     };
     for (size_t i = 0; i < sizeof tops / sizeof tops[0]; i++)
         diff_all(&ds, tops[i], strlen(tops[i]));
+    /* envelopes with 15 to 18 members: the check records at most 16 of an
+     * envelope's members, the decoder walks the object beyond that */
+    for (int extra = 10; extra <= 13; extra++)
+        for (int wrap = 0; wrap < 2; wrap++) {
+            eng_strbuf_reset(&m);
+            if (wrap)
+                eng_strbuf_puts(&m, "{\"schema\":{},\"payload\":");
+            eng_strbuf_puts(&m, "{\"before\":null");
+            for (int i = 0; i < extra; i++)
+                eng_strbuf_printf(&m, ",\"x%d\":%d", i, i);
+            eng_strbuf_puts(&m, ",\"after\":{\"id\":1,\"first_name\":\"a\",\"last_name\":\"b\","
+                                "\"email\":\"c\"},\"source\":{\"lsn\":7},\"op\":\"c\","
+                                "\"ts_ms\":5,\"op\\u0000\":1}");
+            if (wrap)
+                eng_strbuf_putc(&m, '}');
+            diff_all(&ds, m.data, m.len);
+            /* the same without the invalid last key decodes */
+            char *nul = strstr(m.data, ",\"op\\u0000\":1");
+            memmove(nul, nul + 13, strlen(nul + 13) + 1);
+            m.len -= 13;
+            diff_all(&ds, m.data, m.len);
+            io_dbz_change c = {0};
+            eng_err err;
+            eng_err_clear(&err);
+            assert_int_equal(io_dbz_decode(&ds.cust, m.data, m.len, &c, &err), 0);
+            assert_true(c.op == 'c' && c.has_lsn && c.lsn == 7 && c.ts_ms == 5);
+            io_dbz_change_free(&c);
+        }
     eng_strbuf_free(&m);
     eng_strbuf_free(&wide_schema);
     diff_schemas_free(&ds);
