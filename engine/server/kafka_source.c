@@ -957,8 +957,8 @@ kbad(kstream *st, const io_kafka_msg *m, const char *what, const eng_err *e)
     srcrt *src = st->src;
     char msg[1400];
     snprintf(msg, sizeof msg, "topic %s partition %d offset %lld: %s%s%s", st->k->topic,
-             (int)m->partition, (long long)m->offset, what,
-             what[0] && e != NULL ? ": " : "", e != NULL ? e->message : "");
+             (int)m->partition, (long long)m->offset, what, what[0] && e != NULL ? ": " : "",
+             e != NULL ? e->message : "");
     src_sub_fail(src, st->sb, "%s", msg);
     /* While the start contents load, readers wait for them: failed lets
      * them go with the error. */
