@@ -5,8 +5,10 @@
  * Notes: a message is first checked whole by io_dbz_json_check (invalid
  * JSON anywhere, the embedded schema included, is 22P02 before anything
  * else is looked at, as with the tree decoder this replaced); then the
- * envelope's members are found by one walk over the payload object, and
- * each row by a walk over its object guided by the columns: the member
+ * envelope's members are taken from what the check recorded (a walk over
+ * the payload object if it has more than 16), source's and transaction's
+ * by a walk over theirs, and each row's by a walk over its object guided
+ * by the columns: the member
  * under the cursor is tried first (Debezium writes fields in schema
  * order, so that is one string compare per column), a full search of the
  * object only when it is not the column's. Values are converted straight
@@ -24,7 +26,7 @@
  *
  * Allocation: none per message at steady state (the rows and the scratch
  * are the change's reusable buffers); io_dbz_decode_txn unescapes into a
- * stack buffer. */
+ * stack buffer (the heap only for an escaped string over 255 bytes). */
 #include <float.h>
 #include <inttypes.h>
 #include <math.h>

@@ -32,8 +32,12 @@
  * quadratic. Hash collisions are settled by comparing the keys in full.
  *
  * Speed: strings are scanned 8 bytes at a time (a SWAR test for '"', '\\',
- * control bytes and non-ASCII), so the ~2 KB schema a Debezium message
- * carries with schemas.enable=true costs a few hundred nanoseconds.
+ * control bytes and non-ASCII; the plain case inlined), key entries are
+ * written in place; the check of a 1.7 KB generated message (its ~1.4 KB
+ * schema included) is ~22k instructions, ~1.3 us here, the rest of the
+ * decoding ~0.5 us. The members of the top-level object and of its
+ * "payload" object are recorded (io_dbz_jroot), so the decoder finds the
+ * envelope's parts without walking the payload again.
  *
  * Allocation: none, unless more than KEYS_INLINE keys of open objects are
  * pending at once (the key stack moves to the heap for that call) or a
