@@ -11,5 +11,7 @@ int bench_pgcdc_main(int argc, char **argv);
 /* Debezium JSON and Avro from Kafka into sluiced vs kcat (bench_kafka.c; built with
  * SLUICE_KAFKA only). */
 int bench_kafka_main(int argc, char **argv);
+/* Debezium JSON decoding vs the jansson tree decoder (bench_dbz.c). */
+int bench_dbz_main(int argc, char **argv);
 
 #endif

@@ -19,7 +19,10 @@ main(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "kafka") == 0)
         return bench_kafka_main(argc - 2, argv + 2);
 #endif
-    fprintf(stderr, "usage: sluice-bench core|expr|peek|pgwire|pgcdc|kafka [options]   (see "
-                    "bench/README.md)\n");
+    if (argc >= 2 && strcmp(argv[1], "dbzjson") == 0)
+        return bench_dbz_main(argc - 2, argv + 2);
+    fprintf(stderr,
+            "usage: sluice-bench core|expr|peek|pgwire|pgcdc|kafka|dbzjson [options]   (see "
+            "bench/README.md)\n");
     return 2;
 }

@@ -30,12 +30,16 @@
  *   values are floored to microseconds (Sluice's precision).
  *
  * Allocation: io_dbz_schema_derive allocates the schema (derive it once per
- * schema change, not per message). io_dbz_decode parses the message with
- * jansson (which allocates the JSON tree per message and frees it before
- * returning); the rows and the scratch are the change's reusable buffers,
- * so at steady state Sluice itself allocates nothing per message. Plain
- * functions, thread-safe on distinct objects. The first slice of the
- * Kafka/Debezium source (issue 6); the consumer and envelope come later. */
+ * schema change, not per message; it parses with jansson). io_dbz_decode,
+ * io_dbz_decode_key and io_dbz_decode_txn build no tree: one validating
+ * scan of the whole message (dbz_scan.c: invalid JSON anywhere, the
+ * embedded schema included, is still 22P02, with jansson's acceptance
+ * rules, duplicate keys included), then the payload is read in place; the
+ * rows and the scratch are the change's reusable buffers, so at steady
+ * state nothing is allocated per message. Duplicate keys in any object
+ * are invalid JSON (22P02), as they were with jansson's
+ * JSON_REJECT_DUPLICATES. Plain functions, thread-safe on distinct
+ * objects. */
 #ifndef IO_DBZ_H
 #define IO_DBZ_H
 
@@ -121,22 +125,12 @@ typedef struct io_dbz_change {
     char txn_id[128];
     int64_t txn_total_order, txn_collection_order; /* -1 if absent */
     eng_strbuf scratch;                            /* internal */
-    /* internal: the bytes up to the payload's value of the last message
-     * with an embedded schema ({"schema": ..., "payload": ); a message
-     * that starts with the same bytes has only its payload parsed */
-    eng_strbuf prefix;
-    uint64_t prefix_hits; /* messages decoded from their payload alone */
 } io_dbz_change;
 
 void io_dbz_change_free(io_dbz_change *c);
 
 /* Decodes one message value ({"schema", "payload"} or the bare envelope of
- * schemas.enable=false) against cols. The JsonConverter repeats the same
- * schema in every message (~80% of the bytes): when the message starts
- * with the same bytes as the last one up to the payload's value, those
- * bytes are known to be valid and only the payload is parsed (a message
- * that does not fit is parsed whole, so results and errors are the
- * same). value NULL or n == 0 (and a null
+ * schemas.enable=false) against cols. value NULL or n == 0 (and a null
  * payload) is a tombstone: op 0. Everything in out is replaced (the key
  * too is cleared). Returns 0 or -1 with err set; out is then unspecified
  * but still valid for reuse and free. */

@@ -71,6 +71,7 @@
 #include <string.h>
 
 #include "tests/harness/avro_encode.h"
+#include "tests/harness/dbz_gen.h"
 
 #define PROG "sluice-kafka-produce"
 
@@ -411,55 +412,17 @@ parse_line(const opts *o, char *line, size_t len, msg *m, char *err, size_t cap)
 
 /* ------------------------------------------------------------------ generated load */
 
-/* Kafka Connect's schema of the generated table's row, key and envelope
- * (Debezium's PostgreSQL connector, trimmed to the fields generated). */
-#define GEN_ROW                                                                                    \
-    "\"fields\":[{\"type\":\"int32\",\"optional\":false,\"field\":\"id\"},"                        \
-    "{\"type\":\"string\",\"optional\":false,\"field\":\"first_name\"},"                           \
-    "{\"type\":\"string\",\"optional\":false,\"field\":\"last_name\"},"                            \
-    "{\"type\":\"string\",\"optional\":false,\"field\":\"email\"}]"
-static const char gen_key_schema[] =
-    "{\"type\":\"struct\",\"fields\":[{\"type\":\"int32\",\"optional\":false,\"field\":\"id\"}],"
-    "\"optional\":false,\"name\":\"gen.public.customers.Key\"}";
-static const char gen_value_schema[] =
-    "{\"type\":\"struct\",\"fields\":["
-    "{\"type\":\"struct\"," GEN_ROW ",\"optional\":true,\"name\":\"gen.public.customers.Value\","
-    "\"field\":\"before\"},"
-    "{\"type\":\"struct\"," GEN_ROW ",\"optional\":true,\"name\":\"gen.public.customers.Value\","
-    "\"field\":\"after\"},"
-    "{\"type\":\"struct\",\"fields\":["
-    "{\"type\":\"string\",\"optional\":false,\"field\":\"version\"},"
-    "{\"type\":\"string\",\"optional\":false,\"field\":\"connector\"},"
-    "{\"type\":\"string\",\"optional\":false,\"field\":\"name\"},"
-    "{\"type\":\"int64\",\"optional\":false,\"field\":\"ts_ms\"},"
-    "{\"type\":\"string\",\"optional\":false,\"field\":\"db\"},"
-    "{\"type\":\"string\",\"optional\":false,\"field\":\"schema\"},"
-    "{\"type\":\"string\",\"optional\":false,\"field\":\"table\"},"
-    "{\"type\":\"int64\",\"optional\":true,\"field\":\"txId\"},"
-    "{\"type\":\"int64\",\"optional\":true,\"field\":\"lsn\"}],"
-    "\"optional\":false,\"name\":\"io.debezium.connector.postgresql.Source\",\"field\":\"source\"},"
-    "{\"type\":\"string\",\"optional\":false,\"field\":\"op\"},"
-    "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ms\"}],"
-    "\"optional\":false,\"name\":\"gen.public.customers.Envelope\"}";
-
 /* Writes generated event i as an input line ("[@P<TAB>]KEY<TAB>VALUE")
  * into line (grown as needed); returns its length. */
 static size_t
 gen_line(const opts *o, long long i, char **line, size_t *cap)
 {
-    const long long ts = 1700000000000LL + i;
     char part[32] = "", key[64], payload[512];
     if (o->gen_parts > 0)
         snprintf(part, sizeof part, "@%lld\t", (i - 1) % o->gen_parts);
-    snprintf(key, sizeof key, "{\"id\":%lld}", i);
-    snprintf(payload, sizeof payload,
-             "{\"before\":null,\"after\":{\"id\":%lld,\"first_name\":\"first%lld\","
-             "\"last_name\":\"last%lld\",\"email\":\"user%lld@example.com\"},"
-             "\"source\":{\"version\":\"2.5.0.Final\",\"connector\":\"postgresql\","
-             "\"name\":\"gen\",\"ts_ms\":%lld,\"db\":\"postgres\",\"schema\":\"public\","
-             "\"table\":\"customers\",\"txId\":%lld,\"lsn\":%lld},\"op\":\"c\",\"ts_ms\":%lld}",
-             i, i, i, i, ts, i, 1000 + 16 * i, ts);
-    size_t need = strlen(gen_key_schema) + strlen(gen_value_schema) + 1024;
+    t_dbz_gen_key(i, key, sizeof key);
+    t_dbz_gen_payload(i, payload, sizeof payload);
+    size_t need = strlen(t_dbz_gen_key_schema) + strlen(t_dbz_gen_value_schema) + 1024;
     if (*cap < need) {
         char *p = realloc(*line, need);
         if (p == NULL)
@@ -473,7 +436,7 @@ gen_line(const opts *o, long long i, char **line, size_t *cap)
     else
         n = snprintf(*line, *cap,
                      "%s{\"schema\":%s,\"payload\":%s}\t{\"schema\":%s,\"payload\":%s}", part,
-                     gen_key_schema, key, gen_value_schema, payload);
+                     t_dbz_gen_key_schema, key, t_dbz_gen_value_schema, payload);
     return (size_t)n;
 }
 
