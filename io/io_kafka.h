@@ -30,6 +30,7 @@ typedef struct io_kafka_conf {
     const char *sasl_username;
     const char *sasl_password;
     const char *ssl_ca_pem; /* NULL: system CAs */
+    int queue_kbytes;       /* prefetched messages kept at most (KiB); 0: 64 MiB */
 } io_kafka_conf;
 
 /* Asks the brokers for the cluster's metadata (within timeout_ms).

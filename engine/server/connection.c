@@ -370,7 +370,8 @@ check_connection(const char *kind, const json_t *o, char *const *vals, eng_err *
                         json_string_value(json_object_get(o, "sasl_mechanisms")),
                         json_string_value(json_object_get(o, "sasl_username")),
                         vals[1],
-                        vals[2]};
+                        vals[2],
+                        0};
     if (io_kafka_check(&kc, 10000, err) != 0) {
         eng_err_hint(err, "check BROKER(S), SECURITY PROTOCOL and the SASL settings");
         return -1;

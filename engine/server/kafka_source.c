@@ -137,8 +137,28 @@ ksrc_free(void *p)
 static io_kafka_conf
 kafka_conf(const ex_kconn *c)
 {
-    return (io_kafka_conf){c->brokers,       c->security_protocol, c->sasl_mechanisms,
-                           c->sasl_username, c->sasl_password,     c->ca};
+    return (io_kafka_conf){c->brokers,
+                           c->security_protocol,
+                           c->sasl_mechanisms,
+                           c->sasl_username,
+                           c->sasl_password,
+                           c->ca,
+                           0};
+}
+
+/* The consumer's prefetch limit: a sixteenth of the source size's memory
+ * (256 MiB for 3xsmall), within [64 MiB, 1 GiB]. librdkafka 2.0 pauses
+ * fetching for about a second whenever it is reached. */
+static int
+queue_kbytes(const srcrt *src)
+{
+    eng_size sz;
+    eng_err e;
+    eng_err_clear(&e);
+    if (eng_size_parse(src->size, &sz, &e) != 0)
+        return 65536;
+    uint64_t kb = sz.memory_bytes / 16 / 1024;
+    return kb < 65536 ? 65536 : kb > 1048576 ? 1048576 : (int)kb;
 }
 
 static io_csr_conf
@@ -1568,6 +1588,7 @@ kconnect(kstream *st, eng_err *err)
     srcrt *src = st->src;
     ksrc *k = st->k;
     io_kafka_conf cf = kafka_conf(&k->kafka);
+    cf.queue_kbytes = queue_kbytes(src);
     char cid[200];
     snprintf(cid, sizeof cid, "sluice-%s", src->name);
     int n = 0;
