@@ -487,11 +487,7 @@ create_connection(eng_session *s, const char *sql, const eng_sink *sink, eng_err
         ex_lex_syntax(&l, err, "',' or ')'");
         goto done;
     }
-    ex_lex_ws(&l);
-    if (*l.p == ';')
-        l.p++;
-    ex_lex_ws(&l);
-    if (*l.p != '\0') {
+    if (!ex_lex_end(&l)) {
         ex_lex_syntax(&l, err, "end of statement");
         goto done;
     }

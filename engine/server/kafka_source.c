@@ -51,7 +51,6 @@
 #include <time.h>
 
 #include "engine/core/eng_log.h"
-#include "engine/core/eng_size.h"
 #include "engine/core/eng_text.h"
 #include "engine/server/lex.h"
 #include "engine/server/source_rt.h"
@@ -362,8 +361,8 @@ def_from_json(const char *js, kdef *d, eng_err *err)
 /* ------------------------------------------------------------------ the statement */
 
 typedef struct kspec {
-    bool if_not_exists;
-    char name[128], conn[128], csr[128], topic[256], size[64];
+    src_head h;
+    char conn[128], csr[128], topic[256];
     kfmt key_fmt, val_fmt;
     bool key_avro_csr; /* KEY FORMAT AVRO USING CONFLUENT SCHEMA REGISTRY */
     kenv env;
@@ -371,18 +370,7 @@ typedef struct kspec {
     int64_t start[256];
     char txn_topic[256], txn_collection[256]; /* TRANSACTION METADATA */
     char *resolved;                           /* WITH (RESOLVED = '...'): catalog replay */
-    int end_at, with_close;
 } kspec;
-
-static bool
-at_end(ex_lexer *l)
-{
-    ex_lex_ws(l);
-    if (*l->p == ';')
-        l->p++;
-    ex_lex_ws(l);
-    return *l->p == '\0';
-}
 
 /* FORMAT AVRO USING CONFLUENT SCHEMA REGISTRY CONNECTION c | JSON | TEXT | BYTES */
 static int
@@ -421,33 +409,36 @@ parse_format(ex_lexer *l, kspec *sp, kfmt *out, eng_err *err)
     return ex_lex_syntax(l, err, "AVRO, JSON, TEXT or BYTES");
 }
 
+/* WITH (RESOLVED = '...'): the definition CREATE SOURCE resolved, which
+ * the catalog records and replays (Sluice sets it, never a user). */
+static int
+with_resolved(ex_lexer *l, void *arg, eng_err *err)
+{
+    kspec *sp = arg;
+    if (!ex_lex_kw(l, "resolved"))
+        return 0;
+    ex_lex_punct(l, '=');
+    size_t cap = strlen(l->sql) + 1;
+    free(sp->resolved);
+    sp->resolved = malloc(cap);
+    ENG_ASSERT(sp->resolved != NULL);
+    if (!ex_lex_string(l, sp->resolved, cap))
+        return ex_lex_syntax(l, err, "a string");
+    return 1;
+}
+
 static int
 parse_create(const char *sql, kspec *sp, eng_err *err)
 {
     ex_lexer l = {sql, sql};
     char parts[2][128];
-    ex_lex_kw(&l, "create");
-    ex_lex_kw(&l, "source");
-    if (ex_lex_kw(&l, "if")) {
-        if (!ex_lex_kw(&l, "not") || !ex_lex_kw(&l, "exists"))
-            return ex_lex_syntax(&l, err, "NOT EXISTS after IF");
-        sp->if_not_exists = true;
-    }
-    int np = ex_lex_qname(&l, parts, 2);
-    if (np == 0)
-        return ex_lex_syntax(&l, err, "a source name");
-    if (np == 2 && strcmp(parts[0], "public") != 0)
-        return eng_err_set(err, ENG_ERRCODE_FEATURE_NOT_SUPPORTED, "sources live in schema public");
-    snprintf(sp->name, sizeof sp->name, "%s", parts[np - 1]);
-    if (ex_lex_kw(&l, "in")) {
-        if (!ex_lex_kw(&l, "cluster") || ex_lex_qname(&l, parts, 1) == 0)
-            return ex_lex_syntax(&l, err, "CLUSTER name after IN");
-    }
+    if (src_parse_head(&l, &sp->h, err) != 0)
+        return -1;
     if (!ex_lex_kw(&l, "from") || !ex_lex_kw(&l, "kafka"))
         return ex_lex_syntax(&l, err, "FROM KAFKA");
     if (!ex_lex_kw(&l, "connection"))
         return ex_lex_syntax(&l, err, "CONNECTION");
-    np = ex_lex_qname(&l, parts, 2);
+    int np = ex_lex_qname(&l, parts, 2);
     if (np == 0)
         return ex_lex_syntax(&l, err, "a connection name");
     snprintf(sp->conn, sizeof sp->conn, "%s", parts[np - 1]);
@@ -587,61 +578,7 @@ parse_create(const char *sql, kspec *sp, eng_err *err)
         return eng_err_set(err, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
                            "KEY FORMAT needs ENVELOPE UPSERT or DEBEZIUM (INCLUDE KEY is not "
                            "supported yet)");
-    snprintf(sp->size, sizeof sp->size, "3xsmall");
-    sp->with_close = -1;
-    if (ex_lex_kw(&l, "with")) {
-        if (!ex_lex_punct(&l, '('))
-            return ex_lex_syntax(&l, err, "'('");
-        do {
-            if (ex_lex_kw(&l, "size")) {
-                ex_lex_punct(&l, '=');
-                if (!ex_lex_value(&l, sp->size, sizeof sp->size))
-                    return ex_lex_syntax(&l, err, "a value");
-            } else if (ex_lex_kw(&l, "resolved")) {
-                ex_lex_punct(&l, '=');
-                size_t cap = strlen(sql) + 1;
-                sp->resolved = malloc(cap);
-                ENG_ASSERT(sp->resolved != NULL);
-                if (!ex_lex_string(&l, sp->resolved, cap))
-                    return ex_lex_syntax(&l, err, "a string");
-            } else {
-                return ex_lex_syntax(&l, err, "SIZE");
-            }
-        } while (ex_lex_punct(&l, ','));
-        if (!ex_lex_punct(&l, ')'))
-            return ex_lex_syntax(&l, err, "')'");
-        sp->with_close = (int)(l.p - 1 - sql);
-    }
-    sp->end_at = (int)(l.p - sql);
-    if (!at_end(&l))
-        return ex_lex_syntax(&l, err, "end of statement");
-    eng_size sz;
-    if (eng_size_parse(sp->size, &sz, err) != 0)
-        return -1;
-    return 0;
-}
-
-/* The statement as recorded: with the resolved definition in WITH. */
-static char *
-recorded_sql(const char *sql, const kspec *sp, const char *resolved)
-{
-    eng_strbuf b = {0};
-    if (sp->with_close >= 0) {
-        eng_strbuf_append(&b, sql, (size_t)sp->with_close);
-        eng_strbuf_puts(&b, ", RESOLVED = '");
-    } else {
-        eng_strbuf_append(&b, sql, (size_t)sp->end_at);
-        eng_strbuf_puts(&b, " WITH (RESOLVED = '");
-    }
-    for (const char *p = resolved; *p; p++) {
-        if (*p == '\'')
-            eng_strbuf_putc(&b, '\'');
-        eng_strbuf_putc(&b, *p);
-    }
-    eng_strbuf_puts(&b, "')");
-    char *s = src_strdup(eng_strbuf_cstr(&b));
-    eng_strbuf_free(&b);
-    return s;
+    return src_parse_tail(&l, &sp->h, with_resolved, sp, "SIZE", err);
 }
 
 /* ------------------------------------------------------------------ resolving upstream */
@@ -1290,18 +1227,7 @@ emit_truncate_now(kstream *st)
     srcrt *src = st->src;
     subrt *sb = st->sb;
     kflush(st);
-    eng_rowbuf rb = {0};
-    int n = (sb->keyed ? sb->t.nkey : 0) + sb->t.ncols;
-    for (int j = 0; j < n; j++)
-        eng_push_null(&rb);
-    eng_push_int2(&rb, 1);
-    int W = eng_rt_workers(src->co->rt);
-    for (int w = 0; w < W; w++) {
-        eng_batch *b = eng_client_batch(st->c);
-        eng_batch_push(b, eng_rowbuf_row(&rb), st->tick_t, 1);
-        eng_df_send_to(st->c, sb->df, sb->in_stream, w, b, sb->kw);
-    }
-    eng_rowbuf_free(&rb);
+    src_sub_truncate(src, st->c, sb, st->tick_t);
     st->tick_staged++;
     st->n_staged++;
 }
@@ -1490,18 +1416,12 @@ static void
 kpublish_stats(kstream *st)
 {
     srcrt *src = st->src;
-    if (st->n_msgs)
-        atomic_fetch_add_explicit(&src->messages_received, st->n_msgs, memory_order_relaxed);
-    if (st->n_bytes)
-        atomic_fetch_add_explicit(&src->bytes_received, st->n_bytes, memory_order_relaxed);
-    if (st->n_staged)
-        atomic_fetch_add_explicit(&src->updates_staged, st->n_staged, memory_order_relaxed);
+    src_publish_counts(src, &st->n_msgs, &st->n_bytes, &st->n_staged);
     uint64_t known = 0;
     for (int p = 0; p < st->nparts; p++)
         known += (uint64_t)(st->parts[p].next > 0 ? st->parts[p].next : 0);
     if (known > atomic_load(&src->offset_known))
         atomic_store(&src->offset_known, known);
-    st->n_msgs = st->n_bytes = st->n_staged = 0;
 }
 
 static void
@@ -1787,31 +1707,6 @@ out:
 
 /* ------------------------------------------------------------------ CREATE SOURCE */
 
-/* The SOURCE object's runtime goes: the consumer stops first. */
-static void
-kafka_rt_free(eng_obj *o)
-{
-    objrt *r = o->rt;
-    if (r == NULL)
-        return;
-    srcrt *src = r->src;
-    src_stop(src);
-    src->subs[0].rt = NULL;
-    if (r->df != NULL)
-        eng_df_drop(r->co->client, r->df);
-    free(r->keycols);
-    free(r);
-    o->rt = NULL;
-    src_unref(src);
-}
-
-static eng_obj *
-find_conn(eng_coord *co, const char *name)
-{
-    eng_obj *o = eng_catalog_find(co->cat, "public", name);
-    return o != NULL && o->kind == ENG_OBJ_CONNECTION ? o : NULL;
-}
-
 int
 ex_kafka_create_source(eng_session *s, const char *sql, const eng_sink *sink, eng_err *err)
 {
@@ -1842,9 +1737,9 @@ ex_kafka_create_source(eng_session *s, const char *sql, const eng_sink *sink, en
     }
     /* Names and connections, under the read lock. */
     pthread_rwlock_rdlock(&co->lock);
-    eng_obj *old = eng_catalog_find(co->cat, "public", sp.name);
-    eng_obj *conn = find_conn(co, sp.conn);
-    eng_obj *csr = sp.csr[0] ? find_conn(co, sp.csr) : NULL;
+    eng_obj *old = eng_catalog_find(co->cat, "public", sp.h.name);
+    eng_obj *conn = src_find_conn(co, sp.conn);
+    eng_obj *csr = sp.csr[0] ? src_find_conn(co, sp.csr) : NULL;
     uint64_t conn_id = conn ? conn->id : 0, csr_id = csr ? csr->id : 0;
     int crc = 0;
     if (old == NULL && conn != NULL)
@@ -1855,13 +1750,7 @@ ex_kafka_create_source(eng_session *s, const char *sql, const eng_sink *sink, en
     }
     pthread_rwlock_unlock(&co->lock);
     if (old != NULL) {
-        if (sp.if_not_exists && old->kind == ENG_OBJ_SOURCE) {
-            ex_notice(sink, "source \"%s\" already exists, skipping", sp.name);
-            rc = ex_complete(sink, "CREATE SOURCE");
-        } else {
-            eng_err_set(err, ENG_ERRCODE_DUPLICATE_OBJECT, "an object named \"%s\" already exists",
-                        sp.name);
-        }
+        rc = src_exists(old, &sp.h, sink, err);
         goto done;
     }
     if (conn == NULL) {
@@ -1897,7 +1786,7 @@ ex_kafka_create_source(eng_session *s, const char *sql, const eng_sink *sink, en
     }
     if (def_columns(&k->def, &cs, err) != 0)
         goto done;
-    src = src_new(co, SRC_KAFKA, sp.name, sp.size);
+    src = src_new(co, SRC_KAFKA, sp.h.name, sp.h.size);
     src->thread_main = kafka_main;
     src->k = k;
     src->k_free = ksrc_free;
@@ -1915,17 +1804,14 @@ ex_kafka_create_source(eng_session *s, const char *sql, const eng_sink *sink, en
             memcpy(t.key, k->def.key, (size_t)t.nkey * sizeof *t.key);
         cs.cols = NULL;
         cs.n = 0;
-        src_add_sub(src, &t, sp.name);
+        src_add_sub(src, &t, sp.h.name);
         src->subs[0].keyed = k->def.keyed;
         src->subs[0].kw = k->def.keyed ? k->def.nkey : src->subs[0].t.ncols;
     }
     k = NULL; /* the source's now */
     pthread_rwlock_wrlock(&co->lock);
     char pname[160];
-    snprintf(pname, sizeof pname, "%s_progress", sp.name);
-    const char *taken = eng_catalog_find(co->cat, "public", sp.name) ? sp.name
-                        : eng_catalog_find(co->cat, "public", pname) ? pname
-                                                                     : NULL;
+    const char *taken = src_name_taken(co, sp.h.name, pname);
     if (taken != NULL || eng_catalog_get(co->cat, conn_id) == NULL ||
         (csr_id && eng_catalog_get(co->cat, csr_id) == NULL)) {
         if (taken)
@@ -1937,9 +1823,9 @@ ex_kafka_create_source(eng_session *s, const char *sql, const eng_sink *sink, en
         goto done;
     }
     src->id = coord_new_id(co);
-    eng_obj *o = eng_obj_new(src->id, ENG_OBJ_SOURCE, "public", sp.name);
+    eng_obj *o = eng_obj_new(src->id, ENG_OBJ_SOURCE, "public", sp.h.name);
     char *res = def_json(&((ksrc *)src->k)->def);
-    o->sql = sp.resolved != NULL ? src_strdup(sql) : recorded_sql(sql, &sp, res);
+    o->sql = sp.resolved != NULL ? src_strdup(sql) : src_sql_with(sql, &sp.h, "RESOLVED", res);
     free(res);
     o->persist = true;
     o->arranged = true;
@@ -1956,7 +1842,7 @@ ex_kafka_create_source(eng_session *s, const char *sql, const eng_sink *sink, en
     src_sub_install(co, src, 0);
     sb->id = src->id;
     o->rt = sb->rt;
-    o->rt_free = kafka_rt_free;
+    o->rt_free = src_sub_rt_free; /* the consumer stops first */
     atomic_fetch_add(&src->refs, 1);
     if (eng_catalog_add(co->cat, o, err) != 0) {
         eng_obj_free(o);
@@ -1964,12 +1850,7 @@ ex_kafka_create_source(eng_session *s, const char *sql, const eng_sink *sink, en
         goto done;
     }
     if (!co->replaying && src_add_progress(co, src, err) != 0) {
-        eng_err saved = *err;
-        eng_sink none = {0};
-        eng_err e2;
-        eng_err_clear(&e2);
-        (void)ex_drop_obj(co, o, true, &none, &e2);
-        *err = saved;
+        src_undo_create(co, o, err);
         pthread_rwlock_unlock(&co->lock);
         goto done;
     }
