@@ -43,7 +43,6 @@
  *   coordinator lock. */
 #include <errno.h>
 #include <jansson.h>
-#include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -754,12 +753,6 @@ typedef struct kpart {
     int64_t catch_up; /* high watermark at start: data below it lands at t0 */
 } kpart;
 
-typedef struct kpollop {
-    io_op op;
-    struct kstream *st;
-    bool dead;
-} kpollop;
-
 typedef struct ktxn {
     char id[128];
     int64_t expected; /* events of our collection, -1 until END */
@@ -779,15 +772,10 @@ typedef struct kstream {
     ksrc *k;
     subrt *sb;
     eng_client *c;
-    io_loop *loop;
+    src_io io; /* polls kc's event fd */
     io_kafka *kc;
     int nparts;
     kpart *parts;
-    io_op timer;
-    struct __kernel_timespec tick_ts;
-    bool timer_done;
-    kpollop *poll;
-    int dead_polls;
     io_csr *csr;
     kdec key, val;
     bool stalled;     /* bad input: consumption stopped */
@@ -1448,21 +1436,11 @@ kdrain(kstream *st)
     kpublish_stats(st);
 }
 
+/* The consumer's event fd is readable. */
 static void
-kpoll_cb(io_loop *loop, io_op *op, int res, unsigned flags)
+kon_ready(void *arg)
 {
-    (void)loop;
-    (void)flags;
-    (void)res;
-    kpollop *po = (kpollop *)op;
-    if (po->dead) {
-        po->st->dead_polls--;
-        free(po);
-        return;
-    }
-    kstream *st = po->st;
-    st->poll = NULL;
-    free(po);
+    kstream *st = arg;
     kdrain(st);
     kafka_arm_poll(st);
 }
@@ -1470,15 +1448,8 @@ kpoll_cb(io_loop *loop, io_op *op, int res, unsigned flags)
 static void
 kafka_arm_poll(kstream *st)
 {
-    if (st->kc == NULL || st->poll != NULL)
-        return;
-    kpollop *po = calloc(1, sizeof *po);
-    ENG_ASSERT(po != NULL);
-    po->op.cb = kpoll_cb;
-    po->st = st;
-    st->poll = po;
-    struct io_uring_sqe *sqe = io_loop_sqe(st->loop, &po->op);
-    io_uring_prep_poll_add(sqe, io_kafka_event_fd(st->kc), POLLIN);
+    if (st->kc != NULL)
+        src_io_poll(&st->io, io_kafka_event_fd(st->kc));
 }
 
 /* Connects and assigns every partition (from where we are). */
@@ -1551,18 +1522,12 @@ kconnect(kstream *st, eng_err *err)
     return 0;
 }
 
+/* Every millisecond. */
 static void
-ktimer_cb(io_loop *loop, io_op *op, int res, unsigned flags)
+kon_tick(void *arg)
 {
-    (void)res;
-    (void)flags;
-    kstream *st = op->ctx;
+    kstream *st = arg;
     srcrt *src = st->src;
-    if (atomic_load(&src->stop)) {
-        st->timer_done = true;
-        io_loop_stop(loop);
-        return;
-    }
     eng_time now = src_now_ms();
     if (st->kc == NULL && !st->stalled && now >= st->next_attempt) {
         eng_err err;
@@ -1622,17 +1587,6 @@ ktimer_cb(io_loop *loop, io_op *op, int res, unsigned flags)
             }
         }
     }
-    st->tick_ts.tv_sec = 0;
-    st->tick_ts.tv_nsec = 1000000;
-    struct io_uring_sqe *sqe = io_loop_sqe(loop, &st->timer);
-    io_uring_prep_timeout(sqe, &st->tick_ts, 0, 0);
-}
-
-static bool
-kquiet(void *arg)
-{
-    const kstream *st = arg;
-    return st->timer_done && st->dead_polls == 0;
 }
 
 static void *
@@ -1654,7 +1608,7 @@ kafka_main(void *arg)
     eng_err_clear(&err);
     if (make_dec(&k->def, false, &st->val, NULL, &err) != 0 ||
         (k->def.env == KE_UPSERT && make_dec(&k->def, true, &st->key, NULL, &err) != 0) ||
-        io_loop_open(&st->loop, 64, &err) != 0) {
+        src_io_open(&st->io, src, kon_ready, kon_tick, st, &err) != 0) {
         src_set_status(src, "failed", err.message);
         goto out;
     }
@@ -1667,24 +1621,9 @@ kafka_main(void *arg)
         kafka_arm_poll(st);
     }
     check_caught_up(st); /* an empty topic is readable at once */
-    st->timer.cb = ktimer_cb;
-    st->timer.ctx = st;
-    st->tick_ts.tv_nsec = 1000000;
-    struct io_uring_sqe *sqe = io_loop_sqe(st->loop, &st->timer);
-    io_uring_prep_timeout(sqe, &st->tick_ts, 0, 0);
-    (void)io_loop_run(st->loop, &err);
-    if (st->poll != NULL) {
-        st->poll->dead = true;
-        st->dead_polls++;
-        struct io_uring_sqe *rq = io_loop_sqe(st->loop, NULL);
-        io_uring_prep_poll_remove(rq, (__u64)(uintptr_t)&st->poll->op);
-        io_uring_sqe_set_data(rq, NULL);
-        st->poll = NULL;
-    }
-    (void)io_loop_run_for(st->loop, 1000, kquiet, st);
+    src_io_run(&st->io);
 out:
-    if (st->loop != NULL)
-        io_loop_close(st->loop);
+    src_io_close(&st->io);
     io_kafka_close(st->kc);
     io_kafka_close(st->tx);
     free(st->txns);

@@ -462,14 +462,128 @@ src_publish_counts(srcrt *src, uint64_t *msgs, uint64_t *bytes, uint64_t *staged
     *msgs = *bytes = *staged = 0;
 }
 
+struct src_pollop {
+    io_op op;
+    src_io *io;
+    bool dead; /* cancelled: freed on its completion */
+};
+
+static void
+io_poll_cb(io_loop *loop, io_op *op, int res, unsigned flags)
+{
+    (void)loop;
+    (void)res;
+    (void)flags;
+    src_pollop *po = (src_pollop *)op;
+    src_io *io = po->io;
+    if (po->dead) {
+        io->dead_polls--;
+        free(po);
+        return;
+    }
+    io->poll = NULL;
+    free(po);
+    io->on_ready(io->ctx);
+}
+
+void
+src_io_poll(src_io *io, int fd)
+{
+    if (io->poll != NULL)
+        return;
+    src_pollop *po = calloc(1, sizeof *po);
+    ENG_ASSERT(po != NULL);
+    po->op.cb = io_poll_cb;
+    po->io = io;
+    io->poll = po;
+    struct io_uring_sqe *sqe = io_loop_sqe(io->loop, &po->op);
+    io_uring_prep_poll_add(sqe, fd, POLLIN);
+}
+
+void
+src_io_unpoll(src_io *io)
+{
+    if (io->poll == NULL)
+        return;
+    io->poll->dead = true;
+    io->dead_polls++;
+    struct io_uring_sqe *sqe = io_loop_sqe(io->loop, NULL);
+    io_uring_prep_poll_remove(sqe, (__u64)(uintptr_t)&io->poll->op);
+    io_uring_sqe_set_data(sqe, NULL);
+    io->poll = NULL;
+}
+
+static void
+arm_tick(src_io *io)
+{
+    io->tick_ts.tv_sec = 0;
+    io->tick_ts.tv_nsec = 1000000;
+    struct io_uring_sqe *sqe = io_loop_sqe(io->loop, &io->timer);
+    io_uring_prep_timeout(sqe, &io->tick_ts, 0, 0);
+}
+
+static void
+io_timer_cb(io_loop *loop, io_op *op, int res, unsigned flags)
+{
+    (void)res;
+    (void)flags;
+    src_io *io = op->ctx;
+    if (atomic_load(&io->src->stop)) {
+        io->timer_done = true;
+        io_loop_stop(loop);
+        return;
+    }
+    io->on_tick(io->ctx);
+    arm_tick(io);
+}
+
+int
+src_io_open(src_io *io, srcrt *src, void (*on_ready)(void *ctx), void (*on_tick)(void *ctx),
+            void *ctx, eng_err *err)
+{
+    memset(io, 0, sizeof *io);
+    io->src = src;
+    io->on_ready = on_ready;
+    io->on_tick = on_tick;
+    io->ctx = ctx;
+    io->timer.cb = io_timer_cb;
+    io->timer.ctx = io;
+    return io_loop_open(&io->loop, 64, err);
+}
+
+void
+src_io_run(src_io *io)
+{
+    eng_err err;
+    eng_err_clear(&err);
+    arm_tick(io);
+    (void)io_loop_run(io->loop, &err);
+}
+
+static bool
+io_quiet(void *arg)
+{
+    const src_io *io = arg;
+    return io->timer_done && io->dead_polls == 0;
+}
+
+void
+src_io_close(src_io *io)
+{
+    if (io->loop == NULL)
+        return;
+    src_io_unpoll(io);
+    /* Let the cancelled poll and the timer complete before the ring goes. */
+    (void)io_loop_run_for(io->loop, 1000, io_quiet, io);
+    io_loop_close(io->loop);
+    io->loop = NULL;
+}
+
 typedef struct stream {
     srcrt *src;
     eng_client *c;
-    io_loop *loop;
+    src_io io; /* polls pg's socket */
     PGconn *pg;
-    struct pollop *poll; /* the armed poll of pg's socket, NULL when none */
-    io_op timer;
-    struct __kernel_timespec tick_ts;
     io_pgrepl_scratch scratch;
     rowctx rc;
     /* transactions */
@@ -490,8 +604,6 @@ typedef struct stream {
      * per message on the hot path) */
     uint64_t n_msgs, n_bytes, n_staged;
     int64_t last_status_us;
-    bool timer_done;
-    int dead_polls;
     /* reconnecting */
     bool connected;
     int backoff_ms;
@@ -503,12 +615,6 @@ typedef struct stream {
     bool *unch;
     int vcap;
 } stream;
-
-typedef struct pollop {
-    io_op op;
-    stream *st;
-    bool dead; /* cancelled: free on its completion */
-} pollop;
 
 static void arm_poll(stream *st);
 
@@ -890,14 +996,7 @@ static void
 conn_lost(stream *st, const char *why)
 {
     srcrt *src = st->src;
-    if (st->poll != NULL) {
-        st->poll->dead = true;
-        st->dead_polls++;
-        struct io_uring_sqe *sqe = io_loop_sqe(st->loop, NULL);
-        io_uring_prep_poll_remove(sqe, (__u64)(uintptr_t)&st->poll->op);
-        io_uring_sqe_set_data(sqe, NULL);
-        st->poll = NULL;
-    }
+    src_io_unpoll(&st->io);
     if (st->in_txn) {
         /* Part of this transaction is in the open tick: after reconnecting,
          * skip what was applied when it arrives again. */
@@ -990,21 +1089,11 @@ drain(stream *st)
     publish_stats(st);
 }
 
+/* pg's socket is readable. */
 static void
-poll_cb(io_loop *loop, io_op *op, int res, unsigned flags)
+on_ready(void *arg)
 {
-    (void)loop;
-    (void)flags;
-    pollop *po = (pollop *)op;
-    if (po->dead) {
-        po->st->dead_polls--;
-        free(po);
-        return;
-    }
-    stream *st = po->st;
-    st->poll = NULL;
-    free(po);
-    (void)res;
+    stream *st = arg;
     if (st->pg != NULL)
         drain(st);
 }
@@ -1012,15 +1101,8 @@ poll_cb(io_loop *loop, io_op *op, int res, unsigned flags)
 static void
 arm_poll(stream *st)
 {
-    if (st->pg == NULL || st->poll != NULL)
-        return;
-    pollop *po = calloc(1, sizeof *po);
-    ENG_ASSERT(po != NULL);
-    po->op.cb = poll_cb;
-    po->st = st;
-    st->poll = po;
-    struct io_uring_sqe *sqe = io_loop_sqe(st->loop, &po->op);
-    io_uring_prep_poll_add(sqe, PQsocket(st->pg), POLLIN);
+    if (st->pg != NULL)
+        src_io_poll(&st->io, PQsocket(st->pg));
 }
 
 /* START_REPLICATION from the last applied transaction. */
@@ -1102,18 +1184,11 @@ try_reconnect(stream *st)
     src_set_status(src, "stalled", msg);
 }
 
+/* Every millisecond. */
 static void
-timer_cb(io_loop *loop, io_op *op, int res, unsigned flags)
+on_tick(void *arg)
 {
-    (void)res;
-    (void)flags;
-    stream *st = op->ctx;
-    srcrt *src = st->src;
-    if (atomic_load(&src->stop)) {
-        st->timer_done = true;
-        io_loop_stop(loop);
-        return;
-    }
+    stream *st = arg;
     eng_time now = src_now_ms();
     if (!st->connected) {
         if (now >= st->next_attempt)
@@ -1132,17 +1207,6 @@ timer_cb(io_loop *loop, io_op *op, int res, unsigned flags)
     }
     if (st->connected && ex_now_us() - st->last_status_us >= 1000000)
         send_status(st, false);
-    st->tick_ts.tv_sec = 0;
-    st->tick_ts.tv_nsec = 1000000;
-    struct io_uring_sqe *sqe = io_loop_sqe(loop, &st->timer);
-    io_uring_prep_timeout(sqe, &st->tick_ts, 0, 0);
-}
-
-static bool
-stream_quiet(void *arg)
-{
-    const stream *st = arg;
-    return st->timer_done && st->dead_polls == 0;
 }
 
 /* Streams until src->stop. The replication connection pg has the slot. */
@@ -1158,7 +1222,7 @@ stream_run(srcrt *src, eng_client *c, PGconn *pg)
     st.last_status_us = ex_now_us();
     eng_err err;
     eng_err_clear(&err);
-    if (io_loop_open(&st.loop, 64, &err) != 0) {
+    if (src_io_open(&st.io, src, on_ready, on_tick, &st, &err) != 0) {
         src_set_status(src, "failed", err.message);
         PQfinish(pg);
         return;
@@ -1177,28 +1241,14 @@ stream_run(srcrt *src, eng_client *c, PGconn *pg)
         src_set_status(src, "running", NULL);
         arm_poll(&st);
     }
-    st.timer.cb = timer_cb;
-    st.timer.ctx = &st;
-    st.tick_ts.tv_nsec = 1000000;
-    struct io_uring_sqe *sqe = io_loop_sqe(st.loop, &st.timer);
-    io_uring_prep_timeout(sqe, &st.tick_ts, 0, 0);
-    (void)io_loop_run(st.loop, &err);
+    src_io_run(&st.io);
     if (st.pg != NULL) {
         send_status(&st, false);
-        if (st.poll != NULL) {
-            st.poll->dead = true;
-            st.dead_polls++;
-            struct io_uring_sqe *rq = io_loop_sqe(st.loop, NULL);
-            io_uring_prep_poll_remove(rq, (__u64)(uintptr_t)&st.poll->op);
-            io_uring_sqe_set_data(rq, NULL);
-            st.poll = NULL;
-        }
+        src_io_unpoll(&st.io);
         PQfinish(st.pg);
         st.pg = NULL;
     }
-    /* Let the cancelled poll and the timer complete before the ring goes. */
-    (void)io_loop_run_for(st.loop, 1000, stream_quiet, &st);
-    io_loop_close(st.loop);
+    src_io_close(&st.io);
     for (int i = 0; i < src->nsub; i++) {
         if (src->subs[i].b != NULL)
             eng_batch_free(src->subs[i].b);

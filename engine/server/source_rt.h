@@ -9,6 +9,7 @@
 
 #include "engine/server/lex.h"
 #include "engine/server/source_int.h"
+#include "io/io_loop.h"
 
 typedef enum src_kind { SRC_POSTGRES, SRC_KAFKA } src_kind;
 
@@ -74,6 +75,38 @@ struct srcrt {
     _Atomic uint64_t snapshot_known, snapshot_staged, offset_known, offset_committed;
     _Atomic int64_t rehydration_ms;
 };
+
+/* The source thread's io_uring loop: a 1 ms tick and at most one armed
+ * poll of the upstream's descriptor (libpq's socket, librdkafka's event
+ * fd). A cancelled poll still completes: it is marked dead, counted, and
+ * freed then; src_io_close waits for those completions (and the timer's
+ * last) before the ring goes. Source thread only. */
+typedef struct src_pollop src_pollop;
+typedef struct src_io {
+    io_loop *loop;
+    srcrt *src;
+    void (*on_ready)(void *ctx); /* the descriptor is readable; the poll is no longer armed */
+    void (*on_tick)(void *ctx);  /* every 1 ms until src->stop */
+    void *ctx;
+    io_op timer;
+    struct __kernel_timespec tick_ts;
+    bool timer_done;  /* the timer saw src->stop and stopped the loop */
+    src_pollop *poll; /* the armed poll, NULL when none */
+    int dead_polls;   /* cancelled polls not yet completed */
+} src_io;
+
+/* Opens the ring (io is reset; nothing armed yet). 0, or -1 with err. */
+int src_io_open(src_io *io, srcrt *src, void (*on_ready)(void *ctx), void (*on_tick)(void *ctx),
+                void *ctx, eng_err *err);
+/* Arms a poll of fd for readability, unless one is armed. */
+void src_io_poll(src_io *io, int fd);
+/* Cancels the armed poll (none: nothing), before its descriptor closes. */
+void src_io_unpoll(src_io *io);
+/* Arms the tick and runs the loop until src->stop. */
+void src_io_run(src_io *io);
+/* Cancels the poll, waits up to 1 s for the outstanding completions and
+ * closes the ring. Nothing if the ring was never opened. */
+void src_io_close(src_io *io);
 
 /* The source of a SOURCE or SUBSOURCE object (NULL for others). */
 static inline srcrt *
