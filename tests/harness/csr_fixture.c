@@ -54,6 +54,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/core/eng_hex.h"
+
 #define MAX_HEAD (64 * 1024)
 #define MAX_BODY (16 * 1024 * 1024)
 #define MAX_CONNS 256
@@ -427,18 +429,6 @@ typedef struct request {
     size_t content_length;
 } request;
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes %XX in place; refuses bad escapes, NUL and invalid UTF-8. */
 static int
 url_decode(char *s)
@@ -449,7 +439,7 @@ url_decode(char *s)
             *o++ = *p;
             continue;
         }
-        int hi = hexval(p[1]), lo = hi < 0 ? -1 : hexval(p[2]);
+        int hi = eng_hex_digit(p[1]), lo = hi < 0 ? -1 : eng_hex_digit(p[2]);
         if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
             return -1;
         *o++ = (char)(hi << 4 | lo);
