@@ -282,16 +282,23 @@ not_found_subject(resp *r, const char *s)
     reply_error(r, 404, 40401, "Subject '%s' not found.", s);
 }
 
+/* The subject's version numbers, as a JSON array. */
+static json_t *
+versions_of(const subject *sub)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < sub->nv; i++)
+        json_array_append_new(a, json_integer(sub->v[i].version));
+    return a;
+}
+
 static void
 get_versions(resp *r, const char *s)
 {
     subject *sub = find_subject(s);
     if (sub == NULL)
         return not_found_subject(r, s);
-    json_t *a = json_array();
-    for (size_t i = 0; i < sub->nv; i++)
-        json_array_append_new(a, json_integer(sub->v[i].version));
-    reply(r, 200, a);
+    reply(r, 200, versions_of(sub));
 }
 
 static void
@@ -300,9 +307,7 @@ delete_subject(resp *r, const char *s)
     subject *sub = find_subject(s);
     if (sub == NULL)
         return not_found_subject(r, s);
-    json_t *a = json_array();
-    for (size_t i = 0; i < sub->nv; i++)
-        json_array_append_new(a, json_integer(sub->v[i].version));
+    json_t *a = versions_of(sub);
     free(sub->name);
     free(sub->v);
     *sub = subjects[--nsubjects];
