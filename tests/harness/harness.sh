@@ -8,6 +8,7 @@
 #   h_pg_start_other [-c name=value ...]  # a second cluster; exports H_PG_OTHER_PORT
 #   h_kafka_start [topic:parts ...]   # exports H_KAFKA_BROKERS
 #   h_csr_start [--user U --password P] [--delay-ms N]  # schema registry; exports H_CSR_URL
+#   h_kafka_produce TOPIC [options]   # stdin's lines into TOPIC (sluice-kafka-produce)
 #   h_kafka_ends TOPIC                # "partition|end offset" lines (kcat -Q)
 #   h_sluiced_start [flags...]        # exports H_SLUICED_PORT, H_SLUICED_PID, H_SLUICED_LOG
 #   h_sluiced_stop [secs]             # SIGTERM; h_sluiced_start again reuses the data dir
@@ -217,6 +218,16 @@ h_grep() {
     local text=$1
     shift
     grep "$@" <<<"$text"
+}
+
+# Writes stdin's lines to Kafka topic $1 with sluice-kafka-produce (further
+# arguments are its options); if it fails, its stderr is shown and the test
+# fails.
+h_kafka_produce() {
+    local t=$1
+    shift
+    "$SLUICE_BUILD_DIR/tests/harness/sluice-kafka-produce" -b "$H_KAFKA_BROKERS" -t "$t" "$@" \
+        2>"$H_TMP/produce.err" || { cat "$H_TMP/produce.err" >&2; h_fail "producing to $t failed"; }
 }
 
 # Prints "partition|end offset" (the high watermark) for each partition of
