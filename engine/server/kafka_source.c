@@ -643,6 +643,19 @@ sample_take(void *arg, const io_kafka_msg *m)
     }
 }
 
+/* Keeps the embedded schema of message bytes p[0..n) (NULL: none), sent
+ * at ts, in *sample if it is at least as new as *newest_ts. */
+static void
+take_newest(char **sample, int64_t *newest_ts, const char *p, size_t n, int64_t ts)
+{
+    char *s = p != NULL && ts >= *newest_ts ? schema_part((const uint8_t *)p, n) : NULL;
+    if (s == NULL)
+        return;
+    free(*sample);
+    *sample = s;
+    *newest_ts = ts;
+}
+
 /* Debezium JSON: the value's schema from the newest message with a value,
  * the key's from the newest message with a key, among the last 8 messages
  * of every partition, all partitions read at once (one message at a time
@@ -669,22 +682,8 @@ sample_json(io_kafka *k, int nparts, const char *topic, kdef *d, eng_err *err)
         goto out;
     int64_t val_ts = -1, key_ts = -1;
     for (int p = 0; p < nparts; p++) {
-        char *vs = ks[p].val && ks[p].val_ts >= val_ts
-                       ? schema_part((const uint8_t *)ks[p].val, ks[p].val_len)
-                       : NULL;
-        if (vs != NULL) {
-            free(d->val_sample);
-            d->val_sample = vs;
-            val_ts = ks[p].val_ts;
-        }
-        char *kv = ks[p].key && ks[p].key_ts >= key_ts
-                       ? schema_part((const uint8_t *)ks[p].key, ks[p].key_len)
-                       : NULL;
-        if (kv != NULL) {
-            free(d->key_sample);
-            d->key_sample = kv;
-            key_ts = ks[p].key_ts;
-        }
+        take_newest(&d->val_sample, &val_ts, ks[p].val, ks[p].val_len, ks[p].val_ts);
+        take_newest(&d->key_sample, &key_ts, ks[p].key, ks[p].key_len, ks[p].key_ts);
     }
     if (d->val_sample == NULL) {
         eng_err_set(err, ENG_ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
