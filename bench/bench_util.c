@@ -345,15 +345,23 @@ bench_sluice_connect(bench_sluice *b, const char *dsn)
     return true;
 }
 
-bool
-bench_sluice_cmd(bench_sluice *b, const char *sql, double secs)
+/* sql through sluiced: its last result, or NULL (b failed). */
+static PGresult *
+sluice_exec(bench_sluice *b, const char *sql, double secs)
 {
     char err[512];
     PGresult *r = bench_exec_deadline(b->conn, sql, secs, err, sizeof err);
-    if (r == NULL) {
+    if (r == NULL)
         bench_sluice_fail(b, "%s", err);
+    return r;
+}
+
+bool
+bench_sluice_cmd(bench_sluice *b, const char *sql, double secs)
+{
+    PGresult *r = sluice_exec(b, sql, secs);
+    if (r == NULL)
         return false;
-    }
     PQclear(r);
     return true;
 }
@@ -361,12 +369,9 @@ bench_sluice_cmd(bench_sluice *b, const char *sql, double secs)
 PGresult *
 bench_sluice_row(bench_sluice *b, const char *sql, double secs)
 {
-    char err[512];
-    PGresult *r = bench_exec_deadline(b->conn, sql, secs, err, sizeof err);
-    if (r == NULL) {
-        bench_sluice_fail(b, "%s", err);
+    PGresult *r = sluice_exec(b, sql, secs);
+    if (r == NULL)
         return NULL;
-    }
     if (PQntuples(r) != 1 || PQnfields(r) != 1) {
         bench_sluice_fail(b, "%s: %d rows, expected 1", sql, PQntuples(r));
         PQclear(r);
