@@ -53,16 +53,11 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/types.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bench/bench.h"
@@ -83,9 +78,7 @@ typedef struct cfg {
 
 typedef struct state {
     const cfg *c;
-    PGconn *sl;
-    char sluice_err[512]; /* non-empty: the sluice parts are skipped */
-    bool failed;
+    bench_sluice sl;
     int sources; /* sources created so far (their names) */
     double idle_cpu_per_s;
 } state;
@@ -95,299 +88,7 @@ typedef struct run {
     double secs, cpu, create_s, rehyd_s;
 } run;
 
-/* ------------------------------------------------------------ process state */
-
-static volatile pid_t g_child = 0;
-
-static void
-cleanup(void)
-{
-    if (g_child > 0)
-        kill(g_child, SIGKILL);
-}
-
-static void
-on_signal(int sig)
-{
-    static const char msg[] = "sluice-bench kafka: interrupted (signal or --timeout alarm)\n";
-    cleanup();
-    if (write(2, msg, sizeof msg - 1) < 0) {
-        /* nothing left to do */
-    }
-    _exit(sig == SIGALRM ? 1 : 128 + sig);
-}
-
-static void
-die(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "sluice-bench kafka: ");
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    cleanup();
-    exit(1);
-}
-
-static void
-note(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "sluice-bench kafka: ");
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
-
-static double
-now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void
-sleep_s(double s)
-{
-    if (s <= 0)
-        return;
-    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double
-median(const double *v, int n)
-{
-    double s[MAX_REPS];
-    memcpy(s, v, (size_t)n * sizeof *s);
-    qsort(s, (size_t)n, sizeof *s, cmp_double);
-    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
-/* CPU seconds (user + system) a process has used so far, -1 if unknown.
- * The command name in /proc/PID/stat may hold spaces: fields are counted
- * from its closing parenthesis. */
-static double
-proc_cpu_s(pid_t pid)
-{
-    char path[64], buf[2048];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
-    const char *p = strrchr(buf, ')');
-    if (p == NULL)
-        return -1;
-    unsigned long long ut = 0, st = 0;
-    /* after ")": state(3) ppid pgrp session tty_nr tpgid flags minflt
-     * cminflt majflt cmajflt utime(14) stime(15) */
-    if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-        return -1;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
-/* ------------------------------------------------------------ children */
-
-/* Starts argv with stdin from /dev/null and stdout to out_fd (-1:
- * /dev/null). Returns its pid (also in g_child, killed on exit). */
-static pid_t
-spawn(char *const argv[], int out_fd)
-{
-    pid_t pid = fork();
-    if (pid < 0)
-        die("fork: %s", strerror(errno));
-    if (pid == 0) {
-        int nul = open("/dev/null", O_RDWR);
-        if (nul >= 0) {
-            dup2(nul, 0);
-            dup2(out_fd >= 0 ? out_fd : nul, 1);
-        }
-        execvp(argv[0], argv);
-        fprintf(stderr, "sluice-bench kafka: exec %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    g_child = pid;
-    return pid;
-}
-
-/* Waits for a child of spawn() until t0 + timeout (then kills it and
- * returns -1). Returns its exit status (128 + signal if killed), with
- * *secs since t0 and *cpu its user + system time. */
-static int
-wait_child(pid_t pid, double t0, double timeout, double *secs, double *cpu)
-{
-    int st = 0;
-    struct rusage ru;
-    double end = t0 + timeout;
-    for (;;) {
-        pid_t w = wait4(pid, &st, WNOHANG, &ru);
-        if (w == pid)
-            break;
-        if (w < 0 && errno != EINTR)
-            die("wait4: %s", strerror(errno));
-        if (now_s() > end) {
-            kill(pid, SIGKILL);
-            wait4(pid, &st, 0, &ru);
-            g_child = 0;
-            return -1;
-        }
-        sleep_s(0.0005);
-    }
-    *secs = now_s() - t0;
-    g_child = 0;
-    *cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-}
-
-/* ------------------------------------------------------------ libpq helpers */
-
-static void
-quiet_notice(void *arg, const char *message)
-{
-    (void)arg;
-    (void)message;
-}
-
-/* Runs sql (one or more statements) and waits at most secs for the answer.
- * Returns the last result (free with PQclear), or NULL with *err filled if
- * any statement failed, the connection broke or the deadline passed (the
- * statement is then cancelled). Blocks. */
-static PGresult *
-exec_deadline(PGconn *c, const char *sql, double secs, char *err, size_t errlen)
-{
-    if (!PQsendQuery(c, sql)) {
-        snprintf(err, errlen, "%s: %s", sql, PQerrorMessage(c));
-        return NULL;
-    }
-    double end = now_s() + secs;
-    PGresult *last = NULL;
-    bool bad = false, cancelled = false;
-    err[0] = '\0';
-    for (;;) {
-        while (!PQisBusy(c)) {
-            PGresult *r = PQgetResult(c);
-            if (r == NULL)
-                goto done;
-            ExecStatusType st = PQresultStatus(r);
-            if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {
-                if (!bad && !cancelled)
-                    snprintf(err, errlen, "%s: %s", sql, PQresultErrorMessage(r));
-                bad = true;
-            }
-            PQclear(last);
-            last = r;
-        }
-        double left = end - now_s();
-        if (left <= 0) {
-            if (cancelled) {
-                snprintf(err, errlen, "%s: no answer within %.0f s (cancel ignored)", sql, secs);
-                PQclear(last);
-                return NULL;
-            }
-            PGcancel *k = PQgetCancel(c);
-            char buf[256];
-            if (k != NULL) {
-                PQcancel(k, buf, sizeof buf);
-                PQfreeCancel(k);
-            }
-            snprintf(err, errlen, "%s: no answer within %.0f s (cancelled)", sql, secs);
-            bad = cancelled = true;
-            end = now_s() + 5;
-            continue;
-        }
-        struct pollfd p = {PQsocket(c), POLLIN, 0};
-        int ms = left > 0.1 ? 100 : (int)(left * 1000) + 1;
-        if (poll(&p, 1, ms) < 0 && errno != EINTR) {
-            snprintf(err, errlen, "%s: poll: %s", sql, strerror(errno));
-            PQclear(last);
-            return NULL;
-        }
-        if (!PQconsumeInput(c)) {
-            snprintf(err, errlen, "%s: %s", sql, PQerrorMessage(c));
-            PQclear(last);
-            return NULL;
-        }
-    }
-done:
-    if (bad) {
-        PQclear(last);
-        return NULL;
-    }
-    return last;
-}
-
 /* ------------------------------------------------------------ sluiced */
-
-static bool
-sluice_on(const state *s)
-{
-    return s->sl != NULL && s->sluice_err[0] == '\0';
-}
-
-static void
-sluice_fail(state *s, const char *fmt, ...)
-{
-    if (s->sluice_err[0] != '\0')
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(s->sluice_err, sizeof s->sluice_err, fmt, ap);
-    va_end(ap);
-    for (char *p = s->sluice_err; *p; p++)
-        if (*p == '\n' || *p == '"' || *p == '\\')
-            *p = ' ';
-    note("sluice part failed: %s", s->sluice_err);
-    s->failed = true;
-}
-
-static bool
-sluice_cmd(state *s, const char *sql, double secs)
-{
-    char err[512];
-    PGresult *r = exec_deadline(s->sl, sql, secs, err, sizeof err);
-    if (r == NULL) {
-        sluice_fail(s, "%s", err);
-        return false;
-    }
-    PQclear(r);
-    return true;
-}
-
-/* One row of sql through sluiced, waiting at most secs: the result (free
- * with PQclear), or NULL (sluice failed). */
-static PGresult *
-sluice_row(state *s, const char *sql, double secs)
-{
-    char err[512];
-    PGresult *r = exec_deadline(s->sl, sql, secs, err, sizeof err);
-    if (r == NULL) {
-        sluice_fail(s, "%s", err);
-        return NULL;
-    }
-    if (PQntuples(r) != 1) {
-        sluice_fail(s, "%s: %d rows, expected 1", sql, PQntuples(r));
-        PQclear(r);
-        return NULL;
-    }
-    return r;
-}
 
 /* Seconds of an interval in PostgreSQL's text output ("[N day[s] ]HH:MM:SS[.f]"),
  * -1 if it is something else. */
@@ -409,28 +110,19 @@ interval_s(const char *t)
 static void
 setup_sluice(state *s)
 {
-    char err[512], sql[1024];
-    const char *keys[] = {"dbname", "connect_timeout", NULL};
-    const char *vals[] = {s->c->dsn, "10", NULL};
-    s->sl = PQconnectdbParams(keys, vals, 1);
-    if (PQstatus(s->sl) != CONNECTION_OK) {
-        snprintf(err, sizeof err, "cannot connect to %s: %s", s->c->dsn, PQerrorMessage(s->sl));
-        PQfinish(s->sl);
-        s->sl = NULL;
-        sluice_fail(s, "%s", err);
+    char sql[1024];
+    if (!bench_sluice_connect(&s->sl, s->c->dsn))
         return;
-    }
-    PQsetNoticeProcessor(s->sl, quiet_notice, NULL);
     snprintf(sql, sizeof sql, "CREATE CONNECTION bench_kafka TO KAFKA (BROKER '%s')",
              s->c->brokers);
-    if (!sluice_cmd(s, sql, 30))
+    if (!bench_sluice_cmd(&s->sl, sql, 30))
         return;
     /* What an idle sluiced spends (its timers), to read cpu_seconds by. */
     if (s->c->sluiced_pid > 0) {
-        double c0 = proc_cpu_s(s->c->sluiced_pid), t0 = now_s();
-        sleep_s(1);
-        double c1 = proc_cpu_s(s->c->sluiced_pid);
-        s->idle_cpu_per_s = c0 >= 0 && c1 >= 0 ? (c1 - c0) / (now_s() - t0) : -1;
+        double c0 = bench_proc_cpu_s(s->c->sluiced_pid), t0 = bench_now_s();
+        bench_sleep_s(1);
+        double c1 = bench_proc_cpu_s(s->c->sluiced_pid);
+        s->idle_cpu_per_s = c0 >= 0 && c1 >= 0 ? (c1 - c0) / (bench_now_s() - t0) : -1;
     }
 }
 
@@ -454,57 +146,38 @@ sluice_run(state *s, bool avro, const char *topic, long want, run *out)
                  "CREATE SOURCE %s FROM KAFKA CONNECTION bench_kafka (TOPIC '%s') FORMAT JSON "
                  "ENVELOPE DEBEZIUM",
                  name, topic);
-    double c0 = c->sluiced_pid > 0 ? proc_cpu_s(c->sluiced_pid) : -1;
-    double t0 = now_s(), end = t0 + c->timeout;
-    if (!sluice_cmd(s, sql, c->timeout))
+    double c0 = c->sluiced_pid > 0 ? bench_proc_cpu_s(c->sluiced_pid) : -1;
+    double t0 = bench_now_s(), end = t0 + c->timeout;
+    if (!bench_sluice_cmd(&s->sl, sql, c->timeout))
         return false;
-    out->create_s = now_s() - t0;
+    out->create_s = bench_now_s() - t0;
     char count_sql[128];
     if (c->select_count) {
         snprintf(count_sql, sizeof count_sql, "SELECT count(*) FROM %s", name);
     } else {
         snprintf(sql, sizeof sql, "CREATE MATERIALIZED VIEW %s_cnt AS SELECT count(*) AS n FROM %s",
                  name, name);
-        if (!sluice_cmd(s, sql, c->timeout))
+        if (!bench_sluice_cmd(&s->sl, sql, c->timeout))
             return false;
         snprintf(count_sql, sizeof count_sql, "SELECT n FROM %s_cnt", name);
     }
-    long n = -1;
-    for (;;) {
-        double left = end - now_s();
-        PGresult *r = sluice_row(s, count_sql, left > 1 ? left : 1);
-        if (r == NULL)
-            return false;
-        n = atol(PQgetvalue(r, 0, 0));
-        PQclear(r);
-        if (n == want)
-            break;
-        if (n > want) {
-            sluice_fail(s, "%s counts %ld rows, expected %ld (wrong answer)", name, n, want);
-            return false;
-        }
-        if (now_s() > end) {
-            sluice_fail(s, "%s counted %ld rows after %.0f s, expected %ld", name, n, c->timeout,
-                        want);
-            return false;
-        }
-        sleep_s(0.005);
-    }
-    out->secs = now_s() - t0;
-    double c1 = c->sluiced_pid > 0 ? proc_cpu_s(c->sluiced_pid) : -1;
+    out->secs = bench_sluice_wait(&s->sl, count_sql, name, want, t0, end, 0.005);
+    if (out->secs < 0)
+        return false;
+    double c1 = c->sluiced_pid > 0 ? bench_proc_cpu_s(c->sluiced_pid) : -1;
     out->cpu = c0 >= 0 && c1 >= 0 ? c1 - c0 : -1;
     snprintf(sql, sizeof sql,
              "SELECT rehydration_latency FROM mz_internal.mz_source_statistics WHERE name = '%s'",
              name);
-    PGresult *r = sluice_row(s, sql, 30);
+    PGresult *r = bench_sluice_row(&s->sl, sql, 30);
     if (r == NULL)
         return false;
     out->rehyd_s = PQgetisnull(r, 0, 0) ? -1 : interval_s(PQgetvalue(r, 0, 0));
     PQclear(r);
     snprintf(sql, sizeof sql, "DROP SOURCE %s CASCADE", name);
-    if (!sluice_cmd(s, sql, 60))
+    if (!bench_sluice_cmd(&s->sl, sql, 60))
         return false;
-    sleep_s(0.3); /* the consumer thread stops, the arrangement goes */
+    bench_sleep_s(0.3); /* the consumer thread stops, the arrangement goes */
     return true;
 }
 
@@ -544,12 +217,12 @@ produce(state *s, bool avro, const char *topic, long n, int parts)
         argv[a++] = ks;
     }
     argv[a] = NULL;
-    double t0 = now_s(), secs = 0, cpu = 0;
-    pid_t pid = spawn(argv, -1);
-    int st = wait_child(pid, t0, c->timeout * 4, &secs, &cpu);
+    double t0 = bench_now_s(), secs = 0, cpu = 0;
+    pid_t pid = bench_spawn(argv, -1);
+    int st = bench_wait_child(pid, t0, c->timeout * 4, &secs, &cpu);
     if (st != 0)
-        die("%s --gen-debezium %ld into %s failed (status %d)", c->produce, n, topic, st);
-    note("%s: produced %ld messages over %d partitions in %.1f s", topic, n, parts, secs);
+        bench_die("%s --gen-debezium %ld into %s failed (status %d)", c->produce, n, topic, st);
+    bench_note("%s: produced %ld messages over %d partitions in %.1f s", topic, n, parts, secs);
 }
 
 /* kcat reading the whole topic once. counted: its output is one byte per
@@ -581,49 +254,39 @@ kcat_run(state *s, const char *topic, bool counted, long *count, run *out)
     argv[a] = NULL;
     int fds[2] = {-1, -1};
     if (counted && pipe2(fds, O_CLOEXEC) != 0)
-        die("pipe: %s", strerror(errno));
-    double t0 = now_s();
-    pid_t pid = spawn(argv, fds[1]);
+        bench_die("pipe: %s", strerror(errno));
+    double t0 = bench_now_s();
+    pid_t pid = bench_spawn(argv, fds[1]);
     if (counted) {
         close(fds[1]);
         long got = 0;
         char buf[65536];
         for (;;) {
-            double left = t0 + c->timeout - now_s();
+            double left = t0 + c->timeout - bench_now_s();
             struct pollfd p = {fds[0], POLLIN, 0};
             if (left <= 0)
                 break;
             if (poll(&p, 1, (int)(left * 1000) + 1) < 0 && errno != EINTR)
-                die("poll: %s", strerror(errno));
+                bench_die("poll: %s", strerror(errno));
             ssize_t k = read(fds[0], buf, sizeof buf);
             if (k == 0)
                 break;
             if (k < 0 && errno != EINTR && errno != EAGAIN)
-                die("read: %s", strerror(errno));
+                bench_die("read: %s", strerror(errno));
             if (k > 0)
                 got += k;
         }
         close(fds[0]);
         *count = got;
     }
-    int st = wait_child(pid, t0, c->timeout, &out->secs, &out->cpu);
+    int st = bench_wait_child(pid, t0, c->timeout, &out->secs, &out->cpu);
     if (st < 0)
-        die("kcat did not read %s within %.0f s", topic, c->timeout);
+        bench_die("kcat did not read %s within %.0f s", topic, c->timeout);
     if (st != 0)
-        die("kcat -C -t %s failed (status %d)", topic, st);
+        bench_die("kcat -C -t %s failed (status %d)", topic, st);
 }
 
 /* ------------------------------------------------------------ one workload */
-
-static void
-print_json_double(const char *key, double v, const char *fmt)
-{
-    printf(",\"%s\":", key);
-    if (v < 0)
-        printf("null");
-    else
-        printf(fmt, v);
-}
 
 static void
 bench_one(state *s, const char *name, bool avro, const char *topic, long n, int parts,
@@ -635,12 +298,13 @@ bench_one(state *s, const char *name, bool avro, const char *topic, long n, int 
     long count = 0;
     kcat_run(s, topic, true, &count, &warm);
     if (count != n)
-        die("%s: kcat read %ld messages, %ld were produced: the Kafka mock dropped some (it "
-            "keeps ~5 MiB per partition); use more partitions or fewer messages",
-            topic, count, n);
-    note("%s: kcat read all %ld messages (warm-up, %.2f s)", topic, count, warm.secs);
-    if (sluice_on(s) && sluice_run(s, avro, topic, n, &warm))
-        note("%s: sluiced warm-up %.2f s (CREATE SOURCE %.2f s)", topic, warm.secs, warm.create_s);
+        bench_die("%s: kcat read %ld messages, %ld were produced: the Kafka mock dropped some (it "
+                  "keeps ~5 MiB per partition); use more partitions or fewer messages",
+                  topic, count, n);
+    bench_note("%s: kcat read all %ld messages (warm-up, %.2f s)", topic, count, warm.secs);
+    if (bench_sluice_on(&s->sl) && sluice_run(s, avro, topic, n, &warm))
+        bench_note("%s: sluiced warm-up %.2f s (CREATE SOURCE %.2f s)", topic, warm.secs,
+                   warm.create_s);
     int reps = c->reps;
     double ks[MAX_REPS], kc[MAX_REPS], ss[MAX_REPS], sc[MAX_REPS], scr[MAX_REPS], sr[MAX_REPS];
     int nk = 0, ns = 0;
@@ -649,30 +313,30 @@ bench_one(state *s, const char *name, bool avro, const char *topic, long n, int 
         kcat_run(s, topic, false, NULL, &k);
         ks[nk] = k.secs;
         kc[nk++] = k.cpu;
-        note("%s: run %d: kcat %.3f s (%.0f msgs/s), cpu %.2f s", topic, r + 1, k.secs, n / k.secs,
-             k.cpu);
+        bench_note("%s: run %d: kcat %.3f s (%.0f msgs/s), cpu %.2f s", topic, r + 1, k.secs,
+                   n / k.secs, k.cpu);
         run sl = {0};
-        if (sluice_on(s) && sluice_run(s, avro, topic, n, &sl)) {
+        if (bench_sluice_on(&s->sl) && sluice_run(s, avro, topic, n, &sl)) {
             ss[ns] = sl.secs;
             sc[ns] = sl.cpu;
             scr[ns] = sl.create_s;
             sr[ns++] = sl.rehyd_s;
-            note("%s: run %d: sluiced %.3f s (%.0f msgs/s; CREATE SOURCE %.2f s, rehydration "
-                 "%.2f s), cpu %.2f s",
-                 topic, r + 1, sl.secs, n / sl.secs, sl.create_s, sl.rehyd_s, sl.cpu);
+            bench_note("%s: run %d: sluiced %.3f s (%.0f msgs/s; CREATE SOURCE %.2f s, rehydration "
+                       "%.2f s), cpu %.2f s",
+                       topic, r + 1, sl.secs, n / sl.secs, sl.create_s, sl.rehyd_s, sl.cpu);
         }
     }
-    double kmed = median(ks, nk), kcpu = median(kc, nk);
+    double kmed = bench_median(ks, nk), kcpu = bench_median(kc, nk);
     bool have = ns == reps;
-    double smed = have ? median(ss, ns) : -1, scpu = have ? median(sc, ns) : -1;
+    double smed = have ? bench_median(ss, ns) : -1, scpu = have ? bench_median(sc, ns) : -1;
     printf("{\"bench\":\"kafka\",\"name\":\"%s\",\"unit\":\"msgs/s\",\"messages\":%ld,"
            "\"partitions\":%d,\"runs\":%d,\"count\":\"%s\"",
            name, n, parts, reps, c->select_count ? "select" : "view");
     if (have) {
         printf(",\"seconds\":%.3f,\"msgs_per_s\":%.0f", smed, n / smed);
-        print_json_double("cpu_seconds", scpu, "%.2f");
-        print_json_double("create_source_seconds", median(scr, ns), "%.3f");
-        print_json_double("rehydration_seconds", median(sr, ns), "%.3f");
+        bench_json_double("cpu_seconds", scpu, "%.2f");
+        bench_json_double("create_source_seconds", bench_median(scr, ns), "%.3f");
+        bench_json_double("rehydration_seconds", bench_median(sr, ns), "%.3f");
     } else {
         printf(",\"seconds\":null,\"msgs_per_s\":null,\"cpu_seconds\":null");
     }
@@ -681,12 +345,12 @@ bench_one(state *s, const char *name, bool avro, const char *topic, long n, int 
            c->kcat_wait_ms, kmed, n / kmed, kcpu);
     if (have) {
         printf(",\"ratio\":%.3f", kmed / smed);
-        print_json_double("cpu_ratio", scpu > 0 ? kcpu / scpu : -1, "%.3f");
+        bench_json_double("cpu_ratio", scpu > 0 ? kcpu / scpu : -1, "%.3f");
         printf(",\"target\":%.1f,\"met\":%s", target, kmed / smed >= target ? "true" : "false");
     } else {
         printf(",\"ratio\":null,\"target\":%.1f,\"met\":null", target);
     }
-    print_json_double("sluiced_idle_cpu_per_s", s->idle_cpu_per_s, "%.3f");
+    bench_json_double("sluiced_idle_cpu_per_s", s->idle_cpu_per_s, "%.3f");
     printf(",\"seconds_all\":[");
     for (int i = 0; i < ns; i++)
         printf("%s%.3f", i ? "," : "", ss[i]);
@@ -694,8 +358,7 @@ bench_one(state *s, const char *name, bool avro, const char *topic, long n, int 
     for (int i = 0; i < nk; i++)
         printf("%s%.3f", i ? "," : "", ks[i]);
     printf("]");
-    if (s->sluice_err[0] != '\0')
-        printf(",\"error\":\"%s\"", s->sluice_err);
+    bench_json_error(&s->sl);
     printf("}\n");
     fflush(stdout);
 }
@@ -874,43 +537,40 @@ bench_kafka_main(int argc, char **argv)
         usage();
         return 2;
     }
+    bench_start("sluice-bench kafka", NULL);
     char *produce_path = NULL;
     if (c.produce == NULL)
         c.produce = produce_path = default_produce();
     if (c.produce == NULL || access(c.produce, X_OK) != 0)
-        die("sluice-kafka-produce not found (--produce PATH)");
+        bench_die("sluice-kafka-produce not found (--produce PATH)");
     if (c.avro && (c.registry == NULL || c.schema_dir == NULL)) {
-        note("no --registry or --schema-dir: debezium_avro is skipped");
+        bench_note("no --registry or --schema-dir: debezium_avro is skipped");
         c.avro = false;
     }
 
-    atexit(cleanup);
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    signal(SIGALRM, on_signal);
     signal(SIGPIPE, SIG_IGN);
     /* The whole run: every wait has its own deadline; this catches the rest. */
     alarm((unsigned)(c.timeout * (4 + 2 * (c.reps + 1)) * 2 + 600));
 
-    state s = {.c = &c, .idle_cpu_per_s = -1};
+    state s = {.c = &c, .sl = {.timeout = c.timeout}, .idle_cpu_per_s = -1};
     if (c.dsn != NULL)
         setup_sluice(&s);
     else
-        snprintf(s.sluice_err, sizeof s.sluice_err, "no sluiced (--dsn)");
+        snprintf(s.sl.err, sizeof s.sl.err, "no sluiced (--dsn)");
     if (c.json)
         bench_one(&s, "debezium_json", false, TOPIC_JSON, c.json_n, c.json_parts, 0.5);
     if (c.avro) {
-        if (sluice_on(&s)) {
+        if (bench_sluice_on(&s.sl)) {
             char sql[1024];
             snprintf(sql, sizeof sql,
                      "CREATE CONNECTION bench_csr TO CONFLUENT SCHEMA REGISTRY (URL '%s')",
                      c.registry);
-            sluice_cmd(&s, sql, 30);
+            bench_sluice_cmd(&s.sl, sql, 30);
         }
         bench_one(&s, "debezium_avro", true, TOPIC_AVRO, c.avro_n, c.avro_parts, 0.7);
     }
-    if (s.sl != NULL)
-        PQfinish(s.sl);
+    if (s.sl.conn != NULL)
+        PQfinish(s.sl.conn);
     free(produce_path);
-    return s.failed ? 1 : 0;
+    return s.sl.failed ? 1 : 0;
 }

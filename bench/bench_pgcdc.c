@@ -37,19 +37,13 @@
 #include <errno.h>
 #include <getopt.h>
 #include <libpq-fe.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
-#include <stdatomic.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bench/bench.h"
@@ -70,23 +64,21 @@ typedef struct cfg {
 
 typedef struct state {
     const cfg *c;
-    PGconn *up, *sub, *sl;
+    PGconn *up, *sub;
+    bench_sluice sl;
     char up_host[128], up_port[16], up_user[64], up_db[64];
     char decoding_mem[32]; /* upstream logical_decoding_work_mem */
-    char sluice_err[512];  /* non-empty: the sluice parts are skipped */
     long next_id;          /* the next unused id of t */
     long rows;             /* rows committed to t */
     long sub_base;         /* rows of t that existed before the subscription */
     long fresh_rows;       /* rows committed to fresh */
     double recv_single_rate;
     int marks;
-    bool failed;
 } state;
 
 /* ------------------------------------------------------------ process state */
 
 static pid_t g_sluiced = 0;
-static volatile pid_t g_child = 0;
 static volatile sig_atomic_t g_stopped = 0;
 
 static void
@@ -98,176 +90,16 @@ resume_sluiced(void)
     }
 }
 
-static void
-cleanup(void)
-{
-    resume_sluiced();
-    if (g_child > 0)
-        kill(g_child, SIGKILL);
-}
-
-static void
-on_signal(int sig)
-{
-    static const char msg[] = "sluice-bench pgcdc: interrupted (signal or --timeout alarm)\n";
-    cleanup();
-    if (write(2, msg, sizeof msg - 1) < 0) {
-        /* nothing left to do */
-    }
-    _exit(sig == SIGALRM ? 1 : 128 + sig);
-}
-
-static void
-die(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "sluice-bench pgcdc: ");
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    cleanup();
-    exit(1);
-}
-
-static void
-note(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "sluice-bench pgcdc: ");
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
-
-static double
-now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void
-sleep_s(double s)
-{
-    if (s <= 0)
-        return;
-    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* ------------------------------------------------------------ libpq helpers */
-
-static void
-quiet_notice(void *arg, const char *message)
-{
-    (void)arg;
-    (void)message;
-}
-
-/* Connects with a 10 s connect timeout, NOTICEs discarded; NULL and *err
- * filled on failure. */
-static PGconn *
-connect_to(const char *dsn, char *err, size_t errlen)
-{
-    const char *keys[] = {"dbname", "connect_timeout", NULL};
-    const char *vals[] = {dsn, "10", NULL};
-    PGconn *c = PQconnectdbParams(keys, vals, 1);
-    if (PQstatus(c) != CONNECTION_OK) {
-        snprintf(err, errlen, "cannot connect to %s: %s", dsn, PQerrorMessage(c));
-        PQfinish(c);
-        return NULL;
-    }
-    PQsetNoticeProcessor(c, quiet_notice, NULL);
-    return c;
-}
 
 static PGconn *
 connect_or_die(const char *dsn)
 {
     char err[512];
-    PGconn *c = connect_to(dsn, err, sizeof err);
+    PGconn *c = bench_connect(dsn, err, sizeof err);
     if (c == NULL)
-        die("%s", err);
+        bench_die("%s", err);
     return c;
-}
-
-/* Runs sql (one or more statements) and waits at most secs for the answer.
- * Returns the last result (free with PQclear), or NULL with *err filled if
- * any statement failed, the connection broke or the deadline passed (the
- * statement is then cancelled). Blocks. */
-static PGresult *
-exec_deadline(PGconn *c, const char *sql, double secs, char *err, size_t errlen)
-{
-    if (!PQsendQuery(c, sql)) {
-        snprintf(err, errlen, "%s: %s", sql, PQerrorMessage(c));
-        return NULL;
-    }
-    double end = now_s() + secs;
-    PGresult *last = NULL;
-    bool bad = false, cancelled = false;
-    err[0] = '\0';
-    for (;;) {
-        while (!PQisBusy(c)) {
-            PGresult *r = PQgetResult(c);
-            if (r == NULL)
-                goto done;
-            ExecStatusType st = PQresultStatus(r);
-            if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {
-                if (!bad && !cancelled)
-                    snprintf(err, errlen, "%s: %s", sql, PQresultErrorMessage(r));
-                bad = true;
-            }
-            PQclear(last);
-            last = r;
-        }
-        double left = end - now_s();
-        if (left <= 0) {
-            if (cancelled) {
-                snprintf(err, errlen, "%s: no answer within %.0f s (cancel ignored)", sql, secs);
-                PQclear(last);
-                return NULL;
-            }
-            PGcancel *k = PQgetCancel(c);
-            char buf[256];
-            if (k != NULL) {
-                PQcancel(k, buf, sizeof buf);
-                PQfreeCancel(k);
-            }
-            snprintf(err, errlen, "%s: no answer within %.0f s (cancelled)", sql, secs);
-            bad = cancelled = true;
-            end = now_s() + 5;
-            continue;
-        }
-        struct pollfd p = {PQsocket(c), POLLIN, 0};
-        int ms = left > 0.1 ? 100 : (int)(left * 1000) + 1;
-        if (poll(&p, 1, ms) < 0 && errno != EINTR) {
-            snprintf(err, errlen, "%s: poll: %s", sql, strerror(errno));
-            PQclear(last);
-            return NULL;
-        }
-        if (!PQconsumeInput(c)) {
-            snprintf(err, errlen, "%s: %s", sql, PQerrorMessage(c));
-            PQclear(last);
-            return NULL;
-        }
-    }
-done:
-    if (bad) {
-        PQclear(last);
-        return NULL;
-    }
-    return last;
 }
 
 /* For the PostgreSQL side, where a failure ends the run. */
@@ -275,9 +107,9 @@ static PGresult *
 pg_exec(PGconn *c, const char *sql, double secs)
 {
     char err[1024];
-    PGresult *r = exec_deadline(c, sql, secs, err, sizeof err);
+    PGresult *r = bench_exec_deadline(c, sql, secs, err, sizeof err);
     if (r == NULL)
-        die("%s", err);
+        bench_die("%s", err);
     return r;
 }
 
@@ -293,7 +125,7 @@ pg_long(PGconn *c, const char *sql)
 {
     PGresult *r = pg_exec(c, sql, 600);
     if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0))
-        die("%s: expected one non-null value, got %d rows", sql, PQntuples(r));
+        bench_die("%s: expected one non-null value, got %d rows", sql, PQntuples(r));
     long v = atol(PQgetvalue(r, 0, 0));
     PQclear(r);
     return v;
@@ -304,48 +136,12 @@ pg_text(PGconn *c, const char *sql, char *out, size_t outlen)
 {
     PGresult *r = pg_exec(c, sql, 600);
     if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0))
-        die("%s: expected one non-null value, got %d rows", sql, PQntuples(r));
+        bench_die("%s: expected one non-null value, got %d rows", sql, PQntuples(r));
     snprintf(out, outlen, "%s", PQgetvalue(r, 0, 0));
     PQclear(r);
 }
 
 /* ------------------------------------------------------------ sluiced */
-
-static bool
-sluice_on(const state *s)
-{
-    return s->sl != NULL && s->sluice_err[0] == '\0';
-}
-
-static void
-sluice_fail(state *s, const char *fmt, ...)
-{
-    if (s->sluice_err[0] != '\0')
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(s->sluice_err, sizeof s->sluice_err, fmt, ap);
-    va_end(ap);
-    for (char *p = s->sluice_err; *p; p++)
-        if (*p == '\n' || *p == '"' || *p == '\\')
-            *p = ' ';
-    note("sluice part failed: %s", s->sluice_err);
-    resume_sluiced();
-    s->failed = true;
-}
-
-static bool
-sluice_cmd(state *s, const char *sql, double secs)
-{
-    char err[512];
-    PGresult *r = exec_deadline(s->sl, sql, secs, err, sizeof err);
-    if (r == NULL) {
-        sluice_fail(s, "%s", err);
-        return false;
-    }
-    PQclear(r);
-    return true;
-}
 
 /* `SELECT n FROM <view>` through sluiced, waiting at most secs (a read may
  * wait for a source's snapshot to complete): 0 and *n, or -1 (sluice
@@ -353,21 +149,9 @@ sluice_cmd(state *s, const char *sql, double secs)
 static int
 sluice_count(state *s, const char *view, long *n, double secs)
 {
-    char sql[128], err[512];
+    char sql[128];
     snprintf(sql, sizeof sql, "SELECT n FROM %s", view);
-    PGresult *r = exec_deadline(s->sl, sql, secs, err, sizeof err);
-    if (r == NULL) {
-        sluice_fail(s, "%s", err);
-        return -1;
-    }
-    if (PQntuples(r) != 1 || PQnfields(r) != 1) {
-        sluice_fail(s, "%s: %d rows, expected 1", sql, PQntuples(r));
-        PQclear(r);
-        return -1;
-    }
-    *n = PQgetisnull(r, 0, 0) ? 0 : atol(PQgetvalue(r, 0, 0));
-    PQclear(r);
-    return 0;
+    return bench_sluice_long(&s->sl, sql, secs, n);
 }
 
 /* Polls the view every poll_ms until it counts `want` rows. Returns the
@@ -375,30 +159,19 @@ sluice_count(state *s, const char *view, long *n, double secs)
 static double
 sluice_wait(state *s, const char *view, long want, double t0, double poll_ms)
 {
-    double end = now_s() + s->c->timeout;
-    long n = -1;
-    while (now_s() < end) {
-        if (sluice_count(s, view, &n, end - now_s() > 1 ? end - now_s() : 1) < 0)
-            return -1;
-        if (n == want)
-            return now_s() - t0;
-        if (n > want) {
-            sluice_fail(s, "%s counts %ld rows, expected %ld (wrong answer)", view, n, want);
-            return -1;
-        }
-        sleep_s(poll_ms / 1000);
-    }
-    sluice_fail(s, "%s counted %ld rows after %.0f s, expected %ld", view, n, s->c->timeout, want);
-    return -1;
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT n FROM %s", view);
+    return bench_sluice_wait(&s->sl, sql, view, want, t0, bench_now_s() + s->c->timeout,
+                             poll_ms / 1000);
 }
 
 static void
 sluice_stop(state *s)
 {
-    if (!sluice_on(s) || s->c->sluiced_pid <= 0)
+    if (!bench_sluice_on(&s->sl) || s->c->sluiced_pid <= 0)
         return;
     if (kill(s->c->sluiced_pid, SIGSTOP) != 0)
-        die("SIGSTOP %d: %s", (int)s->c->sluiced_pid, strerror(errno));
+        bench_die("SIGSTOP %d: %s", (int)s->c->sluiced_pid, strerror(errno));
     g_stopped = 1;
     if (strcmp(s->c->pause, "terminate") == 0) {
         char sql[256];
@@ -407,7 +180,7 @@ sluice_stop(state *s)
                  "SELECT count(pg_terminate_backend(active_pid, 10000)) FROM pg_replication_slots "
                  "WHERE active AND slot_name NOT IN ('%s', '%s')",
                  RECV_SLOT, SUB_NAME);
-        note("terminated %ld sluiced walsender(s)", pg_long(s->up, sql));
+        bench_note("terminated %ld sluiced walsender(s)", pg_long(s->up, sql));
     }
 }
 
@@ -424,13 +197,14 @@ wait_walsenders(state *s, const char *lsn)
              "SELECT count(*) FROM pg_stat_replication r JOIN pg_replication_slots s "
              "ON s.active_pid = r.pid WHERE r.sent_lsn < '%s' AND s.slot_name <> '%s'",
              lsn, SUB_NAME);
-    double end = now_s() + s->c->timeout;
+    double end = bench_now_s() + s->c->timeout;
     while (pg_long(s->up, sql) > 0) {
-        if (now_s() > end) {
-            note("walsenders still behind %s after %.0f s; measuring anyway", lsn, s->c->timeout);
+        if (bench_now_s() > end) {
+            bench_note("walsenders still behind %s after %.0f s; measuring anyway", lsn,
+                       s->c->timeout);
             return;
         }
-        sleep_s(0.05);
+        bench_sleep_s(0.05);
     }
 }
 
@@ -440,11 +214,11 @@ slot_wait_inactive(state *s, const char *slot)
     char sql[256];
     snprintf(sql, sizeof sql,
              "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '%s' AND active", slot);
-    double end = now_s() + 60;
+    double end = bench_now_s() + 60;
     while (pg_long(s->up, sql) > 0) {
-        if (now_s() > end)
-            die("slot %s still active 60 s after its consumer was stopped", slot);
-        sleep_s(0.02);
+        if (bench_now_s() > end)
+            bench_die("slot %s still active 60 s after its consumer was stopped", slot);
+        bench_sleep_s(0.02);
     }
 }
 
@@ -461,15 +235,15 @@ static void *
 loader_thread(void *p)
 {
     loader *l = p;
-    PGconn *c = connect_to(l->dsn, l->err, sizeof l->err);
+    PGconn *c = bench_connect(l->dsn, l->err, sizeof l->err);
     if (c == NULL)
         return NULL;
     char sql[128];
-    PGresult *r = exec_deadline(c, "SET synchronous_commit = off", 60, l->err, sizeof l->err);
+    PGresult *r = bench_exec_deadline(c, "SET synchronous_commit = off", 60, l->err, sizeof l->err);
     if (r != NULL) {
         PQclear(r);
         snprintf(sql, sizeof sql, "CALL bench_ins(%ld, %ld)", l->lo, l->hi);
-        r = exec_deadline(c, sql, 3600, l->err, sizeof l->err);
+        r = bench_exec_deadline(c, sql, 3600, l->err, sizeof l->err);
         if (r != NULL) {
             PQclear(r);
             l->err[0] = '\0';
@@ -497,7 +271,7 @@ load_single(state *s, long n)
     for (int i = 0; i < used; i++) {
         pthread_join(th[i], NULL);
         if (ls[i].err[0] != '\0')
-            die("load: %s", ls[i].err);
+            bench_die("load: %s", ls[i].err);
     }
     s->next_id += n;
     s->rows += n;
@@ -558,36 +332,12 @@ run_recvlogical(state *s, const char *end_lsn)
                     "-o",
                     pubopt,
                     NULL};
-    double t0 = now_s();
-    pid_t pid = fork();
-    if (pid < 0)
-        die("fork: %s", strerror(errno));
-    if (pid == 0) {
-        execv(exe, argv);
-        fprintf(stderr, "sluice-bench pgcdc: exec %s: %s\n", exe, strerror(errno));
-        _exit(127);
-    }
-    g_child = pid;
-    double end = t0 + s->c->timeout;
-    int st = 0;
-    for (;;) {
-        pid_t w = waitpid(pid, &st, WNOHANG);
-        if (w == pid)
-            break;
-        if (w < 0 && errno != EINTR)
-            die("waitpid: %s", strerror(errno));
-        if (now_s() > end) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &st, 0);
-            g_child = 0;
-            die("pg_recvlogical did not reach %s within %.0f s", end_lsn, s->c->timeout);
-        }
-        sleep_s(0.001);
-    }
-    double secs = now_s() - t0;
-    g_child = 0;
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        die("pg_recvlogical failed (status %d)", st);
+    double t0 = bench_now_s(), secs = 0, cpu = 0;
+    int st = bench_wait_child(bench_spawn(argv, -1), t0, s->c->timeout, &secs, &cpu);
+    if (st < 0)
+        bench_die("pg_recvlogical did not reach %s within %.0f s", end_lsn, s->c->timeout);
+    if (st != 0)
+        bench_die("pg_recvlogical failed (status %d)", st);
     return secs;
 }
 
@@ -599,31 +349,31 @@ run_subscriber(state *s, const char *tag, const char *end_lsn)
 {
     char sql[256];
     snprintf(sql, sizeof sql, "SELECT count(*) FROM bench_mark WHERE tag = '%s'", tag);
-    double t0 = now_s(), end = t0 + s->c->timeout;
+    double t0 = bench_now_s(), end = t0 + s->c->timeout;
     pg_cmd(s->sub, "ALTER SUBSCRIPTION " SUB_NAME " ENABLE");
     while (pg_long(s->sub, sql) == 0) {
-        if (now_s() > end)
-            die("the subscriber did not apply the backlog within %.0f s", s->c->timeout);
-        sleep_s(0.005);
+        if (bench_now_s() > end)
+            bench_die("the subscriber did not apply the backlog within %.0f s", s->c->timeout);
+        bench_sleep_s(0.005);
     }
-    double secs = now_s() - t0;
+    double secs = bench_now_s() - t0;
     /* Before stopping: let it confirm the backlog (its feedback follows the
      * local flush), so the next start does not decode this backlog again. */
     snprintf(sql, sizeof sql,
              "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '%s' AND "
              "confirmed_flush_lsn >= '%s'",
              SUB_NAME, end_lsn);
-    end = now_s() + 30;
-    while (pg_long(s->up, sql) == 0 && now_s() < end)
-        sleep_s(0.05);
-    if (now_s() >= end)
-        note("the subscriber did not confirm %s within 30 s", end_lsn);
+    end = bench_now_s() + 30;
+    while (pg_long(s->up, sql) == 0 && bench_now_s() < end)
+        bench_sleep_s(0.05);
+    if (bench_now_s() >= end)
+        bench_note("the subscriber did not confirm %s within 30 s", end_lsn);
     pg_cmd(s->sub, "ALTER SUBSCRIPTION " SUB_NAME " DISABLE");
     slot_wait_inactive(s, SUB_NAME);
     long want = s->rows - s->sub_base;
     long got = pg_long(s->sub, "SELECT count(*) FROM t");
     if (got != want)
-        die("the subscriber has %ld rows in t, expected %ld (wrong answer)", got, want);
+        bench_die("the subscriber has %ld rows in t, expected %ld (wrong answer)", got, want);
     return secs;
 }
 
@@ -650,8 +400,7 @@ print_ingest(state *s, const char *name, long rows, double build_s, double sl_s,
         printf("\"ratio\":%.3f", base_s / sl_s);
     else
         printf("\"ratio\":null");
-    if (s->sluice_err[0] != '\0')
-        printf(",\"error\":\"%s\"", s->sluice_err);
+    bench_json_error(&s->sl);
     printf(",\"sluice_pause\":\"%s\",\"logical_decoding_work_mem\":\"%s\"}\n", s->c->pause,
            s->decoding_mem);
     fflush(stdout);
@@ -667,12 +416,12 @@ ingest_one(state *s, const char *name, long rows, bool bulk)
     pg_cmd(s->up, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
                   "WHERE slot_name = '" RECV_SLOT "'");
     pg_cmd(s->up, "SELECT pg_create_logical_replication_slot('" RECV_SLOT "', 'pgoutput')");
-    if (sluice_on(s))
-        sluice_wait(s, "cnt", s->rows, now_s(), 10);
+    if (bench_sluice_on(&s->sl))
+        sluice_wait(s, "cnt", s->rows, bench_now_s(), 10);
     sluice_stop(s);
     pg_text(s->up, "SELECT pg_current_wal_lsn()", start_lsn, sizeof start_lsn);
-    note("%s: building a backlog of %ld rows", name, rows);
-    double t0 = now_s();
+    bench_note("%s: building a backlog of %ld rows", name, rows);
+    double t0 = bench_now_s();
     if (bulk)
         load_bulk(s, rows);
     else
@@ -681,7 +430,7 @@ ingest_one(state *s, const char *name, long rows, bool bulk)
     snprintf(sql, sizeof sql, "INSERT INTO bench_mark VALUES ('%s')", tag);
     pg_cmd(s->up, "SET synchronous_commit = on");
     pg_cmd(s->up, sql);
-    double build_s = now_s() - t0;
+    double build_s = bench_now_s() - t0;
     /* A checkpoint logs a running-xacts record after the backlog: decoding
      * it lets a slot's restart point move past the backlog once confirmed,
      * so the next workload does not re-read this one. */
@@ -691,12 +440,12 @@ ingest_one(state *s, const char *name, long rows, bool bulk)
              start_lsn);
     char wal[64];
     pg_text(s->up, sql, wal, sizeof wal);
-    note("%s: backlog built in %.1f s (%.0f rows/s), %s of WAL", name, build_s, rows / build_s,
-         wal);
+    bench_note("%s: backlog built in %.1f s (%.0f rows/s), %s of WAL", name, build_s,
+               rows / build_s, wal);
 
     double recv_s = run_recvlogical(s, end_lsn);
     long recv_spill = slot_spill_bytes(s, RECV_SLOT), sub_spill = 0;
-    note("%s: pg_recvlogical %.2f s (%.0f rows/s)", name, recv_s, rows / recv_s);
+    bench_note("%s: pg_recvlogical %.2f s (%.0f rows/s)", name, recv_s, rows / recv_s);
     if (!bulk)
         s->recv_single_rate = rows / recv_s;
     double sub_s = -1;
@@ -704,10 +453,10 @@ ingest_one(state *s, const char *name, long rows, bool bulk)
         long before = slot_spill_bytes(s, SUB_NAME);
         sub_s = run_subscriber(s, tag, end_lsn);
         sub_spill = slot_spill_bytes(s, SUB_NAME) - before;
-        note("%s: pg_subscriber %.2f s (%.0f rows/s)", name, sub_s, rows / sub_s);
+        bench_note("%s: pg_subscriber %.2f s (%.0f rows/s)", name, sub_s, rows / sub_s);
     }
     double sl_s = -1, predec = 0;
-    if (sluice_on(s)) {
+    if (bench_sluice_on(&s->sl)) {
         /* How far sluiced's walsender read the backlog while sluiced was
          * stopped (0 with --sluice-pause terminate). */
         snprintf(sql, sizeof sql,
@@ -719,13 +468,13 @@ ingest_one(state *s, const char *name, long rows, bool bulk)
         char buf[64];
         pg_text(s->up, sql, buf, sizeof buf);
         predec = atof(buf);
-        double c0 = now_s();
+        double c0 = bench_now_s();
         kill(s->c->sluiced_pid, SIGCONT);
         g_stopped = 0;
         sl_s = sluice_wait(s, "cnt", s->rows, c0, 2);
         if (sl_s > 0)
-            note("%s: sluiced %.2f s (%.0f rows/s), predecoded %.2f", name, sl_s, rows / sl_s,
-                 predec);
+            bench_note("%s: sluiced %.2f s (%.0f rows/s), predecoded %.2f", name, sl_s, rows / sl_s,
+                       predec);
     }
     print_ingest(s, name, rows, build_s, sl_s, predec, "pg_recvlogical", recv_s, recv_spill);
     if (s->sub != NULL)
@@ -751,10 +500,10 @@ static void *
 fresher_thread(void *p)
 {
     fresher *f = p;
-    PGconn *c = connect_to(f->dsn, f->err, sizeof f->err);
+    PGconn *c = bench_connect(f->dsn, f->err, sizeof f->err);
     if (c == NULL)
         return NULL;
-    PGresult *r = exec_deadline(c, "SET synchronous_commit = on", 60, f->err, sizeof f->err);
+    PGresult *r = bench_exec_deadline(c, "SET synchronous_commit = on", 60, f->err, sizeof f->err);
     if (r == NULL)
         goto out;
     PQclear(r);
@@ -765,15 +514,15 @@ fresher_thread(void *p)
         double at = f->start + (double)g / f->rate;
         if (at >= f->end)
             break;
-        sleep_s(at - now_s());
+        bench_sleep_s(at - bench_now_s());
         char sql[160];
         snprintf(sql, sizeof sql, "INSERT INTO fresh (id, ts) VALUES (%ld, clock_timestamp())",
                  f->id0 + g);
-        r = exec_deadline(c, sql, 30, f->err, sizeof f->err);
+        r = bench_exec_deadline(c, sql, 30, f->err, sizeof f->err);
         if (r == NULL)
             goto out;
         PQclear(r);
-        f->commit_at[g] = now_s();
+        f->commit_at[g] = bench_now_s();
         f->done++;
     }
     f->err[0] = '\0';
@@ -813,15 +562,15 @@ fresh_run(state *s, bool sluice, double rate)
         return res;
     if (n0 != s->fresh_rows) {
         if (sluice)
-            sluice_fail(s, "fresh_cnt counts %ld rows, expected %ld", n0, s->fresh_rows);
+            bench_sluice_fail(&s->sl, "fresh_cnt counts %ld rows, expected %ld", n0, s->fresh_rows);
         else
-            die("the subscriber's fresh has %ld rows, expected %ld", n0, s->fresh_rows);
+            bench_die("the subscriber's fresh has %ld rows, expected %ld", n0, s->fresh_rows);
         return res;
     }
     double *commit_at = calloc((size_t)cap, sizeof *commit_at);
     pthread_t th[64];
     fresher fs[64];
-    double start = now_s() + 0.3;
+    double start = bench_now_s() + 0.3;
     for (int i = 0; i < k; i++) {
         fs[i] = (fresher){.dsn = c->pg_dsn,
                           .idx = i,
@@ -842,12 +591,12 @@ fresh_run(state *s, bool sluice, double rate)
     long total = -1, n = 0;
     int joined = 0;
     bool failed = false;
-    while (now_s() < deadline) {
+    while (bench_now_s() < deadline) {
         if (fresh_count(s, sluice, &n) < 0) {
             failed = true;
             break;
         }
-        double t = now_s();
+        double t = bench_now_s();
         if (np == pcap) {
             pcap *= 2;
             pt = realloc(pt, pcap * sizeof *pt);
@@ -859,7 +608,7 @@ fresh_run(state *s, bool sluice, double rate)
             for (; joined < k; joined++) {
                 pthread_join(th[joined], NULL);
                 if (fs[joined].err[0] != '\0')
-                    die("freshness load: %s", fs[joined].err);
+                    bench_die("freshness load: %s", fs[joined].err);
             }
             total = 0;
             for (int i = 0; i < k; i++)
@@ -868,7 +617,7 @@ fresh_run(state *s, bool sluice, double rate)
         }
         if (total >= 0 && n - n0 >= total)
             break;
-        sleep_s(0.001);
+        bench_sleep_s(0.001);
     }
     for (; joined < k; joined++)
         pthread_join(th[joined], NULL);
@@ -880,11 +629,11 @@ fresh_run(state *s, bool sluice, double rate)
     }
     if (!failed && (np == 0 || n - n0 != total)) {
         if (sluice)
-            sluice_fail(s, "freshness: sluiced showed %ld of %ld rows after %.0f s", n - n0, total,
-                        c->timeout);
+            bench_sluice_fail(&s->sl, "freshness: sluiced showed %ld of %ld rows after %.0f s",
+                              n - n0, total, c->timeout);
         else
-            die("freshness: the subscriber showed %ld of %ld rows after %.0f s", n - n0, total,
-                c->timeout);
+            bench_die("freshness: the subscriber showed %ld of %ld rows after %.0f s", n - n0,
+                      total, c->timeout);
     }
     if (failed || n - n0 != total || total == 0)
         goto out;
@@ -896,7 +645,7 @@ fresh_run(state *s, bool sluice, double rate)
     for (long g = 0; g < cap && m < total; g++)
         if (commit_at[g] > 0)
             ct[m++] = commit_at[g];
-    qsort(ct, (size_t)m, sizeof *ct, cmp_double);
+    qsort(ct, (size_t)m, sizeof *ct, bench_cmp_double);
     double *lat = malloc((size_t)m * sizeof *lat);
     size_t pi = 0;
     for (long j = 0; j < m; j++) {
@@ -905,7 +654,7 @@ fresh_run(state *s, bool sluice, double rate)
         double l = (pt[pi] - ct[j]) * 1000;
         lat[j] = l > 0 ? l : 0;
     }
-    qsort(lat, (size_t)m, sizeof *lat, cmp_double);
+    qsort(lat, (size_t)m, sizeof *lat, bench_cmp_double);
     res = (fresh_res){true,
                       m,
                       lat[m / 2],
@@ -931,8 +680,8 @@ freshness(state *s)
     double rate = c->fresh_rate;
     if (rate <= 0)
         rate = s->recv_single_rate > 0 ? s->recv_single_rate / 2 : 5000;
-    note("freshness: %.0f transactions/s for %.1f s over %d connections", rate, c->fresh_seconds,
-         c->fresh_clients);
+    bench_note("freshness: %.0f transactions/s for %.1f s over %d connections", rate,
+               c->fresh_seconds, c->fresh_clients);
     fresh_res sub = {0}, sl = {0};
     if (s->sub != NULL) {
         sluice_stop(s);
@@ -940,16 +689,17 @@ freshness(state *s)
         sub = fresh_run(s, false, rate);
         pg_cmd(s->sub, "ALTER SUBSCRIPTION " SUB_NAME " DISABLE");
         slot_wait_inactive(s, SUB_NAME);
-        note("freshness: pg_subscriber p50 %.2f ms, p99 %.2f ms (%.0f txns/s)", sub.p50, sub.p99,
-             sub.achieved);
+        bench_note("freshness: pg_subscriber p50 %.2f ms, p99 %.2f ms (%.0f txns/s)", sub.p50,
+                   sub.p99, sub.achieved);
         resume_sluiced();
     }
-    if (sluice_on(s) && sluice_wait(s, "fresh_cnt", s->fresh_rows, now_s(), 10) >= 0 &&
-        sluice_wait(s, "cnt", s->rows, now_s(), 10) >= 0) {
+    if (bench_sluice_on(&s->sl) &&
+        sluice_wait(s, "fresh_cnt", s->fresh_rows, bench_now_s(), 10) >= 0 &&
+        sluice_wait(s, "cnt", s->rows, bench_now_s(), 10) >= 0) {
         sl = fresh_run(s, true, rate);
         if (sl.ok)
-            note("freshness: sluiced p50 %.2f ms, p99 %.2f ms (%.0f txns/s)", sl.p50, sl.p99,
-                 sl.achieved);
+            bench_note("freshness: sluiced p50 %.2f ms, p99 %.2f ms (%.0f txns/s)", sl.p50, sl.p99,
+                       sl.achieved);
     }
     printf("{\"bench\":\"pgcdc\",\"name\":\"freshness\",\"unit\":\"ms\",\"rate_target\":%.0f,"
            "\"clients\":%d,\"seconds\":%.1f,",
@@ -969,8 +719,8 @@ freshness(state *s)
         printf("\"baseline\":null,");
     if (sl.ok && sub.ok)
         printf("\"ratio_p99\":%.3f,", sl.p99 / sub.p99);
-    if (s->sluice_err[0] != '\0')
-        printf("\"error\":\"%s\",", s->sluice_err);
+    if (s->sl.err[0] != '\0')
+        printf("\"error\":\"%s\",", s->sl.err);
     printf("\"target_p99_ms\":50}\n");
     fflush(stdout);
 }
@@ -989,7 +739,7 @@ static void *
 copier_thread(void *p)
 {
     copier *k = p;
-    PGconn *c = connect_to(k->dsn, k->err, sizeof k->err);
+    PGconn *c = bench_connect(k->dsn, k->err, sizeof k->err);
     if (c == NULL)
         return NULL;
     char sql[256];
@@ -1037,19 +787,19 @@ parallel_copy(state *s, long rows)
     for (int i = 0; i < n; i++)
         ks[i] = (copier){s->c->pg_dsn, blocks * i / n, i == n - 1 ? -1 : blocks * (i + 1) / n, 0,
                          "unset"};
-    double t0 = now_s();
+    double t0 = bench_now_s();
     for (int i = 0; i < n; i++)
         pthread_create(&th[i], NULL, copier_thread, &ks[i]);
     long got = 0;
     for (int i = 0; i < n; i++) {
         pthread_join(th[i], NULL);
         if (ks[i].err[0] != '\0')
-            die("parallel COPY: %s", ks[i].err);
+            bench_die("parallel COPY: %s", ks[i].err);
         got += ks[i].rows;
     }
-    double secs = now_s() - t0;
+    double secs = bench_now_s() - t0;
     if (got != rows)
-        die("parallel COPY read %ld rows, expected %ld", got, rows);
+        bench_die("parallel COPY read %ld rows, expected %ld", got, rows);
     return secs;
 }
 
@@ -1058,7 +808,7 @@ snapshot(state *s)
 {
     long k = s->c->snap_rows;
     char sql[256], lsn[64];
-    note("snapshot: loading %ld rows into snap", k);
+    bench_note("snapshot: loading %ld rows into snap", k);
     pg_cmd(s->up, "DROP PUBLICATION IF EXISTS " SNAP_PUB);
     pg_cmd(s->up, "DROP TABLE IF EXISTS snap");
     pg_cmd(s->up, "CREATE TABLE snap (id bigint NOT NULL, ts timestamptz NOT NULL DEFAULT "
@@ -1079,20 +829,20 @@ snapshot(state *s)
     wait_walsenders(s, lsn);
 
     double base_s = parallel_copy(s, k);
-    note("snapshot: parallel COPY (%d connections) %.2f s (%.0f rows/s)", s->c->snap_conns, base_s,
-         k / base_s);
+    bench_note("snapshot: parallel COPY (%d connections) %.2f s (%.0f rows/s)", s->c->snap_conns,
+               base_s, k / base_s);
     double sl_s = -1;
-    if (sluice_on(s)) {
-        double t0 = now_s();
-        if (sluice_cmd(s,
-                       "CREATE SOURCE snap_source FROM POSTGRES CONNECTION pg_connection "
-                       "(PUBLICATION '" SNAP_PUB "') FOR ALL TABLES WITH (SIZE = '3xsmall')",
-                       60) &&
-            sluice_cmd(s, "CREATE MATERIALIZED VIEW snap_cnt AS SELECT count(*) AS n FROM snap",
-                       60))
+    if (bench_sluice_on(&s->sl)) {
+        double t0 = bench_now_s();
+        if (bench_sluice_cmd(&s->sl,
+                             "CREATE SOURCE snap_source FROM POSTGRES CONNECTION pg_connection "
+                             "(PUBLICATION '" SNAP_PUB "') FOR ALL TABLES WITH (SIZE = '3xsmall')",
+                             60) &&
+            bench_sluice_cmd(
+                &s->sl, "CREATE MATERIALIZED VIEW snap_cnt AS SELECT count(*) AS n FROM snap", 60))
             sl_s = sluice_wait(s, "snap_cnt", k, t0, 5);
         if (sl_s > 0)
-            note("snapshot: sluiced %.2f s (%.0f rows/s)", sl_s, k / sl_s);
+            bench_note("snapshot: sluiced %.2f s (%.0f rows/s)", sl_s, k / sl_s);
     }
     printf("{\"bench\":\"pgcdc\",\"name\":\"snapshot\",\"unit\":\"rows/s\",\"rows\":%ld,", k);
     if (sl_s > 0)
@@ -1106,8 +856,7 @@ snapshot(state *s)
         printf("\"ratio\":%.3f", base_s / sl_s);
     else
         printf("\"ratio\":null");
-    if (s->sluice_err[0] != '\0')
-        printf(",\"error\":\"%s\"", s->sluice_err);
+    bench_json_error(&s->sl);
     printf("}\n");
     fflush(stdout);
 }
@@ -1124,7 +873,7 @@ setup_upstream(state *s)
     snprintf(s->up_user, sizeof s->up_user, "%s", PQuser(s->up));
     snprintf(s->up_db, sizeof s->up_db, "%s", PQdb(s->up));
     if (pg_long(s->up, "SELECT (current_setting('wal_level') = 'logical')::int") != 1)
-        die("the upstream PostgreSQL needs wal_level = logical");
+        bench_die("the upstream PostgreSQL needs wal_level = logical");
     /* A stopped consumer must not be disconnected for silence. */
     pg_cmd(s->up, "ALTER SYSTEM SET wal_sender_timeout = 0");
     if (strcmp(s->c->decoding_mem, "default") != 0) {
@@ -1135,7 +884,7 @@ setup_upstream(state *s)
         pg_cmd(s->up, "ALTER SYSTEM RESET logical_decoding_work_mem");
     }
     pg_cmd(s->up, "SELECT pg_reload_conf()");
-    sleep_s(0.2); /* the reload is asynchronous */
+    bench_sleep_s(0.2); /* the reload is asynchronous */
     pg_text(s->up,
             "SELECT setting || coalesce(unit, '') FROM pg_settings "
             "WHERE name = 'logical_decoding_work_mem'",
@@ -1170,7 +919,7 @@ setup_subscriber(state *s)
         pg_exec(s->sub, "SELECT 1 FROM pg_subscription WHERE subname = '" SUB_NAME "'", 60);
     if (PQntuples(r) > 0) {
         pg_cmd(s->sub, "ALTER SUBSCRIPTION " SUB_NAME " DISABLE");
-        sleep_s(0.5);
+        bench_sleep_s(0.5);
         pg_cmd(s->sub, "DROP SUBSCRIPTION " SUB_NAME);
     }
     PQclear(r);
@@ -1194,32 +943,31 @@ setup_subscriber(state *s)
 static void
 setup_sluice(state *s)
 {
-    char err[512], sql[1024];
-    s->sl = connect_to(s->c->dsn, err, sizeof err);
-    if (s->sl == NULL) {
-        sluice_fail(s, "%s", err);
+    char sql[1024];
+    if (!bench_sluice_connect(&s->sl, s->c->dsn))
         return;
-    }
     snprintf(sql, sizeof sql, "CREATE SECRET pgpass AS '%s'", s->c->pg_password);
-    if (!sluice_cmd(s, sql, 30))
+    if (!bench_sluice_cmd(&s->sl, sql, 30))
         return;
     snprintf(sql, sizeof sql,
              "CREATE CONNECTION pg_connection TO POSTGRES (HOST '%s', PORT %s, USER %s, "
              "PASSWORD SECRET pgpass, DATABASE '%s')",
              s->up_host, s->up_port, s->up_user, s->up_db);
-    if (!sluice_cmd(s, sql, 30))
+    if (!bench_sluice_cmd(&s->sl, sql, 30))
         return;
-    if (!sluice_cmd(s,
-                    "CREATE SOURCE mz_source FROM POSTGRES CONNECTION pg_connection "
-                    "(PUBLICATION '" PUB "') FOR ALL TABLES WITH (SIZE = '3xsmall')",
-                    60))
+    if (!bench_sluice_cmd(&s->sl,
+                          "CREATE SOURCE mz_source FROM POSTGRES CONNECTION pg_connection "
+                          "(PUBLICATION '" PUB "') FOR ALL TABLES WITH (SIZE = '3xsmall')",
+                          60))
         return;
-    if (!sluice_cmd(s, "CREATE MATERIALIZED VIEW cnt AS SELECT count(*) AS n FROM t", 60) ||
-        !sluice_cmd(s, "CREATE MATERIALIZED VIEW fresh_cnt AS SELECT count(*) AS n FROM fresh", 60))
+    if (!bench_sluice_cmd(&s->sl, "CREATE MATERIALIZED VIEW cnt AS SELECT count(*) AS n FROM t",
+                          60) ||
+        !bench_sluice_cmd(
+            &s->sl, "CREATE MATERIALIZED VIEW fresh_cnt AS SELECT count(*) AS n FROM fresh", 60))
         return;
-    double secs = sluice_wait(s, "cnt", s->c->initial, now_s(), 10);
+    double secs = sluice_wait(s, "cnt", s->c->initial, bench_now_s(), 10);
     if (secs >= 0)
-        note("sluiced: source snapshot of %ld rows done in %.2f s", s->c->initial, secs);
+        bench_note("sluiced: source snapshot of %ld rows done in %.2f s", s->c->initial, secs);
 }
 
 static void
@@ -1360,24 +1108,21 @@ bench_pgcdc_main(int argc, char **argv)
     }
 
     g_sluiced = c.sluiced_pid;
-    atexit(cleanup);
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    signal(SIGALRM, on_signal);
+    bench_start("sluice-bench pgcdc", resume_sluiced);
     /* The whole run: every wait has its own deadline; this catches the rest. */
     alarm((unsigned)(c.timeout * 12 + 600));
 
-    state s = {.c = &c};
+    state s = {.c = &c, .sl = {.timeout = c.timeout, .on_fail = resume_sluiced}};
     setup_upstream(&s);
     if (c.dsn != NULL)
         setup_sluice(&s);
     else
-        snprintf(s.sluice_err, sizeof s.sluice_err, "no sluiced (--dsn)");
+        snprintf(s.sl.err, sizeof s.sl.err, "no sluiced (--dsn)");
     if (c.ingest || c.fresh) {
         if (c.sub_dsn != NULL)
             setup_subscriber(&s);
         else
-            note("no --sub-dsn: the pg_subscriber baseline is skipped");
+            bench_note("no --sub-dsn: the pg_subscriber baseline is skipped");
     }
     if (c.ingest) {
         ingest_one(&s, "ingest_single_row_txns", c.txns, false);
@@ -1394,8 +1139,8 @@ bench_pgcdc_main(int argc, char **argv)
     }
     if (c.snap)
         snapshot(&s);
-    if (s.sl != NULL)
-        PQfinish(s.sl);
+    if (s.sl.conn != NULL)
+        PQfinish(s.sl.conn);
     PQfinish(s.up);
-    return s.failed ? 1 : 0;
+    return s.sl.failed ? 1 : 0;
 }

@@ -20,6 +20,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine/core/eng_strbuf.h"
+
 #define DEFAULT_TIMEOUT_MS 10000
 /* Longest piece of a registry's own message quoted in an error. */
 #define QUOTE_MAX 240
@@ -58,16 +60,6 @@ static void
 global_init(void)
 {
     global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-static char *
-xstrdup0(const char *s)
-{
-    if (s == NULL)
-        return NULL;
-    char *d = strdup(s);
-    ENG_ASSERT(d != NULL);
-    return d;
 }
 
 /* Overwrites every occurrence of secret in msg with '*'. Secrets shorter
@@ -128,7 +120,7 @@ split_url(io_csr *c, const char *url)
         n--;
     c->base = strndup(url, n);
     ENG_ASSERT(c->base != NULL);
-    c->shown = xstrdup0(c->base);
+    c->shown = eng_strdup(c->base);
     const char *auth = strstr(c->base, "://");
     if (auth == NULL)
         return;
@@ -166,9 +158,9 @@ io_csr_open(const io_csr_conf *conf, eng_err *err)
     }
     io_csr *c = calloc(1, sizeof *c);
     ENG_ASSERT(c != NULL);
-    c->user = xstrdup0(conf->user);
-    c->password = xstrdup0(conf->password);
-    c->ca_pem = xstrdup0(conf->ca_pem);
+    c->user = eng_strdup(conf->user);
+    c->password = eng_strdup(conf->password);
+    c->ca_pem = eng_strdup(conf->ca_pem);
     c->timeout_ms = conf->timeout_ms == 0 ? DEFAULT_TIMEOUT_MS : conf->timeout_ms;
     split_url(c, conf->url);
 
@@ -504,7 +496,7 @@ get_schema(io_csr *c, const req *r, json_t *o, const char *what, char **schema, 
                     "%s in the schema registry at %s is a %s schema; only Avro is supported", what,
                     c->shown, q);
     }
-    *schema = xstrdup0(json_string_value(j));
+    *schema = eng_strdup(json_string_value(j));
     return 0;
 }
 

@@ -9,16 +9,6 @@
 
 #include "engine/core/eng_text.h"
 
-static char *
-xstrdup0(const char *s)
-{
-    if (s == NULL)
-        return NULL;
-    char *d = strdup(s);
-    ENG_ASSERT(d != NULL);
-    return d;
-}
-
 static void
 trim_nl(char *s)
 {
@@ -358,14 +348,14 @@ io_pgsrc_discover(PGconn *c, const char *pub, const io_pgsrc_select *sel, io_pgs
                     found[k] = true;
         io_pgsrc_table *x = &t[n++];
         x->relid = (uint32_t)strtoul(PQgetvalue(r, i, 0), NULL, 10);
-        x->schema = xstrdup0(schema);
-        x->name = xstrdup0(name);
-        x->alias = which >= 0 && sel->alias[which] ? xstrdup0(sel->alias[which]) : NULL;
+        x->schema = eng_strdup(schema);
+        x->name = eng_strdup(name);
+        x->alias = which >= 0 && sel->alias[which] ? eng_strdup(sel->alias[which]) : NULL;
         x->replident = PQgetvalue(r, i, 3)[0];
         x->pages = strtoll(PQgetvalue(r, i, 4), NULL, 10);
         x->tuples = strtod(PQgetvalue(r, i, 5), NULL);
-        colsets[n - 1] = PQgetisnull(r, i, 7) ? NULL : xstrdup0(PQgetvalue(r, i, 7));
-        x->rowfilter = PQgetisnull(r, i, 8) ? NULL : xstrdup0(PQgetvalue(r, i, 8));
+        colsets[n - 1] = PQgetisnull(r, i, 7) ? NULL : eng_strdup(PQgetvalue(r, i, 7));
+        x->rowfilter = PQgetisnull(r, i, 8) ? NULL : eng_strdup(PQgetvalue(r, i, 8));
         x->relkind = PQgetvalue(r, i, 9)[0];
         if (strcmp(PQgetvalue(r, i, 6), "t") != 0) {
             eng_err_set(err, ENG_ERRCODE_INSUFFICIENT_PRIVILEGE,
@@ -429,7 +419,7 @@ io_pgsrc_discover(PGconn *c, const char *pub, const io_pgsrc_select *sel, io_pgs
             ENG_ASSERT(x->cols != NULL);
             io_pgsrc_col *col = &x->cols[x->ncols++];
             memset(col, 0, sizeof *col);
-            col->name = xstrdup0(cname);
+            col->name = eng_strdup(cname);
             col->oid = (uint32_t)strtoul(PQgetvalue(r, i, 2), NULL, 10);
             col->typmod = (int32_t)strtol(PQgetvalue(r, i, 3), NULL, 10);
             col->not_null = strcmp(PQgetvalue(r, i, 4), "t") == 0;
@@ -505,7 +495,7 @@ io_pgsrc_discover(PGconn *c, const char *pub, const io_pgsrc_select *sel, io_pgs
                     continue;
                 if (pass == 0 ? !(ident && x->replident == 'i') : !prim)
                     continue;
-                char *names = xstrdup0(PQgetvalue(r, i, 3));
+                char *names = eng_strdup(PQgetvalue(r, i, 3));
                 char *parts[64];
                 int np = split_names(names, parts, 64);
                 int *key = calloc((size_t)(np ? np : 1), sizeof *key);

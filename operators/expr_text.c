@@ -28,6 +28,7 @@
 
 #include <math.h>
 
+#include "engine/core/eng_hex.h"
 #include "operators/expr_int.h"
 
 /* ------------------------------------------------------------------ md5 */
@@ -369,15 +370,6 @@ x_encode(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, eng_err *
 }
 
 static int
-hexval(uint8_t c)
-{
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
-static int
 bad_hex(const uint8_t *p, const uint8_t *end, eng_err *err)
 {
     return eng_err_set(err, ENG_ERRCODE_INVALID_PARAMETER_VALUE,
@@ -416,14 +408,14 @@ x_decode(op_eval *ev, const op_x_insn *in, const op_val *a, op_val *r, eng_err *
                 s++;
                 continue;
             }
-            int hi = hexval(*s);
+            int hi = eng_hex_digit(*s);
             if (hi < 0)
                 return bad_hex(s, end, err);
             s++;
             if (s == end)
                 return eng_err_set(err, ENG_ERRCODE_INVALID_PARAMETER_VALUE,
                                    "invalid hexadecimal data: odd number of digits");
-            int lo = hexval(*s);
+            int lo = eng_hex_digit(*s);
             if (lo < 0)
                 return bad_hex(s, end, err);
             s++;

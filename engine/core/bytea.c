@@ -1,20 +1,9 @@
 /* bytea and uuid text I/O (PostgreSQL's byteain/byteaout, uuid_in/uuid_out). */
 #include "engine/core/eng_text.h"
+#include "engine/core/eng_hex.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static int
-hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Bytes of the (possibly multi-byte) character at s, for error messages. */
 static int
@@ -51,7 +40,7 @@ eng_bytea_parse(const char *s, size_t n, eng_rowbuf *out, eng_err *err)
                 i++;
                 continue;
             }
-            int hi = hex_value(c);
+            int hi = eng_hex_digit(c);
             if (hi < 0) {
                 out->len = start;
                 return bad_hex_digit(s + i, n - i, err);
@@ -61,7 +50,7 @@ eng_bytea_parse(const char *s, size_t n, eng_rowbuf *out, eng_err *err)
                 return eng_err_set(err, ENG_ERRCODE_INVALID_PARAMETER_VALUE,
                                    "invalid hexadecimal data: odd number of digits");
             }
-            int lo = hex_value(s[i]);
+            int lo = eng_hex_digit(s[i]);
             if (lo < 0) {
                 out->len = start;
                 return bad_hex_digit(s + i, n - i, err);
@@ -138,7 +127,7 @@ eng_uuid_parse(const char *s, size_t n, uint8_t out[16], eng_err *err)
     for (int k = 0; k < 16; k++) {
         if (i + 1 >= n)
             goto bad;
-        int hi = hex_value(s[i]), lo = hex_value(s[i + 1]);
+        int hi = eng_hex_digit(s[i]), lo = eng_hex_digit(s[i + 1]);
         if (hi < 0 || lo < 0)
             goto bad;
         out[k] = (uint8_t)(hi << 4 | lo);

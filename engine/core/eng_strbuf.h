@@ -38,6 +38,10 @@ eng_strbuf_init_on(eng_strbuf *b, char *storage, size_t cap)
 void eng_strbuf_grow(eng_strbuf *b, size_t need);
 void eng_strbuf_free(eng_strbuf *b);
 
+/* A malloc'd copy of s, NULL for NULL; allocation failure is fatal, as
+ * above. Free with free(). */
+char *eng_strdup(const char *s);
+
 /* Appends printf-style text. */
 void eng_strbuf_printf(eng_strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

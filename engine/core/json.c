@@ -10,6 +10,7 @@
  * PostgreSQL's jsonb_out does. Nesting is bounded (54001) so hostile input
  * cannot exhaust memory through the container stack. Scratch memory is
  * malloc'd per call and freed before returning. */
+#include "engine/core/eng_hex.h"
 #include "engine/core/eng_numeric.h"
 #include "engine/core/eng_text.h"
 
@@ -313,18 +314,6 @@ fail_token(parser *p, size_t start, size_t end)
     return fail(p, ENG_ERRCODE_INVALID_TEXT_REPRESENTATION, msg);
 }
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static void
 put_utf8(eng_strbuf *b, uint32_t cp)
 {
@@ -392,7 +381,7 @@ lex_string(parser *p)
         if (e == 'u') {
             int v = 0;
             for (int k = 1; k <= 4; k++) {
-                int h = i + (size_t)k < p->n ? hexval(s[i + (size_t)k]) : -1;
+                int h = i + (size_t)k < p->n ? eng_hex_digit(s[i + (size_t)k]) : -1;
                 if (h < 0)
                     return fail(p, ENG_ERRCODE_INVALID_TEXT_REPRESENTATION,
                                 "\"\\u\" must be followed by four hexadecimal digits.");

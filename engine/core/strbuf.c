@@ -34,6 +34,16 @@ eng_strbuf_grow(eng_strbuf *b, size_t need)
     b->cap = cap;
 }
 
+char *
+eng_strdup(const char *s)
+{
+    if (s == NULL)
+        return NULL;
+    char *d = strdup(s);
+    ENG_ASSERT(d != NULL);
+    return d;
+}
+
 void
 eng_strbuf_free(eng_strbuf *b)
 {

@@ -289,46 +289,49 @@ match_opt(ex_lexer *l, const conn_opt *opts)
     return NULL;
 }
 
+/* Folds buf to lower (upper) case and checks that it is one of the
+ * NULL-terminated list; else 22023 "invalid WHAT 'buf': expected A, B or
+ * C". 0 or -1 with err. */
+static int
+check_one_of(char *buf, bool upper, const char *const *allowed, const char *what, eng_err *err)
+{
+    for (char *q = buf; *q; q++)
+        *q = (char)(upper ? toupper((unsigned char)*q) : tolower((unsigned char)*q));
+    int n = 0;
+    for (; allowed[n] != NULL; n++)
+        if (strcmp(buf, allowed[n]) == 0)
+            return 0;
+    char expected[256] = "";
+    size_t len = 0;
+    for (int i = 0; i < n && len < sizeof expected; i++) {
+        const char *sep = i == 0 ? "" : i == n - 1 ? " or " : ", ";
+        len += (size_t)snprintf(expected + len, sizeof expected - len, "%s%s", sep, allowed[i]);
+    }
+    return eng_err_set(err, ENG_ERRCODE_INVALID_PARAMETER_VALUE, "invalid %s '%s': expected %s",
+                       what, buf, expected);
+}
+
 /* Checks one option's value; 0 or -1 with err. */
 static int
 check_value(const char *key, char *buf, eng_err *err)
 {
-    if (strcmp(key, "ssl_mode") == 0) {
-        for (char *q = buf; *q; q++)
-            *q = (char)tolower((unsigned char)*q);
-        if (strcmp(buf, "disable") != 0 && strcmp(buf, "require") != 0 &&
-            strcmp(buf, "verify-ca") != 0 && strcmp(buf, "verify-full") != 0)
-            return eng_err_set(err, ENG_ERRCODE_INVALID_PARAMETER_VALUE,
-                               "invalid SSL MODE '%s': expected disable, require, verify-ca or "
-                               "verify-full",
-                               buf);
-    }
+    static const char *const ssl_modes[] = {"disable", "require", "verify-ca", "verify-full", NULL};
+    static const char *const protocols[] = {"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL", NULL};
+    static const char *const mechanisms[] = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", NULL};
+    if (strcmp(key, "ssl_mode") == 0 && check_one_of(buf, false, ssl_modes, "SSL MODE", err) != 0)
+        return -1;
     if (strcmp(key, "port") == 0) {
         char *end;
         long pn = strtol(buf, &end, 10);
         if (*end != '\0' || pn < 1 || pn > 65535)
             return eng_err_set(err, ENG_ERRCODE_INVALID_PARAMETER_VALUE, "invalid PORT %s", buf);
     }
-    if (strcmp(key, "security_protocol") == 0) {
-        for (char *q = buf; *q; q++)
-            *q = (char)toupper((unsigned char)*q);
-        if (strcmp(buf, "PLAINTEXT") != 0 && strcmp(buf, "SSL") != 0 &&
-            strcmp(buf, "SASL_PLAINTEXT") != 0 && strcmp(buf, "SASL_SSL") != 0)
-            return eng_err_set(err, ENG_ERRCODE_INVALID_PARAMETER_VALUE,
-                               "invalid SECURITY PROTOCOL '%s': expected PLAINTEXT, SSL, "
-                               "SASL_PLAINTEXT or SASL_SSL",
-                               buf);
-    }
-    if (strcmp(key, "sasl_mechanisms") == 0) {
-        for (char *q = buf; *q; q++)
-            *q = (char)toupper((unsigned char)*q);
-        if (strcmp(buf, "PLAIN") != 0 && strcmp(buf, "SCRAM-SHA-256") != 0 &&
-            strcmp(buf, "SCRAM-SHA-512") != 0)
-            return eng_err_set(err, ENG_ERRCODE_INVALID_PARAMETER_VALUE,
-                               "invalid SASL MECHANISMS '%s': expected PLAIN, SCRAM-SHA-256 or "
-                               "SCRAM-SHA-512",
-                               buf);
-    }
+    if (strcmp(key, "security_protocol") == 0 &&
+        check_one_of(buf, true, protocols, "SECURITY PROTOCOL", err) != 0)
+        return -1;
+    if (strcmp(key, "sasl_mechanisms") == 0 &&
+        check_one_of(buf, true, mechanisms, "SASL MECHANISMS", err) != 0)
+        return -1;
     if (strcmp(key, "url") == 0 && strncmp(buf, "http://", 7) != 0 &&
         strncmp(buf, "https://", 8) != 0)
         return eng_err_set(err, ENG_ERRCODE_INVALID_PARAMETER_VALUE,
@@ -488,11 +491,7 @@ create_connection(eng_session *s, const char *sql, const eng_sink *sink, eng_err
         ex_lex_syntax(&l, err, "',' or ')'");
         goto done;
     }
-    ex_lex_ws(&l);
-    if (*l.p == ';')
-        l.p++;
-    ex_lex_ws(&l);
-    if (*l.p != '\0') {
+    if (!ex_lex_end(&l)) {
         ex_lex_syntax(&l, err, "end of statement");
         goto done;
     }

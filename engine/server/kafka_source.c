@@ -43,7 +43,6 @@
  *   coordinator lock. */
 #include <errno.h>
 #include <jansson.h>
-#include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -382,8 +381,8 @@ def_from_json(const char *js, kdef *d, eng_err *err)
 /* ------------------------------------------------------------------ the statement */
 
 typedef struct kspec {
-    bool if_not_exists;
-    char name[128], conn[128], csr[128], topic[256], size[64];
+    src_head h;
+    char conn[128], csr[128], topic[256];
     kfmt key_fmt, val_fmt;
     bool key_avro_csr; /* KEY FORMAT AVRO USING CONFLUENT SCHEMA REGISTRY */
     kenv env;
@@ -391,18 +390,7 @@ typedef struct kspec {
     int64_t start[256];
     char txn_topic[256], txn_collection[256]; /* TRANSACTION METADATA */
     char *resolved;                           /* WITH (RESOLVED = '...'): catalog replay */
-    int end_at, with_close;
 } kspec;
-
-static bool
-at_end(ex_lexer *l)
-{
-    ex_lex_ws(l);
-    if (*l->p == ';')
-        l->p++;
-    ex_lex_ws(l);
-    return *l->p == '\0';
-}
 
 /* FORMAT AVRO USING CONFLUENT SCHEMA REGISTRY CONNECTION c | JSON | TEXT | BYTES */
 static int
@@ -441,33 +429,36 @@ parse_format(ex_lexer *l, kspec *sp, kfmt *out, eng_err *err)
     return ex_lex_syntax(l, err, "AVRO, JSON, TEXT or BYTES");
 }
 
+/* WITH (RESOLVED = '...'): the definition CREATE SOURCE resolved, which
+ * the catalog records and replays (Sluice sets it, never a user). */
+static int
+with_resolved(ex_lexer *l, void *arg, eng_err *err)
+{
+    kspec *sp = arg;
+    if (!ex_lex_kw(l, "resolved"))
+        return 0;
+    ex_lex_punct(l, '=');
+    size_t cap = strlen(l->sql) + 1;
+    free(sp->resolved);
+    sp->resolved = malloc(cap);
+    ENG_ASSERT(sp->resolved != NULL);
+    if (!ex_lex_string(l, sp->resolved, cap))
+        return ex_lex_syntax(l, err, "a string");
+    return 1;
+}
+
 static int
 parse_create(const char *sql, kspec *sp, eng_err *err)
 {
     ex_lexer l = {sql, sql};
     char parts[2][128];
-    ex_lex_kw(&l, "create");
-    ex_lex_kw(&l, "source");
-    if (ex_lex_kw(&l, "if")) {
-        if (!ex_lex_kw(&l, "not") || !ex_lex_kw(&l, "exists"))
-            return ex_lex_syntax(&l, err, "NOT EXISTS after IF");
-        sp->if_not_exists = true;
-    }
-    int np = ex_lex_qname(&l, parts, 2);
-    if (np == 0)
-        return ex_lex_syntax(&l, err, "a source name");
-    if (np == 2 && strcmp(parts[0], "public") != 0)
-        return eng_err_set(err, ENG_ERRCODE_FEATURE_NOT_SUPPORTED, "sources live in schema public");
-    snprintf(sp->name, sizeof sp->name, "%s", parts[np - 1]);
-    if (ex_lex_kw(&l, "in")) {
-        if (!ex_lex_kw(&l, "cluster") || ex_lex_qname(&l, parts, 1) == 0)
-            return ex_lex_syntax(&l, err, "CLUSTER name after IN");
-    }
+    if (src_parse_head(&l, &sp->h, err) != 0)
+        return -1;
     if (!ex_lex_kw(&l, "from") || !ex_lex_kw(&l, "kafka"))
         return ex_lex_syntax(&l, err, "FROM KAFKA");
     if (!ex_lex_kw(&l, "connection"))
         return ex_lex_syntax(&l, err, "CONNECTION");
-    np = ex_lex_qname(&l, parts, 2);
+    int np = ex_lex_qname(&l, parts, 2);
     if (np == 0)
         return ex_lex_syntax(&l, err, "a connection name");
     snprintf(sp->conn, sizeof sp->conn, "%s", parts[np - 1]);
@@ -607,61 +598,7 @@ parse_create(const char *sql, kspec *sp, eng_err *err)
         return eng_err_set(err, ENG_ERRCODE_FEATURE_NOT_SUPPORTED,
                            "KEY FORMAT needs ENVELOPE UPSERT or DEBEZIUM (INCLUDE KEY is not "
                            "supported yet)");
-    snprintf(sp->size, sizeof sp->size, "3xsmall");
-    sp->with_close = -1;
-    if (ex_lex_kw(&l, "with")) {
-        if (!ex_lex_punct(&l, '('))
-            return ex_lex_syntax(&l, err, "'('");
-        do {
-            if (ex_lex_kw(&l, "size")) {
-                ex_lex_punct(&l, '=');
-                if (!ex_lex_value(&l, sp->size, sizeof sp->size))
-                    return ex_lex_syntax(&l, err, "a value");
-            } else if (ex_lex_kw(&l, "resolved")) {
-                ex_lex_punct(&l, '=');
-                size_t cap = strlen(sql) + 1;
-                sp->resolved = malloc(cap);
-                ENG_ASSERT(sp->resolved != NULL);
-                if (!ex_lex_string(&l, sp->resolved, cap))
-                    return ex_lex_syntax(&l, err, "a string");
-            } else {
-                return ex_lex_syntax(&l, err, "SIZE");
-            }
-        } while (ex_lex_punct(&l, ','));
-        if (!ex_lex_punct(&l, ')'))
-            return ex_lex_syntax(&l, err, "')'");
-        sp->with_close = (int)(l.p - 1 - sql);
-    }
-    sp->end_at = (int)(l.p - sql);
-    if (!at_end(&l))
-        return ex_lex_syntax(&l, err, "end of statement");
-    eng_size sz;
-    if (eng_size_parse(sp->size, &sz, err) != 0)
-        return -1;
-    return 0;
-}
-
-/* The statement as recorded: with the resolved definition in WITH. */
-static char *
-recorded_sql(const char *sql, const kspec *sp, const char *resolved)
-{
-    eng_strbuf b = {0};
-    if (sp->with_close >= 0) {
-        eng_strbuf_append(&b, sql, (size_t)sp->with_close);
-        eng_strbuf_puts(&b, ", RESOLVED = '");
-    } else {
-        eng_strbuf_append(&b, sql, (size_t)sp->end_at);
-        eng_strbuf_puts(&b, " WITH (RESOLVED = '");
-    }
-    for (const char *p = resolved; *p; p++) {
-        if (*p == '\'')
-            eng_strbuf_putc(&b, '\'');
-        eng_strbuf_putc(&b, *p);
-    }
-    eng_strbuf_puts(&b, "')");
-    char *s = src_strdup(eng_strbuf_cstr(&b));
-    eng_strbuf_free(&b);
-    return s;
+    return src_parse_tail(&l, &sp->h, with_resolved, sp, "SIZE", err);
 }
 
 /* ------------------------------------------------------------------ resolving upstream */
@@ -727,6 +664,19 @@ sample_take(void *arg, const io_kafka_msg *m)
     }
 }
 
+/* Keeps the embedded schema of message bytes p[0..n) (NULL: none), sent
+ * at ts, in *sample if it is at least as new as *newest_ts. */
+static void
+take_newest(char **sample, int64_t *newest_ts, const char *p, size_t n, int64_t ts)
+{
+    char *s = p != NULL && ts >= *newest_ts ? schema_part((const uint8_t *)p, n) : NULL;
+    if (s == NULL)
+        return;
+    free(*sample);
+    *sample = s;
+    *newest_ts = ts;
+}
+
 /* Debezium JSON: the value's schema from the newest message with a value,
  * the key's from the newest message with a key, among the last 8 messages
  * of every partition, all partitions read at once (one message at a time
@@ -753,22 +703,8 @@ sample_json(io_kafka *k, int nparts, const char *topic, kdef *d, eng_err *err)
         goto out;
     int64_t val_ts = -1, key_ts = -1;
     for (int p = 0; p < nparts; p++) {
-        char *vs = ks[p].val && ks[p].val_ts >= val_ts
-                       ? schema_part((const uint8_t *)ks[p].val, ks[p].val_len)
-                       : NULL;
-        if (vs != NULL) {
-            free(d->val_sample);
-            d->val_sample = vs;
-            val_ts = ks[p].val_ts;
-        }
-        char *kv = ks[p].key && ks[p].key_ts >= key_ts
-                       ? schema_part((const uint8_t *)ks[p].key, ks[p].key_len)
-                       : NULL;
-        if (kv != NULL) {
-            free(d->key_sample);
-            d->key_sample = kv;
-            key_ts = ks[p].key_ts;
-        }
+        take_newest(&d->val_sample, &val_ts, ks[p].val, ks[p].val_len, ks[p].val_ts);
+        take_newest(&d->key_sample, &key_ts, ks[p].key, ks[p].key_len, ks[p].key_ts);
     }
     if (d->val_sample == NULL) {
         eng_err_set(err, ENG_ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
@@ -837,12 +773,6 @@ typedef struct kpart {
     int64_t catch_up; /* high watermark at start: data below it lands at t0 */
 } kpart;
 
-typedef struct kpollop {
-    io_op op;
-    struct kstream *st;
-    bool dead;
-} kpollop;
-
 typedef struct ktxn {
     char id[128];
     int64_t expected; /* events of our collection, -1 until END */
@@ -862,15 +792,10 @@ typedef struct kstream {
     ksrc *k;
     subrt *sb;
     eng_client *c;
-    io_loop *loop;
+    src_io io; /* polls kc's event fd */
     io_kafka *kc;
     int nparts;
     kpart *parts;
-    io_op timer;
-    struct __kernel_timespec tick_ts;
-    bool timer_done;
-    kpollop *poll;
-    int dead_polls;
     io_csr *csr;
     kdec key, val;
     bool stalled;     /* bad input: consumption stopped */
@@ -1310,18 +1235,7 @@ emit_truncate_now(kstream *st)
     srcrt *src = st->src;
     subrt *sb = st->sb;
     kflush(st);
-    eng_rowbuf rb = {0};
-    int n = (sb->keyed ? sb->t.nkey : 0) + sb->t.ncols;
-    for (int j = 0; j < n; j++)
-        eng_push_null(&rb);
-    eng_push_int2(&rb, 1);
-    int W = eng_rt_workers(src->co->rt);
-    for (int w = 0; w < W; w++) {
-        eng_batch *b = eng_client_batch(st->c);
-        eng_batch_push(b, eng_rowbuf_row(&rb), st->tick_t, 1);
-        eng_df_send_to(st->c, sb->df, sb->in_stream, w, b, sb->kw);
-    }
-    eng_rowbuf_free(&rb);
+    src_sub_truncate(src, st->c, sb, st->tick_t);
     st->tick_staged++;
     st->n_staged++;
 }
@@ -1510,18 +1424,12 @@ static void
 kpublish_stats(kstream *st)
 {
     srcrt *src = st->src;
-    if (st->n_msgs)
-        atomic_fetch_add_explicit(&src->messages_received, st->n_msgs, memory_order_relaxed);
-    if (st->n_bytes)
-        atomic_fetch_add_explicit(&src->bytes_received, st->n_bytes, memory_order_relaxed);
-    if (st->n_staged)
-        atomic_fetch_add_explicit(&src->updates_staged, st->n_staged, memory_order_relaxed);
+    src_publish_counts(src, &st->n_msgs, &st->n_bytes, &st->n_staged);
     uint64_t known = 0;
     for (int p = 0; p < st->nparts; p++)
         known += (uint64_t)(st->parts[p].next > 0 ? st->parts[p].next : 0);
     if (known > atomic_load(&src->offset_known))
         atomic_store(&src->offset_known, known);
-    st->n_msgs = st->n_bytes = st->n_staged = 0;
 }
 
 static void
@@ -1548,21 +1456,11 @@ kdrain(kstream *st)
     kpublish_stats(st);
 }
 
+/* The consumer's event fd is readable. */
 static void
-kpoll_cb(io_loop *loop, io_op *op, int res, unsigned flags)
+kon_ready(void *arg)
 {
-    (void)loop;
-    (void)flags;
-    (void)res;
-    kpollop *po = (kpollop *)op;
-    if (po->dead) {
-        po->st->dead_polls--;
-        free(po);
-        return;
-    }
-    kstream *st = po->st;
-    st->poll = NULL;
-    free(po);
+    kstream *st = arg;
     kdrain(st);
     kafka_arm_poll(st);
 }
@@ -1570,15 +1468,8 @@ kpoll_cb(io_loop *loop, io_op *op, int res, unsigned flags)
 static void
 kafka_arm_poll(kstream *st)
 {
-    if (st->kc == NULL || st->poll != NULL)
-        return;
-    kpollop *po = calloc(1, sizeof *po);
-    ENG_ASSERT(po != NULL);
-    po->op.cb = kpoll_cb;
-    po->st = st;
-    st->poll = po;
-    struct io_uring_sqe *sqe = io_loop_sqe(st->loop, &po->op);
-    io_uring_prep_poll_add(sqe, io_kafka_event_fd(st->kc), POLLIN);
+    if (st->kc != NULL)
+        src_io_poll(&st->io, io_kafka_event_fd(st->kc));
 }
 
 /* Connects and assigns every partition (from where we are). */
@@ -1652,18 +1543,12 @@ kconnect(kstream *st, eng_err *err)
     return 0;
 }
 
+/* Every millisecond. */
 static void
-ktimer_cb(io_loop *loop, io_op *op, int res, unsigned flags)
+kon_tick(void *arg)
 {
-    (void)res;
-    (void)flags;
-    kstream *st = op->ctx;
+    kstream *st = arg;
     srcrt *src = st->src;
-    if (atomic_load(&src->stop)) {
-        st->timer_done = true;
-        io_loop_stop(loop);
-        return;
-    }
     eng_time now = src_now_ms();
     if (st->kc == NULL && !st->stalled && now >= st->next_attempt) {
         eng_err err;
@@ -1723,17 +1608,6 @@ ktimer_cb(io_loop *loop, io_op *op, int res, unsigned flags)
             }
         }
     }
-    st->tick_ts.tv_sec = 0;
-    st->tick_ts.tv_nsec = 1000000;
-    struct io_uring_sqe *sqe = io_loop_sqe(loop, &st->timer);
-    io_uring_prep_timeout(sqe, &st->tick_ts, 0, 0);
-}
-
-static bool
-kquiet(void *arg)
-{
-    const kstream *st = arg;
-    return st->timer_done && st->dead_polls == 0;
 }
 
 static void *
@@ -1755,7 +1629,7 @@ kafka_main(void *arg)
     eng_err_clear(&err);
     if (make_dec(&k->def, false, &st->val, NULL, &err) != 0 ||
         (k->def.env == KE_UPSERT && make_dec(&k->def, true, &st->key, NULL, &err) != 0) ||
-        io_loop_open(&st->loop, 64, &err) != 0) {
+        src_io_open(&st->io, src, kon_ready, kon_tick, st, &err) != 0) {
         src_set_status(src, "failed", err.message);
         goto out;
     }
@@ -1768,24 +1642,9 @@ kafka_main(void *arg)
         kafka_arm_poll(st);
     }
     check_caught_up(st); /* an empty topic is readable at once */
-    st->timer.cb = ktimer_cb;
-    st->timer.ctx = st;
-    st->tick_ts.tv_nsec = 1000000;
-    struct io_uring_sqe *sqe = io_loop_sqe(st->loop, &st->timer);
-    io_uring_prep_timeout(sqe, &st->tick_ts, 0, 0);
-    (void)io_loop_run(st->loop, &err);
-    if (st->poll != NULL) {
-        st->poll->dead = true;
-        st->dead_polls++;
-        struct io_uring_sqe *rq = io_loop_sqe(st->loop, NULL);
-        io_uring_prep_poll_remove(rq, (__u64)(uintptr_t)&st->poll->op);
-        io_uring_sqe_set_data(rq, NULL);
-        st->poll = NULL;
-    }
-    (void)io_loop_run_for(st->loop, 1000, kquiet, st);
+    src_io_run(&st->io);
 out:
-    if (st->loop != NULL)
-        io_loop_close(st->loop);
+    src_io_close(&st->io);
     io_kafka_close(st->kc);
     io_kafka_close(st->tx);
     free(st->txns);
@@ -1807,31 +1666,6 @@ out:
 }
 
 /* ------------------------------------------------------------------ CREATE SOURCE */
-
-/* The SOURCE object's runtime goes: the consumer stops first. */
-static void
-kafka_rt_free(eng_obj *o)
-{
-    objrt *r = o->rt;
-    if (r == NULL)
-        return;
-    srcrt *src = r->src;
-    src_stop(src);
-    src->subs[0].rt = NULL;
-    if (r->df != NULL)
-        eng_df_drop(r->co->client, r->df);
-    free(r->keycols);
-    free(r);
-    o->rt = NULL;
-    src_unref(src);
-}
-
-static eng_obj *
-find_conn(eng_coord *co, const char *name)
-{
-    eng_obj *o = eng_catalog_find(co->cat, "public", name);
-    return o != NULL && o->kind == ENG_OBJ_CONNECTION ? o : NULL;
-}
 
 int
 ex_kafka_create_source(eng_session *s, const char *sql, const eng_sink *sink, eng_err *err)
@@ -1863,9 +1697,9 @@ ex_kafka_create_source(eng_session *s, const char *sql, const eng_sink *sink, en
     }
     /* Names and connections, under the read lock. */
     pthread_rwlock_rdlock(&co->lock);
-    eng_obj *old = eng_catalog_find(co->cat, "public", sp.name);
-    eng_obj *conn = find_conn(co, sp.conn);
-    eng_obj *csr = sp.csr[0] ? find_conn(co, sp.csr) : NULL;
+    eng_obj *old = eng_catalog_find(co->cat, "public", sp.h.name);
+    eng_obj *conn = src_find_conn(co, sp.conn);
+    eng_obj *csr = sp.csr[0] ? src_find_conn(co, sp.csr) : NULL;
     uint64_t conn_id = conn ? conn->id : 0, csr_id = csr ? csr->id : 0;
     int crc = 0;
     if (old == NULL && conn != NULL)
@@ -1876,13 +1710,7 @@ ex_kafka_create_source(eng_session *s, const char *sql, const eng_sink *sink, en
     }
     pthread_rwlock_unlock(&co->lock);
     if (old != NULL) {
-        if (sp.if_not_exists && old->kind == ENG_OBJ_SOURCE) {
-            ex_notice(sink, "source \"%s\" already exists, skipping", sp.name);
-            rc = ex_complete(sink, "CREATE SOURCE");
-        } else {
-            eng_err_set(err, ENG_ERRCODE_DUPLICATE_OBJECT, "an object named \"%s\" already exists",
-                        sp.name);
-        }
+        rc = src_exists(old, &sp.h, sink, err);
         goto done;
     }
     if (conn == NULL) {
@@ -1918,7 +1746,7 @@ ex_kafka_create_source(eng_session *s, const char *sql, const eng_sink *sink, en
     }
     if (def_columns(&k->def, &cs, err) != 0)
         goto done;
-    src = src_new(co, SRC_KAFKA, sp.name, sp.size);
+    src = src_new(co, SRC_KAFKA, sp.h.name, sp.h.size);
     src->thread_main = kafka_main;
     src->k = k;
     src->k_free = ksrc_free;
@@ -1936,17 +1764,14 @@ ex_kafka_create_source(eng_session *s, const char *sql, const eng_sink *sink, en
             memcpy(t.key, k->def.key, (size_t)t.nkey * sizeof *t.key);
         cs.cols = NULL;
         cs.n = 0;
-        src_add_sub(src, &t, sp.name);
+        src_add_sub(src, &t, sp.h.name);
         src->subs[0].keyed = k->def.keyed;
         src->subs[0].kw = k->def.keyed ? k->def.nkey : src->subs[0].t.ncols;
     }
     k = NULL; /* the source's now */
     pthread_rwlock_wrlock(&co->lock);
     char pname[160];
-    snprintf(pname, sizeof pname, "%s_progress", sp.name);
-    const char *taken = eng_catalog_find(co->cat, "public", sp.name) ? sp.name
-                        : eng_catalog_find(co->cat, "public", pname) ? pname
-                                                                     : NULL;
+    const char *taken = src_name_taken(co, sp.h.name, pname);
     if (taken != NULL || eng_catalog_get(co->cat, conn_id) == NULL ||
         (csr_id && eng_catalog_get(co->cat, csr_id) == NULL)) {
         if (taken)
@@ -1958,9 +1783,9 @@ ex_kafka_create_source(eng_session *s, const char *sql, const eng_sink *sink, en
         goto done;
     }
     src->id = coord_new_id(co);
-    eng_obj *o = eng_obj_new(src->id, ENG_OBJ_SOURCE, "public", sp.name);
+    eng_obj *o = eng_obj_new(src->id, ENG_OBJ_SOURCE, "public", sp.h.name);
     char *res = def_json(&((ksrc *)src->k)->def);
-    o->sql = sp.resolved != NULL ? src_strdup(sql) : recorded_sql(sql, &sp, res);
+    o->sql = sp.resolved != NULL ? src_strdup(sql) : src_sql_with(sql, &sp.h, "RESOLVED", res);
     free(res);
     o->persist = true;
     o->arranged = true;
@@ -1977,7 +1802,7 @@ ex_kafka_create_source(eng_session *s, const char *sql, const eng_sink *sink, en
     src_sub_install(co, src, 0);
     sb->id = src->id;
     o->rt = sb->rt;
-    o->rt_free = kafka_rt_free;
+    o->rt_free = src_sub_rt_free; /* the consumer stops first */
     atomic_fetch_add(&src->refs, 1);
     if (eng_catalog_add(co->cat, o, err) != 0) {
         eng_obj_free(o);
@@ -1985,12 +1810,7 @@ ex_kafka_create_source(eng_session *s, const char *sql, const eng_sink *sink, en
         goto done;
     }
     if (!co->replaying && src_add_progress(co, src, err) != 0) {
-        eng_err saved = *err;
-        eng_sink none = {0};
-        eng_err e2;
-        eng_err_clear(&e2);
-        (void)ex_drop_obj(co, o, true, &none, &e2);
-        *err = saved;
+        src_undo_create(co, o, err);
         pthread_rwlock_unlock(&co->lock);
         goto done;
     }

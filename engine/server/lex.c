@@ -41,6 +41,16 @@ ex_lex_punct(ex_lexer *l, char c)
     return true;
 }
 
+bool
+ex_lex_end(ex_lexer *l)
+{
+    ex_lex_ws(l);
+    if (*l->p == ';')
+        l->p++;
+    ex_lex_ws(l);
+    return *l->p == '\0';
+}
+
 int
 ex_lex_syntax(ex_lexer *l, eng_err *err, const char *what)
 {

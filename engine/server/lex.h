@@ -18,6 +18,9 @@ void ex_lex_ws(ex_lexer *l);
 /* Consumes keyword k (case-insensitive, whole word) if next. */
 bool ex_lex_kw(ex_lexer *l, const char *k);
 bool ex_lex_punct(ex_lexer *l, char c);
+/* Whether the statement ends here: only blanks, comments and one ';'
+ * follow (they are consumed). */
+bool ex_lex_end(ex_lexer *l);
 /* 42601 "syntax error: expected <what>" at the current position; returns -1. */
 int ex_lex_syntax(ex_lexer *l, eng_err *err, const char *what);
 /* An identifier (lower-cased unless quoted; unquoted ones may contain '.'

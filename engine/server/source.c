@@ -433,14 +433,157 @@ snapshot_all(srcrt *src, eng_err *err)
 
 /* ------------------------------------------------------------------ streaming */
 
+void
+src_sub_truncate(srcrt *src, eng_client *c, subrt *sb, eng_time t)
+{
+    eng_rowbuf rb = {0};
+    int n = (sb->keyed ? sb->t.nkey : 0) + sb->t.ncols;
+    for (int j = 0; j < n; j++)
+        eng_push_null(&rb);
+    eng_push_int2(&rb, 1);
+    int W = eng_rt_workers(src->co->rt);
+    for (int w = 0; w < W; w++) {
+        eng_batch *b = eng_client_batch(c);
+        eng_batch_push(b, eng_rowbuf_row(&rb), t, 1);
+        eng_df_send_to(c, sb->df, sb->in_stream, w, b, sb->kw);
+    }
+    eng_rowbuf_free(&rb);
+}
+
+void
+src_publish_counts(srcrt *src, uint64_t *msgs, uint64_t *bytes, uint64_t *staged)
+{
+    if (*msgs)
+        atomic_fetch_add_explicit(&src->messages_received, *msgs, memory_order_relaxed);
+    if (*bytes)
+        atomic_fetch_add_explicit(&src->bytes_received, *bytes, memory_order_relaxed);
+    if (*staged)
+        atomic_fetch_add_explicit(&src->updates_staged, *staged, memory_order_relaxed);
+    *msgs = *bytes = *staged = 0;
+}
+
+struct src_pollop {
+    io_op op;
+    src_io *io;
+    bool dead; /* cancelled: freed on its completion */
+};
+
+static void
+io_poll_cb(io_loop *loop, io_op *op, int res, unsigned flags)
+{
+    (void)loop;
+    (void)res;
+    (void)flags;
+    src_pollop *po = (src_pollop *)op;
+    src_io *io = po->io;
+    if (po->dead) {
+        io->dead_polls--;
+        free(po);
+        return;
+    }
+    io->poll = NULL;
+    free(po);
+    io->on_ready(io->ctx);
+}
+
+void
+src_io_poll(src_io *io, int fd)
+{
+    if (io->poll != NULL)
+        return;
+    src_pollop *po = calloc(1, sizeof *po);
+    ENG_ASSERT(po != NULL);
+    po->op.cb = io_poll_cb;
+    po->io = io;
+    io->poll = po;
+    struct io_uring_sqe *sqe = io_loop_sqe(io->loop, &po->op);
+    io_uring_prep_poll_add(sqe, fd, POLLIN);
+}
+
+void
+src_io_unpoll(src_io *io)
+{
+    if (io->poll == NULL)
+        return;
+    io->poll->dead = true;
+    io->dead_polls++;
+    struct io_uring_sqe *sqe = io_loop_sqe(io->loop, NULL);
+    io_uring_prep_poll_remove(sqe, (__u64)(uintptr_t)&io->poll->op);
+    io_uring_sqe_set_data(sqe, NULL);
+    io->poll = NULL;
+}
+
+static void
+arm_tick(src_io *io)
+{
+    io->tick_ts.tv_sec = 0;
+    io->tick_ts.tv_nsec = 1000000;
+    struct io_uring_sqe *sqe = io_loop_sqe(io->loop, &io->timer);
+    io_uring_prep_timeout(sqe, &io->tick_ts, 0, 0);
+}
+
+static void
+io_timer_cb(io_loop *loop, io_op *op, int res, unsigned flags)
+{
+    (void)res;
+    (void)flags;
+    src_io *io = op->ctx;
+    if (atomic_load(&io->src->stop)) {
+        io->timer_done = true;
+        io_loop_stop(loop);
+        return;
+    }
+    io->on_tick(io->ctx);
+    arm_tick(io);
+}
+
+int
+src_io_open(src_io *io, srcrt *src, void (*on_ready)(void *ctx), void (*on_tick)(void *ctx),
+            void *ctx, eng_err *err)
+{
+    memset(io, 0, sizeof *io);
+    io->src = src;
+    io->on_ready = on_ready;
+    io->on_tick = on_tick;
+    io->ctx = ctx;
+    io->timer.cb = io_timer_cb;
+    io->timer.ctx = io;
+    return io_loop_open(&io->loop, 64, err);
+}
+
+void
+src_io_run(src_io *io)
+{
+    eng_err err;
+    eng_err_clear(&err);
+    arm_tick(io);
+    (void)io_loop_run(io->loop, &err);
+}
+
+static bool
+io_quiet(void *arg)
+{
+    const src_io *io = arg;
+    return io->timer_done && io->dead_polls == 0;
+}
+
+void
+src_io_close(src_io *io)
+{
+    if (io->loop == NULL)
+        return;
+    src_io_unpoll(io);
+    /* Let the cancelled poll and the timer complete before the ring goes. */
+    (void)io_loop_run_for(io->loop, 1000, io_quiet, io);
+    io_loop_close(io->loop);
+    io->loop = NULL;
+}
+
 typedef struct stream {
     srcrt *src;
     eng_client *c;
-    io_loop *loop;
+    src_io io; /* polls pg's socket */
     PGconn *pg;
-    struct pollop *poll; /* the armed poll of pg's socket, NULL when none */
-    io_op timer;
-    struct __kernel_timespec tick_ts;
     io_pgrepl_scratch scratch;
     rowctx rc;
     /* transactions */
@@ -461,8 +604,6 @@ typedef struct stream {
      * per message on the hot path) */
     uint64_t n_msgs, n_bytes, n_staged;
     int64_t last_status_us;
-    bool timer_done;
-    int dead_polls;
     /* reconnecting */
     bool connected;
     int backoff_ms;
@@ -474,12 +615,6 @@ typedef struct stream {
     bool *unch;
     int vcap;
 } stream;
-
-typedef struct pollop {
-    io_op op;
-    stream *st;
-    bool dead; /* cancelled: free on its completion */
-} pollop;
 
 static void arm_poll(stream *st);
 
@@ -738,18 +873,7 @@ on_change(stream *st, const io_pgrepl_msg *m)
             if (sb == NULL || src_sub_errored(sb))
                 continue;
             flush_sub(st, sb);
-            eng_rowbuf rb = {0};
-            int n = (sb->keyed ? sb->t.nkey : 0) + sb->t.ncols;
-            for (int j = 0; j < n; j++)
-                eng_push_null(&rb);
-            eng_push_int2(&rb, 1);
-            int W = eng_rt_workers(src->co->rt);
-            for (int w = 0; w < W; w++) {
-                eng_batch *b = eng_client_batch(st->c);
-                eng_batch_push(b, eng_rowbuf_row(&rb), st->tick_t, 1);
-                eng_df_send_to(st->c, sb->df, sb->in_stream, w, b, sb->kw);
-            }
-            eng_rowbuf_free(&rb);
+            src_sub_truncate(src, st->c, sb, st->tick_t);
             st->tick_staged++;
             st->n_staged++;
         }
@@ -872,14 +996,7 @@ static void
 conn_lost(stream *st, const char *why)
 {
     srcrt *src = st->src;
-    if (st->poll != NULL) {
-        st->poll->dead = true;
-        st->dead_polls++;
-        struct io_uring_sqe *sqe = io_loop_sqe(st->loop, NULL);
-        io_uring_prep_poll_remove(sqe, (__u64)(uintptr_t)&st->poll->op);
-        io_uring_sqe_set_data(sqe, NULL);
-        st->poll = NULL;
-    }
+    src_io_unpoll(&st->io);
     if (st->in_txn) {
         /* Part of this transaction is in the open tick: after reconnecting,
          * skip what was applied when it arrives again. */
@@ -905,13 +1022,7 @@ static void
 publish_stats(stream *st)
 {
     srcrt *src = st->src;
-    if (st->n_msgs)
-        atomic_fetch_add_explicit(&src->messages_received, st->n_msgs, memory_order_relaxed);
-    if (st->n_bytes)
-        atomic_fetch_add_explicit(&src->bytes_received, st->n_bytes, memory_order_relaxed);
-    if (st->n_staged)
-        atomic_fetch_add_explicit(&src->updates_staged, st->n_staged, memory_order_relaxed);
-    st->n_msgs = st->n_bytes = st->n_staged = 0;
+    src_publish_counts(src, &st->n_msgs, &st->n_bytes, &st->n_staged);
 }
 
 /* Everything libpq has for us now, then the poll is armed again. */
@@ -978,21 +1089,11 @@ drain(stream *st)
     publish_stats(st);
 }
 
+/* pg's socket is readable. */
 static void
-poll_cb(io_loop *loop, io_op *op, int res, unsigned flags)
+on_ready(void *arg)
 {
-    (void)loop;
-    (void)flags;
-    pollop *po = (pollop *)op;
-    if (po->dead) {
-        po->st->dead_polls--;
-        free(po);
-        return;
-    }
-    stream *st = po->st;
-    st->poll = NULL;
-    free(po);
-    (void)res;
+    stream *st = arg;
     if (st->pg != NULL)
         drain(st);
 }
@@ -1000,15 +1101,8 @@ poll_cb(io_loop *loop, io_op *op, int res, unsigned flags)
 static void
 arm_poll(stream *st)
 {
-    if (st->pg == NULL || st->poll != NULL)
-        return;
-    pollop *po = calloc(1, sizeof *po);
-    ENG_ASSERT(po != NULL);
-    po->op.cb = poll_cb;
-    po->st = st;
-    st->poll = po;
-    struct io_uring_sqe *sqe = io_loop_sqe(st->loop, &po->op);
-    io_uring_prep_poll_add(sqe, PQsocket(st->pg), POLLIN);
+    if (st->pg != NULL)
+        src_io_poll(&st->io, PQsocket(st->pg));
 }
 
 /* START_REPLICATION from the last applied transaction. */
@@ -1090,18 +1184,11 @@ try_reconnect(stream *st)
     src_set_status(src, "stalled", msg);
 }
 
+/* Every millisecond. */
 static void
-timer_cb(io_loop *loop, io_op *op, int res, unsigned flags)
+on_tick(void *arg)
 {
-    (void)res;
-    (void)flags;
-    stream *st = op->ctx;
-    srcrt *src = st->src;
-    if (atomic_load(&src->stop)) {
-        st->timer_done = true;
-        io_loop_stop(loop);
-        return;
-    }
+    stream *st = arg;
     eng_time now = src_now_ms();
     if (!st->connected) {
         if (now >= st->next_attempt)
@@ -1120,17 +1207,6 @@ timer_cb(io_loop *loop, io_op *op, int res, unsigned flags)
     }
     if (st->connected && ex_now_us() - st->last_status_us >= 1000000)
         send_status(st, false);
-    st->tick_ts.tv_sec = 0;
-    st->tick_ts.tv_nsec = 1000000;
-    struct io_uring_sqe *sqe = io_loop_sqe(loop, &st->timer);
-    io_uring_prep_timeout(sqe, &st->tick_ts, 0, 0);
-}
-
-static bool
-stream_quiet(void *arg)
-{
-    const stream *st = arg;
-    return st->timer_done && st->dead_polls == 0;
 }
 
 /* Streams until src->stop. The replication connection pg has the slot. */
@@ -1146,7 +1222,7 @@ stream_run(srcrt *src, eng_client *c, PGconn *pg)
     st.last_status_us = ex_now_us();
     eng_err err;
     eng_err_clear(&err);
-    if (io_loop_open(&st.loop, 64, &err) != 0) {
+    if (src_io_open(&st.io, src, on_ready, on_tick, &st, &err) != 0) {
         src_set_status(src, "failed", err.message);
         PQfinish(pg);
         return;
@@ -1165,28 +1241,14 @@ stream_run(srcrt *src, eng_client *c, PGconn *pg)
         src_set_status(src, "running", NULL);
         arm_poll(&st);
     }
-    st.timer.cb = timer_cb;
-    st.timer.ctx = &st;
-    st.tick_ts.tv_nsec = 1000000;
-    struct io_uring_sqe *sqe = io_loop_sqe(st.loop, &st.timer);
-    io_uring_prep_timeout(sqe, &st.tick_ts, 0, 0);
-    (void)io_loop_run(st.loop, &err);
+    src_io_run(&st.io);
     if (st.pg != NULL) {
         send_status(&st, false);
-        if (st.poll != NULL) {
-            st.poll->dead = true;
-            st.dead_polls++;
-            struct io_uring_sqe *rq = io_loop_sqe(st.loop, NULL);
-            io_uring_prep_poll_remove(rq, (__u64)(uintptr_t)&st.poll->op);
-            io_uring_sqe_set_data(rq, NULL);
-            st.poll = NULL;
-        }
+        src_io_unpoll(&st.io);
         PQfinish(st.pg);
         st.pg = NULL;
     }
-    /* Let the cancelled poll and the timer complete before the ring goes. */
-    (void)io_loop_run_for(st.loop, 1000, stream_quiet, &st);
-    io_loop_close(st.loop);
+    src_io_close(&st.io);
     for (int i = 0; i < src->nsub; i++) {
         if (src->subs[i].b != NULL)
             eng_batch_free(src->subs[i].b);
@@ -1553,18 +1615,26 @@ sub_json(const srcrt *src, const subrt *sb)
     return s;
 }
 
+/* Appends s as an SQL string literal ('it''s'). */
+static void
+put_quoted(eng_strbuf *b, const char *s)
+{
+    eng_strbuf_putc(b, '\'');
+    for (const char *p = s; *p; p++) {
+        if (*p == '\'')
+            eng_strbuf_putc(b, '\'');
+        eng_strbuf_putc(b, *p);
+    }
+    eng_strbuf_putc(b, '\'');
+}
+
 /* CREATE SUBSOURCE '<json>' as recorded. */
 static char *
 sub_sql(const char *json)
 {
     eng_strbuf b = {0};
-    eng_strbuf_puts(&b, "CREATE SUBSOURCE '");
-    for (const char *p = json; *p; p++) {
-        if (*p == '\'')
-            eng_strbuf_putc(&b, '\'');
-        eng_strbuf_putc(&b, *p);
-    }
-    eng_strbuf_puts(&b, "'");
+    eng_strbuf_puts(&b, "CREATE SUBSOURCE ");
+    put_quoted(&b, json);
     char *s = src_strdup(eng_strbuf_cstr(&b));
     eng_strbuf_free(&b);
     return s;
@@ -1645,12 +1715,9 @@ src_add_progress(eng_coord *co, srcrt *src, eng_err *err)
 /* ------------------------------------------------------------------ statements */
 
 typedef struct src_spec {
-    bool if_not_exists;
-    char name[128], conn[128], publication[256], size[64], slot[128];
+    src_head h;
+    char conn[128], publication[256], slot[128];
     io_pgsrc_select sel;
-    /* Byte offsets in the statement: its end (before blanks, comments and
-     * ';'), and the ')' closing WITH (...) (-1: no WITH clause). */
-    int end_at, with_close;
 } src_spec;
 
 static void
@@ -1682,14 +1749,130 @@ sel_push(io_pgsrc_select *s, const char *schema, const char *name, const char *a
     s->n++;
 }
 
-static bool
-at_end(ex_lexer *l)
+int
+src_parse_head(ex_lexer *l, src_head *h, eng_err *err)
 {
-    ex_lex_ws(l);
-    if (*l->p == ';')
-        l->p++;
-    ex_lex_ws(l);
-    return *l->p == '\0';
+    char parts[2][128];
+    ex_lex_kw(l, "create");
+    ex_lex_kw(l, "source");
+    if (ex_lex_kw(l, "if")) {
+        if (!ex_lex_kw(l, "not") || !ex_lex_kw(l, "exists"))
+            return ex_lex_syntax(l, err, "NOT EXISTS after IF");
+        h->if_not_exists = true;
+    }
+    int np = ex_lex_qname(l, parts, 2);
+    if (np == 0)
+        return ex_lex_syntax(l, err, "a source name");
+    if (np == 2 && strcmp(parts[0], "public") != 0)
+        return eng_err_set(err, ENG_ERRCODE_FEATURE_NOT_SUPPORTED, "sources live in schema public");
+    snprintf(h->name, sizeof h->name, "%s", parts[np - 1]);
+    if (ex_lex_kw(l, "in")) {
+        if (!ex_lex_kw(l, "cluster") || ex_lex_qname(l, parts, 1) == 0)
+            return ex_lex_syntax(l, err, "CLUSTER name after IN");
+    }
+    return 0;
+}
+
+int
+src_parse_tail(ex_lexer *l, src_head *h, src_with_fn fn, void *arg, const char *expected,
+               eng_err *err)
+{
+    snprintf(h->size, sizeof h->size, "3xsmall");
+    h->with_close = -1;
+    if (ex_lex_kw(l, "with")) {
+        if (!ex_lex_punct(l, '('))
+            return ex_lex_syntax(l, err, "'('");
+        do {
+            if (ex_lex_kw(l, "size")) {
+                ex_lex_punct(l, '=');
+                if (!ex_lex_value(l, h->size, sizeof h->size))
+                    return ex_lex_syntax(l, err, "a value");
+                continue;
+            }
+            int got = fn(l, arg, err);
+            if (got < 0)
+                return -1;
+            if (got == 0)
+                return ex_lex_syntax(l, err, expected);
+        } while (ex_lex_punct(l, ','));
+        if (!ex_lex_punct(l, ')'))
+            return ex_lex_syntax(l, err, "')'");
+        h->with_close = (int)(l->p - 1 - l->sql);
+    }
+    h->end_at = (int)(l->p - l->sql);
+    if (!ex_lex_end(l))
+        return ex_lex_syntax(l, err, "end of statement");
+    eng_size sz;
+    return eng_size_parse(h->size, &sz, err);
+}
+
+char *
+src_sql_with(const char *sql, const src_head *h, const char *opt, const char *value)
+{
+    eng_strbuf b = {0};
+    if (h->with_close >= 0) {
+        eng_strbuf_append(&b, sql, (size_t)h->with_close);
+        eng_strbuf_printf(&b, ", %s = ", opt);
+    } else {
+        eng_strbuf_append(&b, sql, (size_t)h->end_at);
+        eng_strbuf_printf(&b, " WITH (%s = ", opt);
+    }
+    put_quoted(&b, value);
+    eng_strbuf_putc(&b, ')');
+    char *s = src_strdup(eng_strbuf_cstr(&b));
+    eng_strbuf_free(&b);
+    return s;
+}
+
+int
+src_exists(const eng_obj *old, const src_head *h, const eng_sink *sink, eng_err *err)
+{
+    if (h->if_not_exists && old->kind == ENG_OBJ_SOURCE) {
+        ex_notice(sink, "source \"%s\" already exists, skipping", h->name);
+        return ex_complete(sink, "CREATE SOURCE");
+    }
+    return eng_err_set(err, ENG_ERRCODE_DUPLICATE_OBJECT, "an object named \"%s\" already exists",
+                       h->name);
+}
+
+eng_obj *
+src_find_conn(eng_coord *co, const char *name)
+{
+    eng_obj *o = eng_catalog_find(co->cat, "public", name);
+    return o != NULL && o->kind == ENG_OBJ_CONNECTION ? o : NULL;
+}
+
+const char *
+src_name_taken(eng_coord *co, const char *name, char pname[160])
+{
+    snprintf(pname, 160, "%s_progress", name);
+    return eng_catalog_find(co->cat, "public", name)    ? name
+           : eng_catalog_find(co->cat, "public", pname) ? pname
+                                                        : NULL;
+}
+
+void
+src_undo_create(eng_coord *co, eng_obj *o, eng_err *err)
+{
+    eng_err saved = *err;
+    eng_sink none = {0};
+    eng_err e2;
+    eng_err_clear(&e2);
+    (void)ex_drop_obj(co, o, true, &none, &e2);
+    *err = saved;
+}
+
+/* WITH (SLOT = '...') of a PostgreSQL source. */
+static int
+with_slot(ex_lexer *l, void *arg, eng_err *err)
+{
+    src_spec *sp = arg;
+    if (!ex_lex_kw(l, "slot"))
+        return 0;
+    ex_lex_punct(l, '=');
+    if (!ex_lex_value(l, sp->slot, sizeof sp->slot))
+        return ex_lex_syntax(l, err, "a value");
+    return 1;
 }
 
 /* CREATE SOURCE [IF NOT EXISTS] name [IN CLUSTER c] FROM POSTGRES CONNECTION
@@ -1700,23 +1883,8 @@ parse_create(const char *sql, src_spec *sp, eng_err *err)
 {
     ex_lexer l = {sql, sql};
     char parts[3][128];
-    ex_lex_kw(&l, "create");
-    ex_lex_kw(&l, "source");
-    if (ex_lex_kw(&l, "if")) {
-        if (!ex_lex_kw(&l, "not") || !ex_lex_kw(&l, "exists"))
-            return ex_lex_syntax(&l, err, "NOT EXISTS after IF");
-        sp->if_not_exists = true;
-    }
-    int np = ex_lex_qname(&l, parts, 2);
-    if (np == 0)
-        return ex_lex_syntax(&l, err, "a source name");
-    if (np == 2 && strcmp(parts[0], "public") != 0)
-        return eng_err_set(err, ENG_ERRCODE_FEATURE_NOT_SUPPORTED, "sources live in schema public");
-    snprintf(sp->name, sizeof sp->name, "%s", parts[np - 1]);
-    if (ex_lex_kw(&l, "in")) {
-        if (!ex_lex_kw(&l, "cluster") || ex_lex_qname(&l, parts, 1) == 0)
-            return ex_lex_syntax(&l, err, "CLUSTER name after IN");
-    }
+    if (src_parse_head(&l, &sp->h, err) != 0)
+        return -1;
     if (!ex_lex_kw(&l, "from"))
         return ex_lex_syntax(&l, err, "FROM");
     if (ex_lex_kw(&l, "load") || ex_lex_kw(&l, "webhook") || ex_lex_kw(&l, "mysql"))
@@ -1809,33 +1977,7 @@ parse_create(const char *sql, src_spec *sp, eng_err *err)
     } else {
         return ex_lex_syntax(&l, err, "ALL TABLES, TABLES (...) or SCHEMAS (...)");
     }
-    snprintf(sp->size, sizeof sp->size, "3xsmall");
-    sp->with_close = -1;
-    if (ex_lex_kw(&l, "with")) {
-        if (!ex_lex_punct(&l, '('))
-            return ex_lex_syntax(&l, err, "'('");
-        do {
-            char *dst;
-            size_t cap;
-            if (ex_lex_kw(&l, "size"))
-                dst = sp->size, cap = sizeof sp->size;
-            else if (ex_lex_kw(&l, "slot"))
-                dst = sp->slot, cap = sizeof sp->slot;
-            else
-                return ex_lex_syntax(&l, err, "SIZE or SLOT");
-            ex_lex_punct(&l, '=');
-            if (!ex_lex_value(&l, dst, cap))
-                return ex_lex_syntax(&l, err, "a value");
-        } while (ex_lex_punct(&l, ','));
-        if (!ex_lex_punct(&l, ')'))
-            return ex_lex_syntax(&l, err, "')'");
-        sp->with_close = (int)(l.p - 1 - sql);
-    }
-    sp->end_at = (int)(l.p - sql);
-    if (!at_end(&l))
-        return ex_lex_syntax(&l, err, "end of statement");
-    eng_size sz;
-    if (eng_size_parse(sp->size, &sz, err) != 0)
+    if (src_parse_tail(&l, &sp->h, with_slot, sp, "SIZE or SLOT", err) != 0)
         return -1;
     for (const char *p = sp->slot; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
@@ -1844,24 +1986,14 @@ parse_create(const char *sql, src_spec *sp, eng_err *err)
     return 0;
 }
 
-/* The SQL recorded for a source: as written, with the slot pinned (added
- * to its WITH (...) at the offsets parse_create found, or as a new WITH). */
+/* The SQL recorded for a source: as written, with the slot pinned. */
 static char *
 recorded_sql(const char *sql, const src_spec *sp, const char *slot)
 {
-    eng_strbuf b = {0};
-    if (sp->slot[0] != '\0') {
-        eng_strbuf_append(&b, sql, (size_t)sp->end_at);
-    } else if (sp->with_close >= 0) {
-        eng_strbuf_append(&b, sql, (size_t)sp->with_close);
-        eng_strbuf_printf(&b, ", SLOT = '%s'", slot);
-        eng_strbuf_append(&b, sql + sp->with_close, (size_t)(sp->end_at - sp->with_close));
-    } else {
-        eng_strbuf_append(&b, sql, (size_t)sp->end_at);
-        eng_strbuf_printf(&b, " WITH (SLOT = '%s')", slot);
-    }
-    char *s = src_strdup(eng_strbuf_cstr(&b));
-    eng_strbuf_free(&b);
+    if (sp->slot[0] == '\0')
+        return src_sql_with(sql, &sp->h, "SLOT", slot);
+    char *s = strndup(sql, (size_t)sp->h.end_at);
+    ENG_ASSERT(s != NULL);
     return s;
 }
 
@@ -1922,16 +2054,10 @@ static bool
 from_kafka(const char *sql)
 {
     ex_lexer l = {sql, sql};
-    char parts[2][128];
-    ex_lex_kw(&l, "create");
-    ex_lex_kw(&l, "source");
-    if (ex_lex_kw(&l, "if") && !(ex_lex_kw(&l, "not") && ex_lex_kw(&l, "exists")))
-        return false;
-    if (ex_lex_qname(&l, parts, 2) == 0)
-        return false;
-    if (ex_lex_kw(&l, "in") && !(ex_lex_kw(&l, "cluster") && ex_lex_qname(&l, parts, 1) > 0))
-        return false;
-    return ex_lex_kw(&l, "from") && ex_lex_kw(&l, "kafka");
+    src_head h = {0};
+    eng_err e;
+    eng_err_clear(&e);
+    return src_parse_head(&l, &h, &e) == 0 && ex_lex_kw(&l, "from") && ex_lex_kw(&l, "kafka");
 }
 
 static int
@@ -1955,30 +2081,24 @@ create_source(eng_session *s, const char *sql, const eng_sink *sink, eng_err *er
     int rc = -1;
     io_pgsrc_table *tabs = NULL;
     int nt = 0;
-    srcrt *src = src_new(co, SRC_POSTGRES, sp.name, sp.size);
+    srcrt *src = src_new(co, SRC_POSTGRES, sp.h.name, sp.h.size);
     src->publication = src_strdup(sp.publication);
     PGconn *plain = NULL;
     bool slot_made = false;
     /* Names and the connection, under the read lock. */
     pthread_rwlock_rdlock(&co->lock);
-    eng_obj *old = eng_catalog_find(co->cat, "public", sp.name);
-    eng_obj *conn = eng_catalog_find(co->cat, "public", sp.conn);
+    eng_obj *old = eng_catalog_find(co->cat, "public", sp.h.name);
+    eng_obj *conn = src_find_conn(co, sp.conn);
     uint64_t conn_id = conn ? conn->id : 0;
     int crc = 0;
-    if (old == NULL && conn != NULL && conn->kind == ENG_OBJ_CONNECTION)
+    if (old == NULL && conn != NULL)
         crc = ex_pgconn_resolve(co, conn, &src->conn, err);
     pthread_rwlock_unlock(&co->lock);
     if (old != NULL) {
-        if (sp.if_not_exists && old->kind == ENG_OBJ_SOURCE) {
-            ex_notice(sink, "source \"%s\" already exists, skipping", sp.name);
-            rc = ex_complete(sink, "CREATE SOURCE");
-        } else {
-            eng_err_set(err, ENG_ERRCODE_DUPLICATE_OBJECT, "an object named \"%s\" already exists",
-                        sp.name);
-        }
+        rc = src_exists(old, &sp.h, sink, err);
         goto done;
     }
-    if (conn == NULL || conn->kind != ENG_OBJ_CONNECTION) {
+    if (conn == NULL) {
         eng_err_set(err, ENG_ERRCODE_UNDEFINED_OBJECT, "unknown connection '%s'", sp.conn);
         goto done;
     }
@@ -2028,10 +2148,7 @@ create_source(eng_session *s, const char *sql, const eng_sink *sink, eng_err *er
     pthread_rwlock_wrlock(&co->lock);
     /* Everything is checked again under the write lock. */
     char pname[160];
-    snprintf(pname, sizeof pname, "%s_progress", sp.name);
-    const char *taken = eng_catalog_find(co->cat, "public", sp.name) ? sp.name
-                        : eng_catalog_find(co->cat, "public", pname) ? pname
-                                                                     : NULL;
+    const char *taken = src_name_taken(co, sp.h.name, pname);
     for (int i = 0; i < nt && taken == NULL; i++) {
         const char *nm = tabs[i].alias ? tabs[i].alias : tabs[i].name;
         if (eng_catalog_find(co->cat, "public", nm) != NULL)
@@ -2044,13 +2161,13 @@ create_source(eng_session *s, const char *sql, const eng_sink *sink, eng_err *er
                         taken);
         else
             eng_err_set(err, ENG_ERRCODE_UNDEFINED_OBJECT, "connection '%s' was dropped", sp.conn);
-        if (taken && strcmp(taken, sp.name) != 0)
+        if (taken && strcmp(taken, sp.h.name) != 0)
             eng_err_hint(err, "name the subsource with FOR TABLES (... AS alias)");
         pthread_rwlock_unlock(&co->lock);
         goto done;
     }
     src->id = coord_new_id(co);
-    eng_obj *o = eng_obj_new(src->id, ENG_OBJ_SOURCE, "public", sp.name);
+    eng_obj *o = eng_obj_new(src->id, ENG_OBJ_SOURCE, "public", sp.h.name);
     o->sql = recorded_sql(sql, &sp, src->slot);
     o->persist = true;
     eng_obj_add_dep(o, conn_id);
@@ -2074,13 +2191,8 @@ create_source(eng_session *s, const char *sql, const eng_sink *sink, eng_err *er
         for (int i = 0; i < src->nsub && arc == 0; i++)
             arc = add_sub_obj(co, src, i, err);
         if (arc != 0) {
-            eng_err saved = *err;
-            eng_sink none = {0};
-            eng_err e2;
-            eng_err_clear(&e2);
-            (void)ex_drop_obj(co, o, true, &none, &e2); /* drops the slot too */
+            src_undo_create(co, o, err); /* drops the slot too */
             slot_made = false;
-            *err = saved;
             pthread_rwlock_unlock(&co->lock);
             goto done;
         }
@@ -2089,7 +2201,7 @@ create_source(eng_session *s, const char *sql, const eng_sink *sink, eng_err *er
     pthread_rwlock_unlock(&co->lock);
     slot_made = false;
     if (!co->replaying)
-        ex_notice(sink, "source \"%s\": %d subsource%s, snapshot started", sp.name, src->nsub,
+        ex_notice(sink, "source \"%s\": %d subsource%s, snapshot started", sp.h.name, src->nsub,
                   src->nsub == 1 ? "" : "s");
     rc = ex_complete(sink, "CREATE SOURCE");
 done:
@@ -2101,7 +2213,7 @@ done:
         eng_err_clear(&e2);
         bool existed;
         if (plain == NULL || io_pgsrc_drop_slot(plain, src->slot, &existed, &e2) != 0)
-            eng_log(ENG_LOG_WARN, "source %s: could not drop slot %s: %s", sp.name, src->slot,
+            eng_log(ENG_LOG_WARN, "source %s: could not drop slot %s: %s", sp.h.name, src->slot,
                     e2.message);
     }
     PQfinish(plain);
@@ -2212,7 +2324,7 @@ drop_source(eng_session *s, const char *sql, const eng_sink *sink, eng_err *err)
     bool cascade = ex_lex_kw(&l, "cascade");
     if (!cascade)
         ex_lex_kw(&l, "restrict");
-    if (!at_end(&l))
+    if (!ex_lex_end(&l))
         return ex_lex_syntax(&l, err, "end of statement");
     eng_coord *co = s->co;
     pthread_rwlock_wrlock(&co->lock);

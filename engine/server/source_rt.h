@@ -7,7 +7,9 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "engine/server/lex.h"
 #include "engine/server/source_int.h"
+#include "io/io_loop.h"
 
 typedef enum src_kind { SRC_POSTGRES, SRC_KAFKA } src_kind;
 
@@ -74,6 +76,38 @@ struct srcrt {
     _Atomic int64_t rehydration_ms;
 };
 
+/* The source thread's io_uring loop: a 1 ms tick and at most one armed
+ * poll of the upstream's descriptor (libpq's socket, librdkafka's event
+ * fd). A cancelled poll still completes: it is marked dead, counted, and
+ * freed then; src_io_close waits for those completions (and the timer's
+ * last) before the ring goes. Source thread only. */
+typedef struct src_pollop src_pollop;
+typedef struct src_io {
+    io_loop *loop;
+    srcrt *src;
+    void (*on_ready)(void *ctx); /* the descriptor is readable; the poll is no longer armed */
+    void (*on_tick)(void *ctx);  /* every 1 ms until src->stop */
+    void *ctx;
+    io_op timer;
+    struct __kernel_timespec tick_ts;
+    bool timer_done;  /* the timer saw src->stop and stopped the loop */
+    src_pollop *poll; /* the armed poll, NULL when none */
+    int dead_polls;   /* cancelled polls not yet completed */
+} src_io;
+
+/* Opens the ring (io is reset; nothing armed yet). 0, or -1 with err. */
+int src_io_open(src_io *io, srcrt *src, void (*on_ready)(void *ctx), void (*on_tick)(void *ctx),
+                void *ctx, eng_err *err);
+/* Arms a poll of fd for readability, unless one is armed. */
+void src_io_poll(src_io *io, int fd);
+/* Cancels the armed poll (none: nothing), before its descriptor closes. */
+void src_io_unpoll(src_io *io);
+/* Arms the tick and runs the loop until src->stop. */
+void src_io_run(src_io *io);
+/* Cancels the poll, waits up to 1 s for the outstanding completions and
+ * closes the ring. Nothing if the ring was never opened. */
+void src_io_close(src_io *io);
+
 /* The source of a SOURCE or SUBSOURCE object (NULL for others). */
 static inline srcrt *
 src_of(const eng_obj *o)
@@ -104,8 +138,65 @@ int src_add_progress(eng_coord *co, srcrt *src, eng_err *err);
 /* Starts / stops src->thread_main on its own thread. */
 void src_start(srcrt *src);
 void src_stop(srcrt *src);
-/* Frees a SUBSOURCE object's runtime (stops the source first). */
+/* Sends sb's truncation at t to every worker: a row of NULLs with 1 in
+ * the meta column, which empties the relation. Source thread. */
+void src_sub_truncate(srcrt *src, eng_client *c, subrt *sb, eng_time t);
+/* Adds a drain's counts to the source's statistics and zeroes them (one
+ * atomic per figure and drain, not per message). Source thread. */
+void src_publish_counts(srcrt *src, uint64_t *msgs, uint64_t *bytes, uint64_t *staged);
+/* Frees the runtime of an object that is one of a source's relations (a
+ * SUBSOURCE, or the SOURCE of a Kafka source): stops the source first. */
 void src_sub_rt_free(eng_obj *o);
+
+/* ------------------------------------------------------------------ CREATE SOURCE
+ * What the PostgreSQL and the Kafka statements share: the same head, the
+ * same WITH (SIZE ...) tail, and the same steps to become a SOURCE object. */
+
+typedef struct src_head {
+    bool if_not_exists;
+    char name[128];
+    char size[64]; /* WITH (SIZE ...); 3xsmall when not given */
+    /* Byte offsets in the statement: its end (before blanks, comments and
+     * ';'), and the ')' closing WITH (...) (-1: no WITH clause). */
+    int end_at, with_close;
+} src_head;
+
+/* CREATE SOURCE [IF NOT EXISTS] [public.]name [IN CLUSTER c], up to FROM.
+ * 0, or -1 with err (a syntax error at l's position). */
+int src_parse_head(ex_lexer *l, src_head *h, eng_err *err);
+
+/* A WITH option other than SIZE, after `WITH (` or `,`: returns 1 if it
+ * parsed one (keyword, '=', value), 0 if the next word is none of its
+ * options, -1 with err on a bad value. */
+typedef int (*src_with_fn)(ex_lexer *l, void *arg, eng_err *err);
+
+/* [WITH (SIZE [=] v | <option of fn>, ...)] and the end of the statement:
+ * sets h->size (checked as a size), h->end_at and h->with_close. expected
+ * names the options in the syntax error for an unknown one ("SIZE or
+ * SLOT"). 0, or -1 with err. */
+int src_parse_tail(ex_lexer *l, src_head *h, src_with_fn fn, void *arg, const char *expected,
+                   eng_err *err);
+
+/* sql up to h->end_at with `opt = 'value'` added inside its WITH (...), or
+ * as a new WITH clause; value quoted as an SQL string. The statement the
+ * catalog records. Returns new; free with free(). */
+char *src_sql_with(const char *sql, const src_head *h, const char *opt, const char *value);
+
+/* An object named h->name exists (old): with IF NOT EXISTS and a SOURCE, a
+ * notice and CREATE SOURCE's completion (returns 0), else 42710 (-1). */
+int src_exists(const eng_obj *old, const src_head *h, const eng_sink *sink, eng_err *err);
+
+/* The CONNECTION object named name, NULL if there is none. Lock held. */
+eng_obj *src_find_conn(eng_coord *co, const char *name);
+
+/* The name a new source cannot have because it is taken: name itself or
+ * its progress subsource's, written to pname (NULL: both free). Write
+ * lock held. */
+const char *src_name_taken(eng_coord *co, const char *name, char pname[160]);
+
+/* Drops the SOURCE object o (already in the catalog) again after a later
+ * step failed with err, which is kept as it is. Write lock held. */
+void src_undo_create(eng_coord *co, eng_obj *o, eng_err *err);
 
 #ifdef SLUICE_KAFKA
 /* Kafka sources (kafka_source.c). */

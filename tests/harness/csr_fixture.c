@@ -54,6 +54,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/core/eng_hex.h"
+
 #define MAX_HEAD (64 * 1024)
 #define MAX_BODY (16 * 1024 * 1024)
 #define MAX_CONNS 256
@@ -280,16 +282,23 @@ not_found_subject(resp *r, const char *s)
     reply_error(r, 404, 40401, "Subject '%s' not found.", s);
 }
 
+/* The subject's version numbers, as a JSON array. */
+static json_t *
+versions_of(const subject *sub)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < sub->nv; i++)
+        json_array_append_new(a, json_integer(sub->v[i].version));
+    return a;
+}
+
 static void
 get_versions(resp *r, const char *s)
 {
     subject *sub = find_subject(s);
     if (sub == NULL)
         return not_found_subject(r, s);
-    json_t *a = json_array();
-    for (size_t i = 0; i < sub->nv; i++)
-        json_array_append_new(a, json_integer(sub->v[i].version));
-    reply(r, 200, a);
+    reply(r, 200, versions_of(sub));
 }
 
 static void
@@ -298,9 +307,7 @@ delete_subject(resp *r, const char *s)
     subject *sub = find_subject(s);
     if (sub == NULL)
         return not_found_subject(r, s);
-    json_t *a = json_array();
-    for (size_t i = 0; i < sub->nv; i++)
-        json_array_append_new(a, json_integer(sub->v[i].version));
+    json_t *a = versions_of(sub);
     free(sub->name);
     free(sub->v);
     *sub = subjects[--nsubjects];
@@ -427,18 +434,6 @@ typedef struct request {
     size_t content_length;
 } request;
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes %XX in place; refuses bad escapes, NUL and invalid UTF-8. */
 static int
 url_decode(char *s)
@@ -449,7 +444,7 @@ url_decode(char *s)
             *o++ = *p;
             continue;
         }
-        int hi = hexval(p[1]), lo = hi < 0 ? -1 : hexval(p[2]);
+        int hi = eng_hex_digit(p[1]), lo = hi < 0 ? -1 : eng_hex_digit(p[2]);
         if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
             return -1;
         *o++ = (char)(hi << 4 | lo);

@@ -8,6 +8,7 @@
 #   h_pg_start_other [-c name=value ...]  # a second cluster; exports H_PG_OTHER_PORT
 #   h_kafka_start [topic:parts ...]   # exports H_KAFKA_BROKERS
 #   h_csr_start [--user U --password P] [--delay-ms N]  # schema registry; exports H_CSR_URL
+#   h_kafka_produce TOPIC [options]   # stdin's lines into TOPIC (sluice-kafka-produce)
 #   h_kafka_ends TOPIC                # "partition|end offset" lines (kcat -Q)
 #   h_sluiced_start [flags...]        # exports H_SLUICED_PORT, H_SLUICED_PID, H_SLUICED_LOG
 #   h_sluiced_stop [secs]             # SIGTERM; h_sluiced_start again reuses the data dir
@@ -168,19 +169,30 @@ h_pg_drop_slot() {
 # psql against the harness PostgreSQL: quiet, stops at the first error.
 h_psql() { psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$H_PG_PORT" -U postgres postgres "$@"; }
 
-# Starts the Kafka mock; arguments are topics to create (name[:partitions]).
-h_kafka_start() {
-    local log=$H_TMP/kafka.log out=$H_TMP/kafka.out t args=()
-    for t in "$@"; do args+=(--topic "$t"); done
+# Starts a service that prints its address as its first line: runs "$@"
+# in the background (stdin /dev/null, stderr to LOG, stdout next to it as
+# .out; killed at teardown) and waits up to 10 s for that line. Sets
+# H__LINE to it (empty if none came). Usage: h__start_printing LOG CMD...
+h__start_printing() {
+    local log=$1 out=${1%.log}.out i
+    shift
     H_LOGS+=("$log")
-    "$SLUICE_BUILD_DIR/tests/harness/sluice-kafka-mock" "${args[@]}" </dev/null >"$out" 2>"$log" &
+    "$@" </dev/null >"$out" 2>"$log" &
     H_PIDS+=($!)
-    local i
     for ((i = 0; i < 200; i++)); do
         [ -s "$out" ] && break
         sleep 0.05
     done
-    H_KAFKA_BROKERS=$(head -n1 "$out")
+    H__LINE=$(head -n1 "$out")
+}
+
+# Starts the Kafka mock; arguments are topics to create (name[:partitions]).
+h_kafka_start() {
+    local t args=()
+    for t in "$@"; do args+=(--topic "$t"); done
+    h__start_printing "$H_TMP/kafka.log" "$SLUICE_BUILD_DIR/tests/harness/sluice-kafka-mock" \
+        "${args[@]}"
+    H_KAFKA_BROKERS=$H__LINE
     [ -n "$H_KAFKA_BROKERS" ] || h_fail "Kafka mock did not print its address"
     export H_KAFKA_BROKERS
     h_log "kafka mock at $H_KAFKA_BROKERS"
@@ -191,18 +203,9 @@ h_kafka_start() {
 # HTTP Basic auth, --delay-ms N to delay every response). Requests are
 # logged. Exports H_CSR_URL (http://127.0.0.1:PORT, no trailing slash).
 h_csr_start() {
-    local log=$H_TMP/csr.$RANDOM.log
-    local out=$log.out
-    H_LOGS+=("$log")
-    "$SLUICE_BUILD_DIR/tests/harness/sluice-csr-fixture" --verbose "$@" </dev/null >"$out" \
-        2>"$log" &
-    H_PIDS+=($!)
-    local i
-    for ((i = 0; i < 200; i++)); do
-        [ -s "$out" ] && break
-        sleep 0.05
-    done
-    H_CSR_URL=$(head -n1 "$out")
+    h__start_printing "$H_TMP/csr.$RANDOM.log" "$SLUICE_BUILD_DIR/tests/harness/sluice-csr-fixture" \
+        --verbose "$@"
+    H_CSR_URL=$H__LINE
     [ -n "$H_CSR_URL" ] || h_fail "schema registry fixture did not print its URL"
     export H_CSR_URL
     h_log "schema registry fixture at $H_CSR_URL"
@@ -215,6 +218,16 @@ h_grep() {
     local text=$1
     shift
     grep "$@" <<<"$text"
+}
+
+# Writes stdin's lines to Kafka topic $1 with sluice-kafka-produce (further
+# arguments are its options); if it fails, its stderr is shown and the test
+# fails.
+h_kafka_produce() {
+    local t=$1
+    shift
+    "$SLUICE_BUILD_DIR/tests/harness/sluice-kafka-produce" -b "$H_KAFKA_BROKERS" -t "$t" "$@" \
+        2>"$H_TMP/produce.err" || { cat "$H_TMP/produce.err" >&2; h_fail "producing to $t failed"; }
 }
 
 # Prints "partition|end offset" (the high watermark) for each partition of

@@ -70,6 +70,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/core/eng_hex.h"
 #include "tests/harness/avro_encode.h"
 #include "tests/harness/dbz_gen.h"
 
@@ -297,18 +298,6 @@ prepare_avro(opts *o, side *s)
 
 /* ------------------------------------------------------------------ lines */
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Encodes one key or value text (borrowed) into out as s's format says.
  * Returns 0, or -1 with a message in err. */
 static int
@@ -322,7 +311,7 @@ encode_side(const opts *o, const side *s, const char *p, size_t n, t_avro_buf *o
                 i++;
                 continue;
             }
-            int hi = hexval(p[i]), lo = i + 1 < n ? hexval(p[i + 1]) : -1;
+            int hi = eng_hex_digit(p[i]), lo = i + 1 < n ? eng_hex_digit(p[i + 1]) : -1;
             if (hi < 0 || lo < 0) {
                 snprintf(err, cap, "%s: not hex digit pairs at character %zu", s->what, i + 1);
                 return -1;

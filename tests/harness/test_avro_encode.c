@@ -21,6 +21,7 @@
 #include "engine/core/eng_text.h"
 #include "io/io_avro.h"
 #include "tests/harness/avro_encode.h"
+#include "tests/io/avro_check.h"
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -84,27 +85,6 @@ expect_error(const char *schema_json, const char *doc, const char *want)
     t_avro_schema_free(s);
 }
 
-/* The row as "a|b|NULL|..." through eng_text_format. */
-static void
-row_text(const io_avro_decoder *d, eng_row r, char *out, size_t cap)
-{
-    eng_strbuf sb = {0};
-    const io_avro_column *cols = io_avro_decoder_cols(d);
-    uint32_t pos = 0;
-    for (int i = 0; i < io_avro_decoder_ncols(d); i++) {
-        eng_datum dt = eng_row_next(r, &pos);
-        if (i)
-            eng_strbuf_putc(&sb, '|');
-        if (dt.tag == ENG_TAG_NULL)
-            eng_strbuf_puts(&sb, "NULL");
-        else
-            eng_text_format(&cols[i].type, dt, &sb);
-    }
-    assert_int_equal(pos, r.len);
-    snprintf(out, cap, "%.*s", (int)sb.len, sb.data ? sb.data : "");
-    eng_strbuf_free(&sb);
-}
-
 static io_avro_decoder *
 decoder(const char *json, io_avro_mode mode, uint32_t id)
 {
@@ -132,7 +112,7 @@ expect_row(const char *schema_json, const char *doc, const char *want)
     if (io_avro_decode(d, b.data, b.len, &rb, &err) < 0)
         fail_msg("%s: %s: %s", doc, err.sqlstate, err.message);
     char got[2048];
-    row_text(d, eng_rowbuf_row(&rb), got, sizeof got);
+    t_avro_row_text(d, eng_rowbuf_row(&rb), got, sizeof got);
     if (strcmp(got, want) != 0)
         fail_msg("%s: got \"%s\", want \"%s\"", doc, got, want);
     eng_rowbuf_free(&rb);
@@ -186,23 +166,6 @@ expect_avro_c(const char *schema_json, const char *doc, const char *want_json)
     avro_schema_decref(as);
     t_avro_buf_free(&b);
     t_avro_schema_free(s);
-}
-
-static char *
-slurp(const char *name)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", SLUICE_REFERENCE_DIR, name);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("cannot open %s", path);
-    static char text[2][16384];
-    static int which;
-    char *t = text[which++ % 2];
-    size_t n = fread(t, 1, sizeof text[0] - 1, f);
-    t[n] = 0;
-    fclose(f);
-    return t;
 }
 
 /* ------------------------------------------------------------------ exact bytes */
@@ -321,36 +284,11 @@ test_decimal_bytes(void **state)
 
 /* ------------------------------------------------------------------ io/avro_cf.c reads it */
 
-static const char *all_types =
-    "{\"type\":\"record\",\"name\":\"T\",\"namespace\":\"x\",\"fields\":["
-    "{\"name\":\"b\",\"type\":\"boolean\"},"
-    "{\"name\":\"i\",\"type\":\"int\"},"
-    "{\"name\":\"l\",\"type\":\"long\"},"
-    "{\"name\":\"f\",\"type\":\"float\"},"
-    "{\"name\":\"d\",\"type\":\"double\"},"
-    "{\"name\":\"s\",\"type\":\"string\"},"
-    "{\"name\":\"y\",\"type\":\"bytes\"},"
-    "{\"name\":\"e\",\"type\":{\"type\":\"enum\",\"name\":\"E\",\"symbols\":[\"RED\",\"BLUE\"]}},"
-    "{\"name\":\"x\",\"type\":{\"type\":\"fixed\",\"name\":\"F\",\"size\":2}},"
-    "{\"name\":\"n\",\"type\":[\"null\",\"int\"]},"
-    "{\"name\":\"dec\",\"type\":{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":10,"
-    "\"scale\":2}},"
-    "{\"name\":\"fdec\",\"type\":{\"type\":\"fixed\",\"name\":\"D\",\"size\":3,\"logicalType\":"
-    "\"decimal\",\"precision\":6,\"scale\":3}},"
-    "{\"name\":\"dt\",\"type\":{\"type\":\"int\",\"logicalType\":\"date\"}},"
-    "{\"name\":\"tm\",\"type\":{\"type\":\"int\",\"logicalType\":\"time-millis\"}},"
-    "{\"name\":\"tu\",\"type\":{\"type\":\"long\",\"logicalType\":\"time-micros\"}},"
-    "{\"name\":\"tsm\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}},"
-    "{\"name\":\"tsu\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-micros\"}},"
-    "{\"name\":\"u\",\"type\":{\"type\":\"string\",\"logicalType\":\"uuid\"}},"
-    "{\"name\":\"ns\",\"type\":[\"null\",\"string\"]}"
-    "]}";
-
 static void
 test_sluice_decoder(void **state)
 {
     (void)state;
-    expect_row(all_types,
+    expect_row(t_avro_all_types,
                "{\"b\": true, \"i\": 2147483647, \"l\": 9223372036854775807, \"f\": 1.5, "
                "\"d\": 0.1, \"s\": \"h\\u00e9llo\", \"y\": \"\\u0001\\u00ff\", \"e\": \"RED\", "
                "\"x\": \"ab\", \"n\": -7, \"dec\": \"99999999.99\", \"fdec\": 1.234, "
@@ -362,7 +300,7 @@ test_sluice_decoder(void **state)
                "2023-11-14 22:13:20.123456|a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11|NULL");
     /* the same through the wrapped union form and the other edges */
     expect_row(
-        all_types,
+        t_avro_all_types,
         "{\"b\": false, \"i\": -2147483648, \"l\": -9223372036854775808, \"f\": -0.0, "
         "\"d\": -1e300, \"s\": \"\", \"y\": \"\", \"e\": \"BLUE\", \"x\": \"\\u0000\\u0000\", "
         "\"n\": {\"null\": null}, \"dec\": -123.45, \"fdec\": \"-0.001\", "
@@ -413,7 +351,7 @@ static void
 test_debezium_envelope(void **state)
 {
     (void)state;
-    const char *env = slurp("envelope.avsc");
+    const char *env = t_avro_slurp("envelope.avsc");
     t_avro_schema *s = schema(env);
     io_avro_decoder *d = decoder(env, IO_AVRO_DEBEZIUM, 42);
     const char *docs[] = {
@@ -454,12 +392,12 @@ test_debezium_envelope(void **state)
         char got[512];
         assert_int_equal(c.has_before, want[i][1] != NULL);
         if (want[i][1]) {
-            row_text(d, c.before, got, sizeof got);
+            t_avro_row_text(d, c.before, got, sizeof got);
             assert_string_equal(got, want[i][1]);
         }
         assert_int_equal(c.has_after, want[i][2] != NULL);
         if (want[i][2]) {
-            row_text(d, c.after, got, sizeof got);
+            t_avro_row_text(d, c.after, got, sizeof got);
             assert_string_equal(got, want[i][2]);
         }
         assert_int_equal(c.has_lsn, i < 2);
@@ -486,7 +424,7 @@ test_debezium_envelope(void **state)
                   "\"op\": \"u\", \"ts_ms\": null}");
     t_avro_schema_free(s);
 
-    const char *key = slurp("key.avsc");
+    const char *key = t_avro_slurp("key.avsc");
     expect_row(key, "{\"id\": -1004}", "-1004");
     expect_avro_c(key, "{\"id\": -1004}", "{\"id\": -1004}");
 }

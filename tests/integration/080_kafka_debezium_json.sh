@@ -38,8 +38,7 @@ pg() { h_psql -c "$@" >/dev/null; } # changes upstream (several -c: one session)
 # publish TOPIC [N]: produces the next N (default: all) captured messages of TOPIC.
 publish() {
     h_psql -X -At -c "SELECT dbz_take('$1', ${2:-NULL})" >"$H_TMP/batch"
-    "$PRODUCE" -b "$H_KAFKA_BROKERS" -t "$1" <"$H_TMP/batch" 2>"$H_TMP/produce.err" ||
-        { cat "$H_TMP/produce.err" >&2; h_fail "producing to $1 failed"; }
+    h_kafka_produce "$1" <"$H_TMP/batch"
 }
 # same_now SQL [PG_SQL]: sluice and PostgreSQL answer alike on the first try.
 same_now() {

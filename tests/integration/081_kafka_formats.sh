@@ -15,7 +15,6 @@
 # JSON text, the upserts applied with INSERT ... ON CONFLICT / DELETE).
 . "$SLUICE_SOURCE_DIR/tests/harness/harness.sh"
 
-PRODUCE=$SLUICE_BUILD_DIR/tests/harness/sluice-kafka-produce
 h_pg_start
 h_kafka_start f_text:1 f_bytes:1 f_json:2 f_upsert:3 f_offs:2
 h_sluiced_start
@@ -25,12 +24,7 @@ qe() { h_sluice_psql -X -At -v VERBOSITY=verbose -c "$1" 2>&1 || true; } # an ex
 pg() { h_psql -c "$@" >/dev/null; }
 hex() { printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n'; }
 # produce TOPIC [producer options]: the input lines on stdin.
-produce() {
-    local t=$1
-    shift
-    "$PRODUCE" -b "$H_KAFKA_BROKERS" -t "$t" "$@" 2>"$H_TMP/produce.err" ||
-        { cat "$H_TMP/produce.err" >&2; h_fail "producing to $t failed"; }
-}
+produce() { h_kafka_produce "$@"; }
 # kcat_stats TOPIC: "messages|bytes" (keys and values; null ones count 0).
 kcat_stats() {
     timeout 30 kcat -C -b "$H_KAFKA_BROKERS" -t "$1" -o beginning -e -q -f '%K %S\n' |

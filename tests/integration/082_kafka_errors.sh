@@ -21,19 +21,13 @@
 # SOURCE on a missing topic succeeds against it.
 . "$SLUICE_SOURCE_DIR/tests/harness/harness.sh"
 
-PRODUCE=$SLUICE_BUILD_DIR/tests/harness/sluice-kafka-produce
 h_pg_start
 h_kafka_start empty:1 schemaless:1 good:1 j_early:1 j_late:1 dbz_op:1 dbz_type:1 txt:1 ups:2
 h_sluiced_start
 H_PSQL_NULL=NULL
 B=$H_KAFKA_BROKERS
 q() { h_sluice_q "$@"; }
-produce() {
-    local t=$1
-    shift
-    "$PRODUCE" -b "$B" -t "$t" "$@" 2>"$H_TMP/produce.err" ||
-        { cat "$H_TMP/produce.err" >&2; h_fail "producing to $t failed"; }
-}
+produce() { h_kafka_produce "$@"; }
 # expect_err SQL SQLSTATE [TEXT...]: SQL fails with SQLSTATE, and every TEXT
 # is in psql's verbose output.
 expect_err() {

@@ -59,8 +59,7 @@ wait_for() { # SQL WANT: polls SQL until it prints WANT (10 s)
 produce() {
     local t=$1
     shift
-    "$PRODUCE" -b "$B" -t "$t" --registry "$CSR" --user u --password "$PW" "$@" \
-        2>"$H_TMP/produce.err" || { cat "$H_TMP/produce.err" >&2; h_fail "producing to $t failed"; }
+    h_kafka_produce "$t" --registry "$CSR" --user u --password "$PW" "$@"
 }
 # schema id of SUBJECT's latest version
 schema_id() { curl -sf -u "u:$PW" "$CSR/subjects/$1/versions/latest" | jq -e .id; }

@@ -20,6 +20,7 @@
 #include "engine/core/eng_strbuf.h"
 #include "engine/core/eng_text.h"
 #include "io/io_avro.h"
+#include "tests/io/avro_check.h"
 
 /* ------------------------------------------------------------------ a hand encoder */
 
@@ -83,30 +84,6 @@ zdecimal(buf *b, int64_t v)
 
 /* ------------------------------------------------------------------ helpers */
 
-/* The row as "a|b|NULL|..." through eng_text_format. */
-static void
-row_text(const io_avro_decoder *d, eng_row r, char *out, size_t cap)
-{
-    eng_strbuf sb = {0};
-    const io_avro_column *cols = io_avro_decoder_cols(d);
-    uint32_t pos = 0;
-    for (int i = 0; i < io_avro_decoder_ncols(d); i++) {
-        assert_true(pos < r.len);
-        eng_datum dt = eng_row_next(r, &pos);
-        if (i)
-            eng_strbuf_putc(&sb, '|');
-        if (dt.tag == ENG_TAG_NULL)
-            eng_strbuf_puts(&sb, "NULL");
-        else {
-            assert_true(eng_type_tag_matches(&cols[i].type, dt.tag));
-            eng_text_format(&cols[i].type, dt, &sb);
-        }
-    }
-    assert_int_equal(pos, r.len);
-    snprintf(out, cap, "%.*s", (int)sb.len, sb.data ? sb.data : "");
-    eng_strbuf_free(&sb);
-}
-
 static io_avro_decoder *
 decoder(const char *json, io_avro_mode mode)
 {
@@ -137,7 +114,7 @@ expect_row(io_avro_decoder *d, const buf *m, const char *want)
         fail_msg("%s: %s", err.sqlstate, err.message);
     assert_true(eng_row_validate(eng_rowbuf_row(&rb), io_avro_decoder_ncols(d)));
     char got[2048];
-    row_text(d, eng_rowbuf_row(&rb), got, sizeof got);
+    t_avro_row_text(d, eng_rowbuf_row(&rb), got, sizeof got);
     assert_string_equal(got, want);
     eng_rowbuf_free(&rb);
 }
@@ -238,31 +215,6 @@ test_frame(void **state)
 
 /* ------------------------------------------------------------------ types */
 
-static const char *all_types =
-    "{\"type\":\"record\",\"name\":\"T\",\"namespace\":\"x\",\"fields\":["
-    "{\"name\":\"b\",\"type\":\"boolean\"},"
-    "{\"name\":\"i\",\"type\":\"int\"},"
-    "{\"name\":\"l\",\"type\":\"long\"},"
-    "{\"name\":\"f\",\"type\":\"float\"},"
-    "{\"name\":\"d\",\"type\":\"double\"},"
-    "{\"name\":\"s\",\"type\":\"string\"},"
-    "{\"name\":\"y\",\"type\":\"bytes\"},"
-    "{\"name\":\"e\",\"type\":{\"type\":\"enum\",\"name\":\"E\",\"symbols\":[\"RED\",\"BLUE\"]}},"
-    "{\"name\":\"x\",\"type\":{\"type\":\"fixed\",\"name\":\"F\",\"size\":2}},"
-    "{\"name\":\"n\",\"type\":[\"null\",\"int\"]},"
-    "{\"name\":\"dec\",\"type\":{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":10,"
-    "\"scale\":2}},"
-    "{\"name\":\"fdec\",\"type\":{\"type\":\"fixed\",\"name\":\"D\",\"size\":3,\"logicalType\":"
-    "\"decimal\",\"precision\":6,\"scale\":3}},"
-    "{\"name\":\"dt\",\"type\":{\"type\":\"int\",\"logicalType\":\"date\"}},"
-    "{\"name\":\"tm\",\"type\":{\"type\":\"int\",\"logicalType\":\"time-millis\"}},"
-    "{\"name\":\"tu\",\"type\":{\"type\":\"long\",\"logicalType\":\"time-micros\"}},"
-    "{\"name\":\"tsm\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}},"
-    "{\"name\":\"tsu\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-micros\"}},"
-    "{\"name\":\"u\",\"type\":{\"type\":\"string\",\"logicalType\":\"uuid\"}},"
-    "{\"name\":\"ns\",\"type\":[\"null\",\"string\"]}"
-    "]}";
-
 static void
 all_types_msg(buf *m, int variant)
 {
@@ -307,8 +259,8 @@ static void
 test_all_types(void **state)
 {
     (void)state;
-    io_avro_decoder *d = decoder(all_types, IO_AVRO_PLAIN);
-    add(d, 1, all_types);
+    io_avro_decoder *d = decoder(t_avro_all_types, IO_AVRO_PLAIN);
+    add(d, 1, t_avro_all_types);
     const io_avro_column *c = io_avro_decoder_cols(d);
     assert_int_equal(io_avro_decoder_ncols(d), 19);
     assert_string_equal(c[0].name, "b");
@@ -585,23 +537,6 @@ test_evolution(void **state)
 
 /* ------------------------------------------------------------------ Debezium, through avro-c */
 
-static char *
-slurp(const char *name)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", SLUICE_REFERENCE_DIR, name);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("cannot open %s", path);
-    static char text[2][16384];
-    static int which;
-    char *t = text[which++ % 2];
-    size_t n = fread(t, 1, sizeof text[0] - 1, f);
-    t[n] = 0;
-    fclose(f);
-    return t;
-}
-
 typedef struct row_in {
     int id;
     const char *first, *last, *email;
@@ -695,12 +630,12 @@ expect_change(io_avro_decoder *d, const buf *m, char op, const char *before, con
     char got[512];
     assert_int_equal(c.has_before, before != NULL);
     if (before) {
-        row_text(d, c.before, got, sizeof got);
+        t_avro_row_text(d, c.before, got, sizeof got);
         assert_string_equal(got, before);
     }
     assert_int_equal(c.has_after, after != NULL);
     if (after) {
-        row_text(d, c.after, got, sizeof got);
+        t_avro_row_text(d, c.after, got, sizeof got);
         assert_string_equal(got, after);
     }
     assert_int_equal(c.has_lsn, lsn >= 0);
@@ -716,7 +651,7 @@ static void
 test_debezium_envelope(void **state)
 {
     (void)state;
-    const char *env = slurp("envelope.avsc");
+    const char *env = t_avro_slurp("envelope.avsc");
     avro_schema_t schema;
     if (avro_schema_from_json_length(env, strlen(env), &schema) != 0)
         fail_msg("avro-c: %s", avro_strerror());
@@ -750,7 +685,7 @@ test_debezium_envelope(void **state)
     assert_string_equal(err.sqlstate, "XX001");
 
     /* the key, as a plain record */
-    const char *key = slurp("key.avsc");
+    const char *key = t_avro_slurp("key.avsc");
     io_avro_decoder *k = decoder(key, IO_AVRO_PLAIN);
     add(k, 10, key);
     avro_schema_t ks;
