@@ -822,6 +822,12 @@ typedef struct kstream {
     ktxn *txns;
     int ntxn, txncap;
     int cur_txn; /* the transaction of the message being applied, -1: none */
+    /* Transactions applied and forgotten, as hashes of their ids, in two
+     * generations of TXN_DONE_GEN each: an event or END of one of them
+     * arriving again (a connector restart redelivers) is skipped instead
+     * of opening a transaction that would never complete. */
+    uint64_t *done[2];
+    int ndone;
     kcmd *fifo;
     size_t fifo_head, fifo_n, fifo_cap;
     eng_strbuf fifo_bytes;
@@ -1078,6 +1084,51 @@ decode_plain(kstream *st, kdec *d, const uint8_t *p, size_t n, eng_err *err)
 
 static void emit_truncate_now(kstream *st);
 
+#define TXN_DONE_GEN 4096
+#define TXN_DONE_SLOTS (2 * TXN_DONE_GEN) /* open addressing, half full at most */
+
+static uint64_t
+txn_hash(const char *id)
+{
+    uint64_t h = XXH3_64bits(id, strlen(id));
+    return h ? h : 1; /* 0 marks an empty slot */
+}
+
+static bool
+txn_done(const kstream *st, const char *id)
+{
+    uint64_t h = txn_hash(id);
+    for (int g = 0; g < 2; g++) {
+        const uint64_t *t = st->done[g];
+        if (t == NULL)
+            continue;
+        for (size_t i = h % TXN_DONE_SLOTS; t[i] != 0; i = (i + 1) % TXN_DONE_SLOTS)
+            if (t[i] == h)
+                return true;
+    }
+    return false;
+}
+
+static void
+txn_mark_done(kstream *st, const char *id)
+{
+    if (st->done[0] == NULL || st->ndone == TXN_DONE_GEN) {
+        free(st->done[1]);
+        st->done[1] = st->done[0];
+        st->done[0] = calloc(TXN_DONE_SLOTS, sizeof *st->done[0]);
+        ENG_ASSERT(st->done[0] != NULL);
+        st->ndone = 0;
+    }
+    uint64_t h = txn_hash(id);
+    size_t i = h % TXN_DONE_SLOTS;
+    while (st->done[0][i] != 0 && st->done[0][i] != h)
+        i = (i + 1) % TXN_DONE_SLOTS;
+    if (st->done[0][i] == 0) {
+        st->done[0][i] = h;
+        st->ndone++;
+    }
+}
+
 static int
 txn_find(kstream *st, const char *id, bool add)
 {
@@ -1151,11 +1202,15 @@ fifo_flush(kstream *st)
     if (st->fifo_n == 0) {
         st->fifo_head = 0;
         eng_strbuf_reset(&st->fifo_bytes);
-        /* Transactions fully applied are forgotten. */
+        /* Transactions fully applied are forgotten (but remembered as
+         * done). */
         int w = 0;
-        for (int i = 0; i < st->ntxn; i++)
+        for (int i = 0; i < st->ntxn; i++) {
             if (!txn_complete(st, i) || st->txns[i].expected < 0)
                 st->txns[w++] = st->txns[i];
+            else
+                txn_mark_done(st, st->txns[i].id);
+        }
         st->ntxn = w;
     }
 }
@@ -1182,7 +1237,7 @@ tx_drain(kstream *st)
                         st->src->name, st->k->txn_topic, (long long)m->offset, err.message);
                 continue;
             }
-            if (!st->txmsg.end)
+            if (!st->txmsg.end || txn_done(st, st->txmsg.id))
                 continue;
             int t = txn_find(st, st->txmsg.id, st->txmsg.collection_events > 0);
             if (t >= 0)
@@ -1307,6 +1362,8 @@ on_debezium(kstream *st, const io_kafka_msg *m, eng_err *err, const char **why)
         return 0;
     st->cur_txn = -1;
     if (st->tx != NULL && st->dbz.has_txn) {
+        if (txn_done(st, st->dbz.txn_id))
+            return 0; /* redelivered: applied already */
         st->cur_txn = txn_find(st, st->dbz.txn_id, true);
         st->txns[st->cur_txn].received++;
     }
@@ -1648,6 +1705,8 @@ out:
     io_kafka_close(st->kc);
     io_kafka_close(st->tx);
     free(st->txns);
+    free(st->done[0]);
+    free(st->done[1]);
     free(st->fifo);
     eng_strbuf_free(&st->fifo_bytes);
     io_csr_close(st->csr);
